@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+import { startScp, storageAcceptPolicy } from '../../net/services/scp.js';
+import { FolderStoreTarget } from '../../net/services/store-target.js';
+import { UsageError, tlsFrom } from '../common.js';
+import { Exit } from '../exit-codes.js';
+
+export const usage =
+  'pacshift receive --port N --ae AE --out DIR [--allow AE[@host] …] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      ae: { type: 'string', default: 'PACSHIFT' },
+      out: { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
+      'tls-ca': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'max-pdu': { type: 'string' },
+      host: { type: 'string', default: '0.0.0.0' },
+    },
+  });
+  if (!values.port || !values.out) throw new UsageError('--port and --out are required');
+  const allow = (values.allow ?? []).map((a) => {
+    const [aeTitle, host] = a.split('@');
+    return { aeTitle: aeTitle!, hosts: host ? [host] : undefined };
+  });
+  let stored = 0;
+  let refused = 0;
+  const server = await startScp({
+    aeTitle: values.ae!,
+    port: Number(values.port),
+    host: values.host,
+    allow,
+    tls: tlsFrom(values),
+    maxPduLength: values['max-pdu'] ? Number(values['max-pdu']) : undefined,
+    policy: storageAcceptPolicy(),
+    handlers: {
+      store: new FolderStoreTarget(values.out),
+      onStored: (r, assoc) => {
+        if (r.ok) stored++;
+        else refused++;
+        if (values.json) {
+          console.log(JSON.stringify(r.ok ? { stored: r.instance.sopInstanceUid, path: r.instance.path, from: assoc.info.callingAeTitle } : { refused: true, status: r.status, comment: r.comment }));
+        }
+      },
+    },
+    onRefused: (why, remote) => console.error(`refused association from ${remote}: ${why}`),
+  });
+  console.error(`receiving as ${values.ae} on port ${server.port} into ${values.out}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  console.error(`stored ${stored}, refused ${refused}`);
+  return Exit.ok;
+}

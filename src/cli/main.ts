@@ -1,0 +1,45 @@
+import { UsageError } from './common.js';
+import { Exit } from './exit-codes.js';
+
+type Command = { run(argv: string[]): Promise<number>; usage: string };
+
+/** Commands load lazily: `pacshift echo` does not pay for the pipeline's modules. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  echo: () => import('./commands/echo.js'),
+  find: () => import('./commands/find.js'),
+  store: () => import('./commands/store.js'),
+  receive: () => import('./commands/receive.js'),
+};
+
+export function registerCommand(name: string, loader: () => Promise<Command>): void {
+  COMMANDS[name] = loader;
+}
+
+async function help(): Promise<string> {
+  const lines = ['pacshift — methodical DICOM archive migration', '', 'commands:'];
+  for (const [, load] of Object.entries(COMMANDS)) lines.push(`  ${(await load()).usage}`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await help());
+    return name ? Exit.ok : Exit.usage;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`unknown command: ${name}\n\n${await help()}`);
+    return Exit.usage;
+  }
+  const cmd = await load();
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${name}: ${(e as Error).message}\nusage: ${cmd.usage}`);
+      return Exit.usage;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Where received instances go. `FolderStoreTarget` writes Part 10 files (our meta + the data set
+ * bytes exactly as received), with few large writes and an atomic rename when complete.
+ */
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPart10Meta } from '../../dicom/meta.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../implementation.js';
+import type { DatasetSink } from '../dimse/channel.js';
+
+export interface ReceivedInstance {
+  path: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  callingAeTitle: string;
+  datasetLength: number;
+  moveOriginatorMessageId?: number;
+}
+
+export type StoreResult = { ok: true; instance: ReceivedInstance } | { ok: false; status: number; comment: string };
+
+export interface StoreRequestInfo {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  callingAeTitle: string;
+  moveOriginatorMessageId?: number;
+}
+
+export interface StoreTarget {
+  open(req: StoreRequestInfo): DatasetSink<StoreResult>;
+}
+
+/** File names are made from UIDs; anything outside a UID's alphabet is replaced. */
+export const safeName = (uid: string): string => uid.replace(/[^0-9A-Za-z.-]/g, '_').slice(0, 128) || 'unnamed';
+
+/** Gather this many bytes before writing (fewer, larger writes). */
+const WRITE_BATCH = 1 << 20;
+/** Above this many bytes not yet on disk, the association stops reading. */
+const MAX_BACKLOG = 8 << 20;
+
+class FileSink implements DatasetSink<StoreResult> {
+  private parts: Buffer[];
+  private batched = 0;
+  private total = 0;
+  private fh: Promise<import('node:fs/promises').FileHandle> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private backlog = 0;
+  private error: Error | undefined;
+  private readonly tmp: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly finalPath: () => Promise<string>,
+    private readonly req: StoreRequestInfo,
+  ) {
+    this.tmp = join(dir, `.${safeName(req.sopInstanceUid)}.${process.pid}.${Math.random().toString(36).slice(2)}.part`);
+    const meta = buildPart10Meta({
+      sopClassUid: req.sopClassUid,
+      sopInstanceUid: req.sopInstanceUid,
+      transferSyntaxUid: req.transferSyntaxUid,
+      sourceAeTitle: req.callingAeTitle,
+      implementationClassUid: IMPLEMENTATION_CLASS_UID,
+      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+    });
+    this.parts = [meta];
+    this.batched = meta.length;
+  }
+
+  write(chunk: Buffer): void | Promise<void> {
+    this.parts.push(chunk);
+    this.batched += chunk.length;
+    this.total += chunk.length;
+    if (this.batched >= WRITE_BATCH) return this.flush();
+  }
+
+  private flush(): void | Promise<void> {
+    const parts = this.parts;
+    const n = this.batched;
+    this.parts = [];
+    this.batched = 0;
+    this.fh ??= open(this.tmp, 'w');
+    const fh = this.fh;
+    this.backlog += n;
+    this.writing = this.writing.then(async () => {
+      if (this.error) return;
+      try {
+        await (await fh).writev(parts);
+      } catch (e) {
+        this.error = e as Error;
+      } finally {
+        this.backlog -= n;
+      }
+    });
+    if (this.backlog > MAX_BACKLOG) return this.writing;
+  }
+
+  async end(): Promise<StoreResult> {
+    if (this.batched > 0 || !this.fh) await this.flush();
+    await this.writing;
+    const fh = await this.fh!;
+    await fh.close();
+    if (this.error) {
+      await rm(this.tmp, { force: true });
+      return { ok: false, status: 0xa700, comment: `cannot write: ${(this.error as NodeJS.ErrnoException).code ?? this.error.message}` };
+    }
+    const path = await this.finalPath();
+    await rename(this.tmp, path);
+    return {
+      ok: true,
+      instance: {
+        path,
+        sopClassUid: this.req.sopClassUid,
+        sopInstanceUid: this.req.sopInstanceUid,
+        transferSyntaxUid: this.req.transferSyntaxUid,
+        callingAeTitle: this.req.callingAeTitle,
+        datasetLength: this.total,
+        moveOriginatorMessageId: this.req.moveOriginatorMessageId,
+      },
+    };
+  }
+
+  abort(): void {
+    this.parts = [];
+    void this.writing
+      .then(async () => {
+        if (this.fh) await (await this.fh).close();
+      })
+      .catch(() => undefined)
+      .finally(() => rm(this.tmp, { force: true }));
+  }
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+export class FolderStoreTarget implements StoreTarget {
+  private ready: Promise<unknown>;
+  constructor(
+    readonly dir: string,
+    /** 'keep-both': a second instance with the same UID gets a suffixed name; 'overwrite' replaces it. */
+    private readonly onDuplicate: 'keep-both' | 'overwrite' = 'keep-both',
+  ) {
+    this.ready = mkdir(dir, { recursive: true });
+  }
+
+  open(req: StoreRequestInfo): DatasetSink<StoreResult> {
+    const base = join(this.dir, safeName(req.sopInstanceUid));
+    const finalPath = async () => {
+      await this.ready;
+      if (this.onDuplicate === 'overwrite' || !(await exists(`${base}.dcm`))) return `${base}.dcm`;
+      for (let i = 2; ; i++) if (!(await exists(`${base}.${i}.dcm`))) return `${base}.${i}.dcm`;
+    };
+    return new FileSink(this.dir, finalPath, req);
+  }
+}
