@@ -1,6 +1,2 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err instanceof Error ? err.stack : err); process.exitCode = 70; },
-);
+import '../dist/cli/bin.js';
