@@ -91,6 +91,7 @@ export const STATUS_TABLE: readonly StatusEntry[] = [
   { code: [0xc000, 0xcfff], services: STORE, meaning: 'cannot understand', category: 'failure', action: 'retry-other-syntax-then-quarantine' },
   { code: 0x0111, services: STORE, meaning: 'duplicate SOP instance', category: 'failure', action: 'compare-content' },
   { code: 0x0122, services: STORE, meaning: 'SOP class not supported', category: 'failure', action: 'quarantine-capability-gap' },
+  { code: 0x0117, services: 'any', meaning: 'invalid SOP instance (UID violates the construction rules)', category: 'failure', action: 'quarantine' },
   { code: 0x0124, services: 'any', meaning: 'not authorised', category: 'failure', action: 'stop-configuration' },
   { code: 0x0210, services: 'any', meaning: 'duplicate invocation', category: 'failure', action: 'stop-configuration' },
   { code: 0x0211, services: 'any', meaning: 'unrecognized operation', category: 'failure', action: 'stop-configuration' },

@@ -60,7 +60,8 @@ class FileSink implements DatasetSink<StoreResult> {
       sopClassUid: req.sopClassUid,
       sopInstanceUid: req.sopInstanceUid,
       transferSyntaxUid: req.transferSyntaxUid,
-      sourceAeTitle: req.callingAeTitle,
+      // An AE title the peer sent that (0002,0016) cannot hold is left out rather than refusing the instance.
+      sourceAeTitle: validAeTitle(req.callingAeTitle.trim()) ? req.callingAeTitle : undefined,
       implementationClassUid: IMPLEMENTATION_CLASS_UID,
       implementationVersionName: IMPLEMENTATION_VERSION_NAME,
     });
@@ -132,6 +133,32 @@ class FileSink implements DatasetSink<StoreResult> {
   }
 }
 
+/** PS3.5 9.1: a UID is 1..64 characters of digits and dots. */
+const UID = /^[0-9.]{1,64}$/;
+/** PS3.5 6.2 AE: at most 16 characters, no backslash, no control characters. */
+const validAeTitle = (ae: string): boolean => ae.length <= 16 && ![...ae].some((c) => c === '\\' || c.charCodeAt(0) < 0x20);
+
+/**
+ * Identifiers from the peer that a file meta cannot hold, as the C-STORE status to answer (PS3.7 C.4);
+ * undefined when the instance can be stored. Real archives hold such instances: the sender gets a typed refusal.
+ */
+export function metaRefusal(req: StoreRequestInfo): { status: number; comment: string } | undefined {
+  if (!UID.test(req.sopInstanceUid)) return { status: 0x0117, comment: 'SOP Instance UID violates the UID rules (PS3.5 9.1)' };
+  if (!UID.test(req.sopClassUid)) return { status: 0x0122, comment: 'SOP Class UID violates the UID rules (PS3.5 9.1)' };
+  if (!UID.test(req.transferSyntaxUid)) return { status: 0xc000, comment: 'transfer syntax UID violates the UID rules' };
+  return undefined;
+}
+
+/** Takes the data set and drops it; ends with the refusal. */
+class RefusingSink implements DatasetSink<StoreResult> {
+  constructor(private readonly refusal: { status: number; comment: string }) {}
+  write(): void {}
+  end(): Promise<StoreResult> {
+    return Promise.resolve({ ok: false, ...this.refusal });
+  }
+  abort(): void {}
+}
+
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 export class FolderStoreTarget implements StoreTarget {
@@ -145,6 +172,8 @@ export class FolderStoreTarget implements StoreTarget {
   }
 
   open(req: StoreRequestInfo): DatasetSink<StoreResult> {
+    const refusal = metaRefusal(req);
+    if (refusal) return new RefusingSink(refusal);
     const base = join(this.dir, safeName(req.sopInstanceUid));
     const finalPath = async () => {
       await this.ready;
