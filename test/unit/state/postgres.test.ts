@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { describe, it } from 'vitest';
+import { createStore, ManualClock, PgDb } from '../../../src/state/index.js';
+import { describeStoreContract, type FixtureOptions, type StoreFixture } from './contract.js';
+
+/** PACSHIFT_TEST_PG overrides; the default is the local trust-auth server. */
+const CONNECTION = process.env.PACSHIFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function reachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: CONNECTION, connectionTimeoutMillis: 3_000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Every fixture lives in a fresh schema `pacshift_test_<random>`, dropped by cleanup(). */
+async function makePgStore(opts: FixtureOptions = {}): Promise<StoreFixture> {
+  const schema = `pacshift_test_${randomBytes(6).toString('hex')}`;
+  const clock = new ManualClock();
+  const open = () => {
+    const db = new PgDb({ connectionString: CONNECTION, schema, max: 4 });
+    return { db, store: createStore(db, { clock, backoff: opts.backoff, maxAttempts: opts.maxAttempts }) };
+  };
+  const main = open();
+  if (opts.migrate !== false) await main.store.migrate();
+  const others: { close(): Promise<void> }[] = [];
+  return {
+    ...main,
+    clock,
+    async openAnother() {
+      const o = open();
+      others.push(o.store);
+      return o;
+    },
+    async cleanup() {
+      for (const o of others) await o.close();
+      await main.store.close();
+      const admin = new pg.Client({ connectionString: CONNECTION });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+if (await reachable()) {
+  describeStoreContract('postgres', makePgStore);
+} else {
+  describe('Store contract: postgres', () => {
+    it.skip(`PostgreSQL not reachable at ${CONNECTION.replace(/:[^:@/]*@/, ':***@')}`, () => undefined);
+  });
+}
