@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   corpusFiles,
@@ -11,7 +12,7 @@ import {
 import { startDcmqrscp, type Dcmqrscp } from '../harness/dcmqrscp.js';
 import { datasetBytes } from '../harness/dicom-file.js';
 import { PDataCollector } from '../harness/pdata.js';
-import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
+import { startOrthanc, type Orthanc, type OrthancModality } from '../harness/orthanc.js';
 import { freePort, waitForPort } from '../harness/ports.js';
 import { hasCommand, peers } from '../harness/process.js';
 import { startProxy, type Proxy } from '../harness/proxy.js';
@@ -107,6 +108,31 @@ describe.skipIf(!peers.dcmtk || !hasCorpus())('storescp', () => {
   });
 });
 
+describe.skipIf(!peers.dcmtk || !hasCorpus())('storescp with a restricted accept list', () => {
+  let scp: Storescp | undefined;
+  beforeAll(async () => {
+    scp = await startStorescp({
+      aeTitle: 'ONLY_CT',
+      accept: { sopClasses: ['1.2.840.10008.5.1.4.1.1.2'], transferSyntaxes: ['1.2.840.10008.1.2.1'] },
+    });
+  });
+  afterAll(async () => {
+    await scp?.stop();
+  });
+
+  it('takes CT and refuses MR', async () => {
+    const uncompressed = wellFormedUncompressed().filter(
+      (r) => r.transferSyntax === 'Explicit VR Little Endian' && r.size < 300_000,
+    );
+    const ct = uncompressed.find((r) => r.sopClass === 'CT Image Storage')!;
+    const mr = uncompressed.find((r) => r.sopClass === 'MR Image Storage')!;
+    expect((await echoscu(scp!)).ok).toBe(true);
+    expect((await storescu(scp!, [ct.absPath])).ok).toBe(true);
+    expect((await storescu(scp!, [mr.absPath])).ok).toBe(false);
+    expect(await scp!.waitForFiles(1)).toHaveLength(1);
+  });
+});
+
 describe.skipIf(!peers.dcmtk || !hasCorpus())('dcmqrscp', () => {
   let qr: Dcmqrscp | undefined;
   let dest: Storescp | undefined;
@@ -167,14 +193,19 @@ describe.skipIf(!peers.dcmtk || !hasCorpus())('dcmqrscp', () => {
 describe.skipIf(!peers.orthanc || !hasCorpus())('Orthanc', () => {
   let orthanc: Orthanc | undefined;
   let capped: Orthanc | undefined;
+  let dest: Storescp | undefined;
   beforeAll(async () => {
+    dest = peers.dcmtk ? await startStorescp({ aeTitle: 'ORTHANC_DEST' }) : undefined;
+    const modalities: Record<string, OrthancModality> = dest
+      ? { dest: { aeTitle: dest.aeTitle, host: dest.host, port: dest.port } }
+      : {};
     [orthanc, capped] = await Promise.all([
-      startOrthanc({ aeTitle: 'HARNESS_ORTHANC', dicomWeb: peers.dicomweb }),
+      startOrthanc({ aeTitle: 'HARNESS_ORTHANC', modalities, dicomWeb: peers.dicomweb }),
       startOrthanc({ aeTitle: 'CAPPED', config: { LimitFindResults: 2 } }),
     ]);
   });
   afterAll(async () => {
-    await Promise.all([orthanc?.stop(), capped?.stop()]);
+    await Promise.all([orthanc?.stop(), capped?.stop(), dest?.stop()]);
   });
 
   it('answers C-ECHO and GET /system', async () => {
@@ -209,6 +240,21 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('Orthanc', () => {
       rows.map((row) => row.studyInstanceUid).sort(),
     );
     expect(find.finalStatus).toBe('Success');
+  });
+
+  it.skipIf(!peers.dcmtk)('C-MOVEs a study to a registered modality', async () => {
+    const target = { host: orthanc!.host, port: orthanc!.dicomPort, aeTitle: orthanc!.aeTitle };
+    const row = sampleFiles(1)[0]!;
+    const modalities = await orthanc!.rest.get<string[]>('/modalities');
+    expect(modalities).toEqual(['dest']);
+    const r = await movescu(target, {
+      level: 'STUDY',
+      keys: { StudyInstanceUID: row.studyInstanceUid },
+      destination: dest!.aeTitle,
+    });
+    expect(r.ok, r.stderr + orthanc!.logTail()).toBe(true);
+    const [file] = await dest!.waitForFiles(1);
+    expect(datasetBytes(file!).length).toBeGreaterThan(0);
   });
 
   it.skipIf(!peers.dicomweb)('serves DICOMweb when asked', async () => {
@@ -280,6 +326,22 @@ describe.skipIf(!peers.dcmtk)('proxy in front of storescp', () => {
     expect(during.bytes).toEqual(before.bytes);
     proxy!.resume();
     expect((await pending).ok).toBe(true);
+  });
+
+  it('inject writes raw bytes into open connections', async () => {
+    const socket = connect({ host: proxy!.host, port: proxy!.port });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    while (proxy!.stats().open < 1) await new Promise((r) => setTimeout(r, 5));
+    expect(proxy!.inject('downstream', Buffer.from('not a PDU'))).toBe(1);
+    while (Buffer.concat(received).length < 9) await new Promise((r) => setTimeout(r, 5));
+    expect(Buffer.concat(received).toString()).toBe('not a PDU');
+    // upstream garbage: storescp drops the connection
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('error', () => undefined);
+    proxy!.inject('upstream', Buffer.from([0x09, 0, 0, 0, 0, 2, 0, 0]));
+    await closed;
   });
 
   it('a blackholed connection times out', async () => {
