@@ -11,7 +11,16 @@ import type { LineCounter, YAMLError } from 'yaml';
 import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import * as YAML from 'yaml';
 import type * as z from 'zod';
-import { defOf, docField, objectKeys, schemaAtPath, staticDefault, unwrap, variantKey } from './doc.js';
+import {
+  defOf,
+  docField,
+  docOf,
+  objectKeys,
+  schemaAtPath,
+  staticDefault,
+  unwrap,
+  variantKey,
+} from './doc.js';
 import { closest } from './suggest.js';
 
 /** One problem with a plan file. */
@@ -42,7 +51,7 @@ export const formatPlanErrors = (errors: readonly PlanError[]): string =>
 // ---------------------------------------------------------------------------------------------------
 // YAML syntax errors
 
-const YAML_MESSAGES: Partial<Record<YAMLError['code'], string>> = {
+export const YAML_MESSAGES: Partial<Record<YAMLError['code'], string>> = {
   BAD_ALIAS:
     'a value starting with * is read as a YAML alias: put patterns in quotes, e.g. studyDescription: "*RESEARCH*"',
   ALIAS_PROPS: 'an alias (*name) cannot have a tag or anchor: put values starting with * or & in quotes',
@@ -72,8 +81,8 @@ const YAML_MESSAGES: Partial<Record<YAMLError['code'], string>> = {
 };
 
 /** A PlanError for a YAML syntax error, without the library's quoted source line. */
-export function yamlError(file: string, e: YAMLError): PlanError {
-  const pos = e.linePos?.[0];
+export function yamlError(file: string, e: YAMLError, lc?: LineCounter): PlanError {
+  const pos = e.linePos?.[0] ?? (lc && e.pos ? lc.linePos(e.pos[0]) : undefined);
   return {
     file,
     path: '',
@@ -153,10 +162,10 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Short flow-YAML rendering of an example for "(e.g. …)"; undefined when too long to help. */
-export function exampleText(example: unknown): string | undefined {
+export function exampleText(example: unknown, maxLength = 70): string | undefined {
   if (example === undefined) return undefined;
   const s = YAML.stringify(example, { collectionStyle: 'flow', lineWidth: 0 }).trim();
-  return s.length <= 70 ? s : undefined;
+  return s.length <= maxLength ? s : undefined;
 }
 
 /** The fix text for the option `schema`: its documented rule, or one derived from its structure. */
@@ -178,8 +187,14 @@ function ruleFor(schema: z.core.$ZodType): string {
 function fixFor(schema: z.core.$ZodType | undefined, missing: boolean): string {
   if (!schema) return 'is not valid here';
   const rule = ruleFor(schema);
-  const ex = exampleText(docField(schema, 'example') ?? staticDefault(schema).value);
-  const eg = ex !== undefined && !rule.includes(`e.g. ${ex}`) ? ` (e.g. ${ex})` : '';
+  // The option's own example, else its default, else the example of the value type it is built from.
+  const ex = exampleText(
+    docOf(schema)?.example ?? staticDefault(schema).value ?? docField(schema, 'example'),
+    100,
+  );
+  const redundant =
+    ex === undefined || rule === ex || rule.startsWith(`${ex} `) || rule.includes(`e.g. ${ex}`);
+  const eg = redundant ? '' : ` (e.g. ${ex})`;
   return `${missing ? 'is required; it must be' : 'must be'} ${rule}${eg}`;
 }
 
@@ -251,8 +266,12 @@ export function issuesToPlanErrors(
         add(path, `must be one of ${kinds.map(String).join(', ')} (e.g. ${String(kinds[0])})`);
         continue;
       }
-      if (issue.code === 'custom' && !(issue.params as { useRule?: boolean } | undefined)?.useRule) {
-        add(path, issue.message);
+      const params =
+        issue.code === 'custom'
+          ? (issue.params as { useRule?: boolean; atKey?: boolean } | undefined)
+          : undefined;
+      if (issue.code === 'custom' && !params?.useRule) {
+        add(path, issue.message, params?.atKey === true);
         continue;
       }
       const missing = valueAt(raw, path) === undefined;

@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import { err, ok, type Result } from '../util/result.js';
-import { issuesToPlanErrors, PositionIndex, yamlError, type PlanError } from './errors.js';
+import { issuesToPlanErrors, PositionIndex, YAML_MESSAGES, yamlError, type PlanError } from './errors.js';
 import { planSchema, type Plan } from './schema.js';
 
 export interface ParsePlanOptions {
@@ -47,7 +47,36 @@ export function parsePlan(text: string, opts: ParsePlanOptions): Result<Plan, Pl
     strict: true,
     version: '1.2',
   });
-  if (doc.errors.length > 0) return err(doc.errors.map((e) => yamlError(file, e)));
+  if (doc.errors.length > 0) {
+    // Later errors on the same line are usually consequences of the first: report one per line.
+    const errors = doc.errors.map((e) => yamlError(file, e, lineCounter));
+    return err(errors.filter((e, i) => errors.findIndex((o) => o.line === e.line) === i));
+  }
+
+  // An alias without its anchor is almost always an unquoted pattern such as *RESEARCH*.
+  let unresolved: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined) {
+        unresolved = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (unresolved !== undefined) {
+    const pos = lineCounter.linePos(unresolved);
+    return err([
+      {
+        file,
+        path: '',
+        message: `YAML syntax: ${YAML_MESSAGES.BAD_ALIAS}`,
+        line: pos.line,
+        column: pos.col,
+        kind: 'yaml',
+      },
+    ]);
+  }
 
   let raw: unknown;
   try {

@@ -3,7 +3,7 @@
  * Every option is documented where it is defined (what, default, example, why).
  */
 import * as z from 'zod';
-import { opt } from './doc.js';
+import { opt, withRule } from './doc.js';
 import {
   aeTitle,
   bool,
@@ -90,21 +90,25 @@ const timeoutsSchema = (peer: string) =>
 // local
 
 /** One peer allowed to open associations to our SCP. */
-const allowEntrySchema = z.preprocess(
-  (v) => (typeof v === 'string' ? { aeTitle: v } : v),
-  z.strictObject({
-    aeTitle: opt(aeTitle(), {
-      what: 'Calling AE title of the peer.',
-      example: 'OLDPACS',
-      why: 'C-MOVE sub-operations arrive on a new association opened by the source, under its own AE title.',
+const allowEntrySchema = withRule(
+  z.preprocess(
+    (v) => (typeof v === 'string' ? { aeTitle: v } : v),
+    z.strictObject({
+      aeTitle: opt(aeTitle(), {
+        what: 'Calling AE title of the peer.',
+        example: 'OLDPACS',
+        why: 'C-MOVE sub-operations arrive on a new association opened by the source, under its own AE title.',
+      }),
+      host: opt(host().optional(), {
+        what: 'Only accept this AE title from this host or IP address.',
+        default: 'any host',
+        example: '10.20.30.40',
+        why: 'AE titles are not secrets; pinning the address stops another device from storing into the migration.',
+      }),
     }),
-    host: opt(host().optional(), {
-      what: 'Only accept this AE title from this host or IP address.',
-      default: 'any host',
-      example: '10.20.30.40',
-      why: 'AE titles are not secrets; pinning the address stops another device from storing into the migration.',
-    }),
-  }),
+  ),
+  'an AE title, or a mapping with aeTitle and (optionally) host',
+  { aeTitle: 'OLDPACS', host: '10.20.30.40' },
 );
 
 /** Section `local`: our own Application Entity. */

@@ -138,6 +138,7 @@ export const matchSchema = (what: string, example: unknown) =>
             ctx.addIssue({
               code: 'custom',
               path: [k],
+              params: { atKey: true },
               message: `is not a match option or a DICOM keyword${near ? `: did you mean ${near}?` : ''} (options: ${known.join(', ')}; other attributes by keyword, e.g. StationName)`,
             });
           }
@@ -146,6 +147,7 @@ export const matchSchema = (what: string, example: unknown) =>
             ctx.addIssue({
               code: 'custom',
               path: [k],
+              params: { atKey: true },
               message: `repeats ${alias} (same attribute): merge the patterns into one list under ${alias}`,
             });
         }
@@ -327,6 +329,7 @@ const columnMap = (what: string, example: Record<string, string>, why: string) =
           ctx.addIssue({
             code: 'custom',
             path: [k],
+            params: { atKey: true },
             message: 'must be a DICOM keyword such as PatientID (the value is the CSV column name)',
           });
     }),
@@ -367,7 +370,8 @@ const correctionSchema = (ctx: PlanContext) =>
     })
     .superRefine((c, ctx2) => {
       for (const k of Object.keys(c.set))
-        if (!notUid(k)) ctx2.addIssue({ code: 'custom', path: ['set', k], message: UID_MESSAGE });
+        if (!notUid(k))
+          ctx2.addIssue({ code: 'custom', path: ['set', k], params: { atKey: true }, message: UID_MESSAGE });
     });
 
 const replaceSchema = z.strictObject({
@@ -434,13 +438,16 @@ const transformRuleSchema = z
           ctx.addIssue({
             code: 'custom',
             path: [field, k],
+            params: { atKey: true },
             message: 'must be a DICOM keyword such as InstitutionName',
           });
-        else if (!notUid(k)) ctx.addIssue({ code: 'custom', path: [field, k], message: UID_MESSAGE });
+        else if (!notUid(k))
+          ctx.addIssue({ code: 'custom', path: [field, k], params: { atKey: true }, message: UID_MESSAGE });
         else if (field === 'replace' && set.includes(k))
           ctx.addIssue({
             code: 'custom',
             path: [field, k],
+            params: { atKey: true },
             message: 'is also in set: an element is either set or replaced by one rule',
           });
       }
