@@ -161,15 +161,18 @@ export async function storeInstances(
           continue;
         }
         const ch = opened.value;
-        let head: Promise<Buffer | undefined> | undefined;
+        // The prefetched beginning of a file, and which instance it belongs to: with several workers on one
+        // queue, another worker may take the instance we prefetched.
+        let head: { inst: SendableInstance; bytes: Promise<Buffer | undefined> } | undefined;
         while (queue.length > 0 && !ch.ended) {
           const inst = queue.shift()!;
-          const h = head ? await head : undefined;
+          const h = head?.inst === inst ? await head.bytes : undefined;
+          if (head && head.inst !== inst) await head.bytes;
           head = undefined;
           const pending = storeOne(ch, inst, { head: h, timeoutMs: peer.dimseTimeoutMs, moveOriginator: opts.moveOriginator });
           // While the peer works on this one, read the beginning of the next file.
           const next = queue[0];
-          if (next) head = prefetchHead(next.path, next.datasetOffset, next.datasetLength).catch(() => undefined);
+          if (next) head = { inst: next, bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength).catch(() => undefined) };
           const o = await pending;
           record(o);
           if (!o.ok && o.failure && o.failure.kind !== 'no-presentation-context') {
@@ -179,7 +182,7 @@ export async function storeInstances(
             break;
           }
         }
-        if (head) await head;
+        if (head) await head.bytes;
         if (!ch.ended) await ch.assoc.release();
       }
     };
