@@ -66,6 +66,7 @@ export function buildPart10Meta(o: BuildMetaOptions): Buffer {
   ];
   const ae = o.sourceAeTitle?.trim();
   if (ae) {
+    // eslint-disable-next-line no-control-regex
     if (ae.length > 16 || /[\\\x00-\x1f]/.test(ae)) throw new Error(`buildPart10Meta: bad AE title ${JSON.stringify(ae)}`);
     body.push(element(Tags.SourceApplicationEntityTitle.tag, 'AE', padded(ae, 0x20)));
   }

@@ -3,21 +3,14 @@
  * starts and how long it is, and proof that it is complete and well formed. Reads the head and element
  * headers only (values are skipped by offset; pixel data is never read).
  */
-import { InflateSource } from './deflate.js';
-import { containsDicomTags, plausibleEncodings, probeEncoding } from './encoding-probe.js';
-import { DicomSourceError, dicomError, type DicomFileError, type DicomIssue } from './errors.js';
-import { readFileMeta, type FileMeta } from './meta.js';
-import { FileSource, type ByteSource } from './source.js';
+import { withDataSet, withPath } from './dataset.js';
+import type { InflateSource } from './deflate.js';
+import { dicomError, type DicomFileError, type DicomIssue } from './errors.js';
+import type { FileMeta } from './meta.js';
 import { Tags, type Tag } from './tag.js';
-import {
-  describeEncoding,
-  EXPLICIT_LE,
-  lookupTransferSyntax,
-  type Encoding,
-  type TransferSyntax,
-} from './transfer-syntax.js';
+import type { TransferSyntax } from './transfer-syntax.js';
 import { decodeUid } from './value.js';
-import { walk, type DicomWalker } from './walk.js';
+import type { DicomWalker } from './walk.js';
 import { err, ok, type Result } from '../util/result.js';
 
 export interface PixelDataInfo {
@@ -83,103 +76,12 @@ const ID_TAGS = new Set<Tag>([
   Tags.SeriesInstanceUID.tag,
 ]);
 const PIXEL_TAGS = new Set<Tag>([Tags.PixelData.tag, Tags.FloatPixelData.tag, Tags.DoubleFloatPixelData.tag]);
-const PROBE_BYTES = 4096;
-
-const withPath = (path: string, e: DicomFileError): DicomFileError =>
-  e.message.includes(path) ? e : { ...e, message: `${path}: ${e.message}`, detail: { ...e.detail, path } };
-
 /** Opens, identifies and structurally checks one Part 10 file. */
-export async function readInstanceInfo(path: string, options: ReadOptions = {}): Promise<Result<InstanceInfo, DicomFileError>> {
-  let file: FileSource;
-  try {
-    file = await FileSource.open(path);
-  } catch (e) {
-    if (e instanceof DicomSourceError) return err(withPath(path, e.error));
-    throw e;
-  }
-  try {
-    return await readOpened(file, path, options);
-  } catch (e) {
-    if (e instanceof DicomSourceError) return err(withPath(path, e.error));
-    throw e;
-  } finally {
-    await file.close();
-  }
-}
-
-async function readOpened(file: FileSource, path: string, options: ReadOptions): Promise<Result<InstanceInfo, DicomFileError>> {
-  const fileSize = file.length;
-  if (fileSize < 8) return err(dicomError('not-dicom', `${path}: ${fileSize} bytes, too short for DICOM`, { path }));
-  const m = await readFileMeta(file, path);
-  if (!m.ok) return m;
-  const meta = m.value;
-  if (!meta) {
-    const head = await file.read(0, PROBE_BYTES);
-    const guesses = plausibleEncodings(head, fileSize);
-    if (guesses.length === 0) {
-      if (containsDicomTags(head)) {
-        return err(dicomError('no-meta', `${path}: no File Meta, and the data set does not start at offset 0`, { path }));
-      }
-      return err(dicomError('not-dicom', `${path}: no File Meta and no recognisable data set encoding`, { path }));
-    }
-    return err(
-      dicomError('no-meta', `${path}: no File Meta ('DICM' + group 0002); data set looks ${describeEncoding(guesses[0]!)}`, {
-        path,
-        guessedEncoding: describeEncoding(guesses[0]!),
-      }),
-    );
-  }
-  if (!meta.transferSyntaxUid) {
-    return err(dicomError('no-meta', `${path}: File Meta has no Transfer Syntax UID (0002,0010)`, { path }));
-  }
-  const ts = lookupTransferSyntax(meta.transferSyntaxUid);
-  if (!ts) {
-    return err(
-      dicomError('unknown-transfer-syntax', `${path}: unknown transfer syntax ${meta.transferSyntaxUid}`, {
-        path,
-        transferSyntaxUid: meta.transferSyntaxUid,
-      }),
-    );
-  }
-  const encoding: Encoding = ts.deflated ? EXPLICIT_LE : ts;
-  const datasetLength = fileSize - meta.metaEnd;
-
-  let source: ByteSource = file;
-  let start = meta.metaEnd;
-  let inflate: InflateSource | undefined;
-  if (ts.deflated) {
-    inflate = new InflateSource(path, meta.metaEnd);
-    source = inflate;
-    start = 0;
-  }
-  try {
-    // Is the data set encoded as the meta says?
-    let head: Buffer;
-    try {
-      head = await source.read(start, PROBE_BYTES);
-    } catch (e) {
-      if (e instanceof DicomSourceError && e.error.code === 'deflate-error') {
-        const raw = await file.read(meta.metaEnd, PROBE_BYTES);
-        if (probeEncoding(raw, EXPLICIT_LE, datasetLength).ok && datasetLength > 0) {
-          return err(lying(path, ts, 'data set is not deflated: it reads as explicit VR little endian', EXPLICIT_LE));
-        }
-      }
-      throw e;
-    }
-    const available = source.length === undefined ? Infinity : source.length - start;
-    const declared = probeEncoding(head, encoding, available);
-    if (!declared.ok) {
-      const other = plausibleEncodings(head, available, encoding);
-      if (other.length > 0) {
-        return err(lying(path, ts, `data set reads as ${describeEncoding(other[0]!)} (${declared.reason})`, other[0]!));
-      }
-    }
-
-    const walker = walk(source, {
-      encoding,
-      start,
+export function readInstanceInfo(path: string, options: ReadOptions = {}): Promise<Result<InstanceInfo, DicomFileError>> {
+  return withDataSet(path, async (ds) => {
+    const walker = ds.walker({
       ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}),
-      descendDefinedLength: options.descendDefinedLength ?? true,
+      descendDefinedLength: options.descendDefinedLength ?? false,
     });
     const ids = new Map<Tag, string>();
     let pixelData: PixelDataInfo | undefined;
@@ -210,25 +112,12 @@ async function readOpened(file: FileSource, path: string, options: ReadOptions):
       const e = withPath(path, walker.error);
       return err({
         ...e,
-        detail: {
-          ...e.detail,
-          sopInstanceUid: ids.get(Tags.SOPInstanceUID.tag),
-          studyInstanceUid: ids.get(Tags.StudyInstanceUID.tag),
-        },
+        detail: { ...e.detail, sopInstanceUid: ids.get(Tags.SOPInstanceUID.tag), studyInstanceUid: ids.get(Tags.StudyInstanceUID.tag) },
       });
     }
     if (pixelData?.encapsulated) pixelData = { ...pixelData, fragments: pixelFragments };
-    return identify(path, fileSize, meta, ts, datasetLength, inflate, ids, pixelData, topLevel, walker);
-  } finally {
-    await inflate?.close();
-  }
-}
-
-function lying(path: string, ts: TransferSyntax, why: string, actual: Encoding): DicomFileError {
-  return dicomError('lying-transfer-syntax', `${path}: File Meta says ${ts.name} (${ts.uid}) but the ${why}`, {
-    path,
-    transferSyntaxUid: ts.uid,
-    actualEncoding: describeEncoding(actual),
+    const datasetLength = ds.file.length - ds.meta.metaEnd;
+    return identify(path, ds.file.length, ds.meta, ds.transferSyntax, datasetLength, ds.inflate, ids, pixelData, topLevel, walker);
   });
 }
 

@@ -166,6 +166,7 @@ export function checkValue(vr: VR, value: string): ValueProblem | undefined {
   if (info.repertoire && !info.repertoire.test(v)) return 'bad-character';
   if (info.kind === 'text') {
     // ESC (0x1b) is allowed for ISO 2022 code extensions; formatting controls only in ST/LT/UT.
+    // eslint-disable-next-line no-control-regex
     const bad = info.allowsFormatControls ? /[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]/ : /[\x00-\x1a\x1c-\x1f]/;
     if (bad.test(v)) return 'bad-character';
     if (info.multiValued && v.includes('\\')) return 'bad-character';

@@ -10,7 +10,6 @@ const AMBIGUOUS: Record<string, string | null> = { up: 'UL', ox: 'OW', xs: 'US',
 
 export function dictionaryFromDcmjs(): Record<string, string[]> {
   const require = createRequire(import.meta.url);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dcmjs = require('dcmjs') as { data: { DicomMetaDictionary: { nameMap: Record<string, DcmjsEntry> } } };
   const out: Record<string, string[]> = {};
   for (const e of Object.values(dcmjs.data.DicomMetaDictionary.nameMap)) {
