@@ -138,12 +138,16 @@ export function formatDuration(ms: number): string {
 const DURATION_RULE =
   'a duration with a unit, such as "30s", "5m", "2h" or "1h30m" (units ms, s, m, h, d, w)';
 
+function durationBounds(min: number, max: number | undefined): string {
+  if (max !== undefined) return ` between ${formatDuration(min)} and ${formatDuration(max)}`;
+  return min > 0 ? `, at least ${formatDuration(min)}` : '';
+}
+
 /** A duration string parsed to milliseconds, within [min, max] milliseconds. */
 export function duration(opts: { min?: number; max?: number; example?: string } = {}) {
   const min = opts.min ?? 0;
   const max = opts.max ?? 365 * 86_400_000;
-  const bounds =
-    min > 0 || opts.max !== undefined ? ` between ${formatDuration(min)} and ${formatDuration(max)}` : '';
+  const bounds = durationBounds(min, opts.max);
   return withRule(
     z.string().transform((s, ctx) => {
       const ms = parseDuration(s);
@@ -162,7 +166,7 @@ export function durationOrOff(opts: { min?: number; example?: string } = {}) {
     z
       .union([z.literal('off'), z.literal(false), inner])
       .transform((v) => (v === 'off' || v === false ? null : v)),
-    `${DURATION_RULE}, or off`,
+    `${DURATION_RULE}${durationBounds(opts.min ?? 0, undefined)}, or off`,
     opts.example ?? '7d',
   );
 }

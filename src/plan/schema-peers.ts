@@ -133,6 +133,7 @@ export const localSchema = (ctx: PlanContext) =>
     }),
     /** Peers our listener serves. */
     allow: opt(z.array(allowEntrySchema).optional(), {
+      rule: 'a list of AE titles or { aeTitle, host } mappings',
       what: 'Calling AE titles (optionally pinned to a host) our listener accepts; everyone else is rejected. A plain string is an AE title from any host.',
       default: "the source's and the target's calledAe, from any host",
       example: [{ aeTitle: 'OLDPACS', host: '10.20.30.40' }, 'NEWPACS'],
@@ -171,6 +172,7 @@ export const localSchema = (ctx: PlanContext) =>
       {
         what: 'Serve our listener over TLS instead of plain TCP.',
         default: 'plain TCP',
+        example: { cert: 'tls/pacshift.crt', key: 'tls/pacshift.key' },
         why: 'Use when the source sends C-MOVE sub-operations over DICOM TLS.',
       },
     ),
@@ -305,6 +307,7 @@ export const dimseTargetSchema = (ctx: PlanContext) =>
       }),
       /** Transfer syntaxes to propose. */
       preferredTransferSyntaxes: opt(z.array(uid()).prefault([]), {
+        rule: 'a list of transfer syntax UIDs, e.g. [1.2.840.10008.1.2.4.70, 1.2.840.10008.1.2.1]',
         what: "Transfer syntax UIDs proposed for every storage context, in order of preference, after the instance's own syntax.",
         default: "[] (the instance's own syntax, then Explicit and Implicit VR Little Endian)",
         example: ['1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.1'],

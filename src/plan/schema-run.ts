@@ -230,6 +230,7 @@ export const transferSchema = (ctx: PlanContext) =>
       why: 'Servers often run in UTC while the hospital works in local time (and daylight saving moves the clinical day).',
     }),
     windows: opt(z.array(windowSchema).prefault([]), {
+      rule: 'a list of windows, each { days, from, to } with concurrency or paused',
       what: 'Time windows: the first window containing the current local time applies; outside every window transfer.concurrency applies.',
       example: [
         { days: 'weekdays', from: '07:00', to: '18:00', concurrency: { retrieve: 1, store: 2 } },
@@ -289,6 +290,7 @@ export const transferSchema = (ctx: PlanContext) =>
       {
         what: 'Raise the priority of patients with upcoming appointments.',
         default: 'no appointment list',
+        example: { csv: 'appointments.csv', patientIdColumn: 'patient_id', dateColumn: 'appointment_date' },
         why: 'Coexistence: a patient who comes back before their priors are migrated gets the new PACS without history.',
       },
     ),
@@ -334,6 +336,7 @@ export const verifySchema = z.strictObject({
       .min(1)
       .prefault([...DEFAULT_VERIFY_ATTRIBUTES]),
     {
+      rule: 'a list of DICOM keywords such as [PatientID, StudyDate]',
       what: 'Attributes compared on sampled studies (DICOM keywords), after applying transform rules to the source values.',
       default: DEFAULT_VERIFY_ATTRIBUTES.join(', '),
       example: ['PatientID', 'PatientName', 'StudyDate', 'AccessionNumber'],

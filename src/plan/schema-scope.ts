@@ -246,6 +246,7 @@ export const scopeSchema = z
     }),
     /** Ordered rules, first match wins. */
     rules: opt(z.array(scopeRuleSchema).prefault([]), {
+      rule: 'a list of rules, each { id, action, description, match }',
       what: 'Ordered include/exclude rules. The FIRST rule whose match holds decides (like a firewall); later rules are not consulted. Put narrow exceptions before broad rules.',
       example: [
         {
@@ -278,6 +279,7 @@ export const scopeSchema = z
     }),
     /** Retention policies. */
     retention: opt(z.array(retentionSchema).prefault([]), {
+      rule: 'a list of policies, each { id, keepYears and/or patientAgeUntil, modality, match }',
       what: 'Retention policies, applied after the rules to the studies they include: a study is excluded when every policy that applies to it has expired. A study no policy applies to is kept; so is a study whose needed date (StudyDate, PatientBirthDate) is missing.',
       example: [
         { id: 'adults-10y', keepYears: 10 },
@@ -459,6 +461,7 @@ export const transformSchema = (ctx: PlanContext) =>
     .strictObject({
       /** Patient correction tables. */
       corrections: opt(z.array(correctionSchema(ctx)).prefault([]), {
+        rule: 'a list of tables, each { id, csv, match, set }',
         what: 'Patient correction tables (merges, RIS/HIS reconciliation), applied first, in order.',
         example: [
           {
@@ -472,6 +475,7 @@ export const transformSchema = (ctx: PlanContext) =>
       }),
       /** Element rules. */
       rules: opt(z.array(transformRuleSchema).prefault([]), {
+        rule: 'a list of rules, each { id, when, set and/or replace }',
         what: 'Rules that set or rewrite named elements, applied after the corrections. Unlike scope rules, EVERY matching rule applies, in order.',
         example: [
           {

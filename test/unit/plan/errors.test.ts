@@ -52,7 +52,7 @@ describe('malformed plans name the path and the fix', () => {
     [
       'duration without unit',
       srcLine('  timeouts:\n    connect: 30\n'),
-      'plan.yaml:9:14: source.timeouts.connect: must be a duration with a unit, such as "30s", "5m", "2h" or "1h30m" (units ms, s, m, h, d, w) between 100ms and 52w1d (e.g. 10s)',
+      'plan.yaml:9:14: source.timeouts.connect: must be a duration with a unit, such as "30s", "5m", "2h" or "1h30m" (units ms, s, m, h, d, w), at least 100ms (e.g. 10s)',
     ],
     [
       'ambiguous size unit',
@@ -117,7 +117,7 @@ describe('malformed plans name the path and the fix', () => {
     [
       're-verification too often',
       `${MINIMAL}verify:\n  rerunEvery: 10m\n`,
-      'plan.yaml:14:15: verify.rerunEvery: must be a duration with a unit, such as "30s", "5m", "2h" or "1h30m" (units ms, s, m, h, d, w), or off (e.g. 7d)',
+      'plan.yaml:14:15: verify.rerunEvery: must be a duration with a unit, such as "30s", "5m", "2h" or "1h30m" (units ms, s, m, h, d, w), at least 1h, or off (e.g. 7d)',
     ],
     [
       'window paused and throttled',
