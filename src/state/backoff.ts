@@ -11,7 +11,11 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 30_000, factor: 2, capMs: 60 * 60_000, jitter: 0 };
 
 /** Delay before the next run after the `attempt`-th failure (attempt >= 1). */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   if (!(policy.baseMs >= 0 && policy.factor >= 1 && policy.capMs >= 0)) {
     throw new RangeError(`invalid back-off policy ${JSON.stringify(policy)}`);
   }

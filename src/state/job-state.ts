@@ -70,7 +70,9 @@ export function compareStates(a: JobState, b: JobState): number {
 }
 
 /** States a claimer may pick up (non-terminal). */
-export const RUNNABLE_STATES: readonly JobState[] = JOB_STATE_TABLE.filter((s) => !s.terminal).map((s) => s.state);
+export const RUNNABLE_STATES: readonly JobState[] = JOB_STATE_TABLE.filter((s) => !s.terminal).map(
+  (s) => s.state,
+);
 /** States after which a study's data is confirmed stored at the target. */
 export const STORED_OR_LATER: readonly JobState[] = ['stored', 'verifying', 'verified'];
 /** Runnable states before `stored`: data still to move. */

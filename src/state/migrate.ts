@@ -21,7 +21,8 @@ function lockKey(s: string): number {
 
 export function checkMigrationList(list: readonly Migration[]): void {
   list.forEach((m, i) => {
-    if (m.id !== i + 1) throw new Error(`migrations must be numbered 1..n without gaps: #${i} has id ${m.id}`);
+    if (m.id !== i + 1)
+      throw new Error(`migrations must be numbered 1..n without gaps: #${i} has id ${m.id}`);
   });
 }
 
@@ -31,7 +32,11 @@ export function checkMigrationList(list: readonly Migration[]): void {
  * SQLite's BEGIN IMMEDIATE and PostgreSQL's transaction-scoped advisory lock let one migrator in at a
  * time; the others then find everything applied. A database newer than this code is refused.
  */
-export async function migrate(db: Db, clock: Clock, list: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+export async function migrate(
+  db: Db,
+  clock: Clock,
+  list: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationReport> {
   checkMigrationList(list);
   return db.transaction(async (tx) => {
     if (tx.dialect === 'postgres') {
@@ -58,7 +63,11 @@ export async function migrate(db: Db, clock: Clock, list: readonly Migration[] =
     for (const m of list) {
       if (done.has(m.id)) continue;
       await tx.exec(render(m, tx.dialect));
-      await tx.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, clock.now()]);
+      await tx.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [
+        m.id,
+        m.name,
+        clock.now(),
+      ]);
       applied.push(m.id);
     }
     return { applied, version: list.length };

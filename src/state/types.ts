@@ -247,7 +247,12 @@ export type AdvanceError =
   | LeaseError
   | { readonly kind: 'backwards'; readonly jobId: number; readonly from: JobState; readonly to: JobState }
   | { readonly kind: 'terminal'; readonly jobId: number; readonly from: JobState; readonly to: JobState }
-  | { readonly kind: 'not-a-progress-state'; readonly jobId: number; readonly from: JobState; readonly to: JobState };
+  | {
+      readonly kind: 'not-a-progress-state';
+      readonly jobId: number;
+      readonly from: JobState;
+      readonly to: JobState;
+    };
 
 /** A DICOM status (stored as 0xHHHH) or one of our codes (e.g. 'TIMEOUT', 'ASSOC_REJECTED'). */
 export type ErrorCode = number | string;
@@ -264,9 +269,7 @@ export interface FailOutcome {
   readonly nextRunAt: number | null;
 }
 
-export type PrioritizeTarget =
-  | { readonly patientId: string }
-  | { readonly studyUids: readonly string[] };
+export type PrioritizeTarget = { readonly patientId: string } | { readonly studyUids: readonly string[] };
 
 export interface PauseState {
   readonly paused: boolean;

@@ -6,7 +6,14 @@ export async function insertEvents(tx: Queryable, at: number, events: readonly E
   for (const part of chunks(events)) {
     const params: SqlParam[] = [];
     for (const e of part) {
-      params.push(e.jobId ?? null, e.studyUid ?? null, e.sopInstanceUid ?? null, e.kind, toJson(e.detail ?? null), at);
+      params.push(
+        e.jobId ?? null,
+        e.studyUid ?? null,
+        e.sopInstanceUid ?? null,
+        e.kind,
+        toJson(e.detail ?? null),
+        at,
+      );
     }
     await tx.run(
       `INSERT INTO events (job_id, study_uid, sop_instance_uid, kind, detail, at) VALUES ${part

@@ -11,7 +11,17 @@ export async function insertOutcomes(
 ): Promise<void> {
   for (const part of chunks(rows)) {
     const params: SqlParam[] = [];
-    for (const r of part) params.push(jobId, r.sopInstanceUid, r.studyUid, r.phase, r.status ?? null, r.category, clip(r.cause), at);
+    for (const r of part)
+      params.push(
+        jobId,
+        r.sopInstanceUid,
+        r.studyUid,
+        r.phase,
+        r.status ?? null,
+        r.category,
+        clip(r.cause),
+        at,
+      );
     await tx.run(
       `INSERT INTO instance_outcomes (job_id, sop_instance_uid, study_uid, phase, status, category, cause, at)
        VALUES ${part.map(() => `(${placeholders(8)})`).join(', ')}`,
@@ -30,11 +40,8 @@ export async function insertSample(
   jobId: number | null,
 ): Promise<void> {
   if (instances <= 0) return;
-  await tx.run('INSERT INTO throughput_samples (at, phase, instances, bytes, job_id) VALUES (?, ?, ?, ?, ?)', [
-    at,
-    phase,
-    instances,
-    Math.max(0, Math.round(bytes)),
-    jobId,
-  ]);
+  await tx.run(
+    'INSERT INTO throughput_samples (at, phase, instances, bytes, job_id) VALUES (?, ?, ?, ?, ?)',
+    [at, phase, instances, Math.max(0, Math.round(bytes)), jobId],
+  );
 }

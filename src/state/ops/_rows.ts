@@ -230,7 +230,8 @@ export function stableStringify(v: unknown): string {
 /** A DICOM status as 0xHHHH, our own codes as given. */
 export function formatErrorCode(code: number | string): string {
   if (typeof code === 'number') {
-    if (!Number.isInteger(code) || code < 0 || code > 0xffff) throw new RangeError(`not a DIMSE status: ${code}`);
+    if (!Number.isInteger(code) || code < 0 || code > 0xffff)
+      throw new RangeError(`not a DIMSE status: ${code}`);
     return `0x${code.toString(16).toUpperCase().padStart(4, '0')}`;
   }
   return code;

@@ -15,7 +15,10 @@ function normalize(f: FieldSpec, v: unknown): SqlParam {
       return s === '' ? null : s;
     }
     case 'multi': {
-      const s = (Array.isArray(v) ? v.map((x) => String(x).trim()).join('\\') : String(v).trim()).replace(/^\\+|\\+$/g, '');
+      const s = (Array.isArray(v) ? v.map((x) => String(x).trim()).join('\\') : String(v).trim()).replace(
+        /^\\+|\\+$/g,
+        '',
+      );
       return s === '' ? null : s;
     }
     case 'int': {
@@ -76,17 +79,34 @@ export async function upsertInventory(
   const byKey = new Map<string, Input>();
   for (const r of rows) {
     const key = r[spec.keyProp];
-    if (typeof key !== 'string' || key.trim() === '') throw new TypeError(`${spec.level}: missing ${spec.keyProp}`);
+    if (typeof key !== 'string' || key.trim() === '')
+      throw new TypeError(`${spec.level}: missing ${spec.keyProp}`);
     byKey.set(key.trim(), r);
   }
   const keys = [...byKey.keys()].sort();
-  const result = { inserted: [] as string[], reappeared: [] as string[], countsChanged: [] as string[], attributesChanged: [] as string[], unchanged: 0 };
+  const result = {
+    inserted: [] as string[],
+    reappeared: [] as string[],
+    countsChanged: [] as string[],
+    attributesChanged: [] as string[],
+    unchanged: 0,
+  };
   if (keys.length === 0) return result;
 
   const now = ctx.clock.now();
-  const insertColumns = [spec.keyColumn, ...spec.parents.map((p) => p.column), ...spec.fields.map((f) => f.column)];
+  const insertColumns = [
+    spec.keyColumn,
+    ...spec.parents.map((p) => p.column),
+    ...spec.fields.map((f) => f.column),
+  ];
   const seenColumns = ['first_seen_at', 'last_seen_at', 'first_run_id', 'last_run_id'];
-  const selectColumns = [spec.keyColumn, spec.studyColumn, 'first_seen_at', 'vanished_at', ...spec.fields.map((f) => f.column)];
+  const selectColumns = [
+    spec.keyColumn,
+    spec.studyColumn,
+    'first_seen_at',
+    'vanished_at',
+    ...spec.fields.map((f) => f.column),
+  ];
   const forUpdate = ctx.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
 
   await ctx.db.transaction(async (tx) => {
@@ -98,7 +118,11 @@ export async function upsertInventory(
         const params: SqlParam[] = [];
         for (const k of missing) {
           const r = byKey.get(k)!;
-          params.push(k, ...spec.parents.map((p) => normalize(p, r[p.prop])), ...spec.fields.map((f) => normalize(f, r[f.prop])));
+          params.push(
+            k,
+            ...spec.parents.map((p) => normalize(p, r[p.prop])),
+            ...spec.fields.map((f) => normalize(f, r[f.prop])),
+          );
           params.push(now, now, runId, runId);
         }
         const width = insertColumns.length + seenColumns.length;
@@ -115,13 +139,20 @@ export async function upsertInventory(
           result.inserted.push(k);
           if (spec.recordNew) {
             const r = byKey.get(k)!;
-            changes.push({ uid: k, studyUid: studyUidOf(spec, k, r), kind: 'new', oldValue: null, newValue: countsOf(spec, r) });
+            changes.push({
+              uid: k,
+              studyUid: studyUidOf(spec, k, r),
+              kind: 'new',
+              oldValue: null,
+              newValue: countsOf(spec, r),
+            });
           }
         }
         // Lost an insert race (PostgreSQL, another inventory process): compare like any existing row.
         const raced = missing.filter((k) => !insertedSet.has(k));
         if (raced.length > 0) {
-          for (const [k, row] of await selectExisting(tx, spec, selectColumns, raced, forUpdate)) existing.set(k, row);
+          for (const [k, row] of await selectExisting(tx, spec, selectColumns, raced, forUpdate))
+            existing.set(k, row);
         }
       }
 
@@ -157,24 +188,48 @@ export async function upsertInventory(
         if (firstInventory) result.inserted.push(k);
         if (wasVanished) {
           result.reappeared.push(k);
-          changes.push({ uid: k, studyUid, kind: 'reappeared', oldValue: { vanishedAt: Number(old.vanished_at) }, newValue: null });
+          changes.push({
+            uid: k,
+            studyUid,
+            kind: 'reappeared',
+            oldValue: { vanishedAt: Number(old.vanished_at) },
+            newValue: null,
+          });
         }
         if (countsChanged) {
           result.countsChanged.push(k);
-          changes.push({ uid: k, studyUid, kind: 'counts-changed', oldValue: oldCounts, newValue: newCounts });
+          changes.push({
+            uid: k,
+            studyUid,
+            kind: 'counts-changed',
+            oldValue: oldCounts,
+            newValue: newCounts,
+          });
         }
         if (Object.keys(newAttrs).length > 0) {
           result.attributesChanged.push(k);
-          changes.push({ uid: k, studyUid, kind: 'attributes-changed', oldValue: oldAttrs, newValue: newAttrs });
+          changes.push({
+            uid: k,
+            studyUid,
+            kind: 'attributes-changed',
+            oldValue: oldAttrs,
+            newValue: newAttrs,
+          });
         }
         if (sets.length === 0 && !wasVanished && !firstInventory) {
           untouched.push(k);
           continue;
         }
         await tx.run(
-          `UPDATE ${spec.table} SET ${[...sets, 'last_seen_at = ?', 'last_run_id = ?', 'vanished_at = NULL',
-            'first_seen_at = COALESCE(first_seen_at, ?)', 'first_run_id = COALESCE(first_run_id, ?)',
-            'changed_at = ' + (countsChanged ? '?' : 'changed_at')].join(', ')}
+          `UPDATE ${spec.table} SET ${[
+            ...sets,
+            'last_seen_at = ?',
+            'last_run_id = ?',
+            'vanished_at = NULL',
+            'first_seen_at = COALESCE(first_seen_at, ?)',
+            'first_run_id = COALESCE(first_run_id, ?)',
+            'changed_at = ' + (countsChanged ? '?' : 'changed_at'),
+          ].join(', ')}
            WHERE ${spec.keyColumn} = ?`,
           [...params, now, runId, now, runId, ...(countsChanged ? [now] : []), k],
         );
@@ -213,7 +268,8 @@ function studyUidOf(spec: LevelSpec, key: string, r: Input): string {
 
 function countsOf(spec: LevelSpec, r: Input): Json {
   const out: Record<string, Json> = {};
-  for (const f of spec.fields) if (f.count && r[f.prop] !== undefined) out[f.prop] = jsonOf(f, normalize(f, r[f.prop]));
+  for (const f of spec.fields)
+    if (f.count && r[f.prop] !== undefined) out[f.prop] = jsonOf(f, normalize(f, r[f.prop]));
   return Object.keys(out).length > 0 ? out : null;
 }
 
@@ -226,7 +282,8 @@ export async function insertChanges(
 ): Promise<void> {
   for (const part of chunks(changes)) {
     const params: SqlParam[] = [];
-    for (const c of part) params.push(runId, spec.level, c.uid, c.studyUid, c.kind, toJson(c.oldValue), toJson(c.newValue), now);
+    for (const c of part)
+      params.push(runId, spec.level, c.uid, c.studyUid, c.kind, toJson(c.oldValue), toJson(c.newValue), now);
     await tx.run(
       `INSERT INTO inventory_changes (run_id, level, uid, study_uid, kind, old_value, new_value, seen_at)
        VALUES ${part.map(() => `(${placeholders(8)})`).join(', ')}`,

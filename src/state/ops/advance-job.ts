@@ -13,7 +13,12 @@ import { JOB_COLUMNS, jobFromRow } from './_rows.js';
  * would go backwards or out of a terminal state. Advancing to the current state is an idempotent
  * no-op. Reaching `verified` releases the lease.
  */
-export async function advanceJob(ctx: OpContext, id: number, owner: string, to: JobState): Promise<Result<Job, AdvanceError>> {
+export async function advanceJob(
+  ctx: OpContext,
+  id: number,
+  owner: string,
+  to: JobState,
+): Promise<Result<Job, AdvanceError>> {
   if (!isJobState(to)) throw new TypeError(`advanceJob: unknown state ${JSON.stringify(to)}`);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -30,7 +35,9 @@ export async function advanceJob(ctx: OpContext, id: number, owner: string, to: 
       [to, now, id],
     );
     const job = jobFromRow(updated!);
-    await insertEvents(tx, now, [{ jobId: id, studyUid: job.studyUid, kind: 'job.state', detail: { from, to, owner } }]);
+    await insertEvents(tx, now, [
+      { jobId: id, studyUid: job.studyUid, kind: 'job.state', detail: { from, to, owner } },
+    ]);
     return ok(job);
   });
 }

@@ -52,7 +52,12 @@ export async function claimJobs(ctx: OpContext, owner: string, n: number, leaseM
           jobId: num(r.id),
           studyUid: String(r.study_uid),
           kind: 'job.failed',
-          detail: { code: LEASE_EXPIRED, outcome: 'dead', from: String(r.state), owner: strOrNull(r.lease_owner) },
+          detail: {
+            code: LEASE_EXPIRED,
+            outcome: 'dead',
+            from: String(r.state),
+            owner: strOrNull(r.lease_owner),
+          },
         });
       }
     }
@@ -87,7 +92,9 @@ export async function claimJobs(ctx: OpContext, owner: string, n: number, leaseM
         jobId: num(r.id),
         studyUid: byId.get(num(r.id))!.studyUid,
         kind: 'job.claimed',
-        detail: previous ? { owner, state: String(r.state), reclaimedFrom: previous } : { owner, state: String(r.state) },
+        detail: previous
+          ? { owner, state: String(r.state), reclaimedFrom: previous }
+          : { owner, state: String(r.state) },
       });
     }
     await insertEvents(tx, now, events);

@@ -27,9 +27,12 @@ export async function enqueueJobs(
     for (const batch of chunks(all, 200)) {
       const uids = batch.map((e) => e.studyUid);
       const known = new Set(
-        (await tx.all<{ study_uid: string }>(`SELECT study_uid FROM studies WHERE study_uid IN (${placeholders(uids.length)})`, uids)).map(
-          (r) => String(r.study_uid),
-        ),
+        (
+          await tx.all<{ study_uid: string }>(
+            `SELECT study_uid FROM studies WHERE study_uid IN (${placeholders(uids.length)})`,
+            uids,
+          )
+        ).map((r) => String(r.study_uid)),
       );
       unknown.push(...uids.filter((u) => !known.has(u)));
       const part = batch.filter((e) => known.has(e.studyUid));
@@ -37,8 +40,19 @@ export async function enqueueJobs(
       const params: SqlParam[] = [];
       for (const e of part) {
         const maxAttempts = e.maxAttempts ?? opts.maxAttempts ?? ctx.defaultMaxAttempts;
-        if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) throw new RangeError(`maxAttempts must be an integer >= 1`);
-        params.push(kind, e.studyUid, e.studyUid, Math.trunc(e.priority ?? opts.priority ?? 0), maxAttempts, e.studyUid, now, now, now);
+        if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1))
+          throw new RangeError(`maxAttempts must be an integer >= 1`);
+        params.push(
+          kind,
+          e.studyUid,
+          e.studyUid,
+          Math.trunc(e.priority ?? opts.priority ?? 0),
+          maxAttempts,
+          e.studyUid,
+          now,
+          now,
+          now,
+        );
       }
       const row = `(?, ?,
           COALESCE((SELECT CASE WHEN in_scope THEN 'pending' ELSE 'excluded' END FROM scope_decisions WHERE study_uid = ?), 'pending'),

@@ -6,7 +6,12 @@ import { checkLease, lockJob } from './_lease.js';
 import { JOB_COLUMNS, jobFromRow } from './_rows.js';
 
 /** Heartbeat: extends a held lease to now + leaseMs. An expired lease cannot be revived. */
-export async function extendLease(ctx: OpContext, id: number, owner: string, leaseMs: number): Promise<Result<Job, LeaseError>> {
+export async function extendLease(
+  ctx: OpContext,
+  id: number,
+  owner: string,
+  leaseMs: number,
+): Promise<Result<Job, LeaseError>> {
   if (!(leaseMs > 0)) throw new RangeError('extendLease: leaseMs must be > 0');
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {

@@ -54,7 +54,16 @@ export async function failJob(
         jobId: id,
         studyUid: job.studyUid,
         kind: 'job.failed',
-        detail: { code: codeText, message: clip(message, 500), retryable, outcome, from, attempts, nextRunAt, owner },
+        detail: {
+          code: codeText,
+          message: clip(message, 500),
+          retryable,
+          outcome,
+          from,
+          attempts,
+          nextRunAt,
+          owner,
+        },
       },
     ]);
     return ok({ job, outcome, nextRunAt });

@@ -15,7 +15,9 @@ export async function finishInventoryRun(
   return ctx.db.transaction(async (tx) => {
     const run = await tx.get('SELECT id FROM inventory_runs WHERE id = ?', [runId]);
     if (!run) throw new Error(`no inventory run ${runId}`);
-    const rows = await tx.all<Row>('SELECT id, parent_id, complete FROM inventory_queries WHERE run_id = ?', [runId]);
+    const rows = await tx.all<Row>('SELECT id, parent_id, complete FROM inventory_queries WHERE run_id = ?', [
+      runId,
+    ]);
     const children = new Map<number, number[]>();
     for (const r of rows) {
       if (r.parent_id === null || r.parent_id === undefined) continue;
@@ -33,10 +35,16 @@ export async function finishInventoryRun(
       memo.set(id, v);
       return v;
     };
-    const roots = rows.filter((r) => r.parent_id === null || r.parent_id === undefined || !complete.has(num(r.parent_id)));
+    const roots = rows.filter(
+      (r) => r.parent_id === null || r.parent_id === undefined || !complete.has(num(r.parent_id)),
+    );
     const uncovered = roots.map((r) => num(r.id)).filter((id) => !covered(id));
     const isComplete = uncovered.length === 0 && opts.complete !== false;
-    await tx.run('UPDATE inventory_runs SET finished_at = ?, complete = ? WHERE id = ?', [ctx.clock.now(), isComplete, runId]);
+    await tx.run('UPDATE inventory_runs SET finished_at = ?, complete = ? WHERE id = ?', [
+      ctx.clock.now(),
+      isComplete,
+      runId,
+    ]);
     return { complete: isComplete, uncovered };
   });
 }

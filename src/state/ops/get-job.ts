@@ -10,13 +10,23 @@ export async function getJob(ctx: OpContext, id: number): Promise<Job | undefine
   return r ? jobFromRow(r) : undefined;
 }
 
-export async function getJobByStudy(ctx: OpContext, studyUid: string, kind = 'migrate'): Promise<Job | undefined> {
-  const r = await ctx.db.get<Row>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE kind = ? AND study_uid = ?`, [kind, studyUid]);
+export async function getJobByStudy(
+  ctx: OpContext,
+  studyUid: string,
+  kind = 'migrate',
+): Promise<Job | undefined> {
+  const r = await ctx.db.get<Row>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE kind = ? AND study_uid = ?`, [
+    kind,
+    studyUid,
+  ]);
   return r ? jobFromRow(r) : undefined;
 }
 
 /** Jobs, optionally of one state, in claim order. */
-export async function listJobs(ctx: OpContext, opts: { readonly state?: JobState; readonly limit?: number } = {}): Promise<Job[]> {
+export async function listJobs(
+  ctx: OpContext,
+  opts: { readonly state?: JobState; readonly limit?: number } = {},
+): Promise<Job[]> {
   const params: SqlParam[] = [];
   let sql = `SELECT ${JOB_COLUMNS} FROM jobs`;
   if (opts.state) {

@@ -4,7 +4,11 @@ import type { OpContext } from './context.js';
 import { changeFromRow } from './_rows.js';
 
 /** The deltas a run recorded (optionally one level), in order. */
-export async function listChanges(ctx: OpContext, runId: number, level?: InventoryLevel): Promise<InventoryChange[]> {
+export async function listChanges(
+  ctx: OpContext,
+  runId: number,
+  level?: InventoryLevel,
+): Promise<InventoryChange[]> {
   const params: SqlParam[] = [runId];
   let sql = 'SELECT * FROM inventory_changes WHERE run_id = ?';
   if (level) {

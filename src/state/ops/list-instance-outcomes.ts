@@ -22,5 +22,7 @@ export async function listQuarantine(ctx: OpContext, studyUid?: string): Promise
     sql += ' WHERE study_uid = ?';
     params.push(studyUid);
   }
-  return (await ctx.db.all<Row>(`${sql} ORDER BY study_uid, sop_instance_uid`, params)).map(quarantineFromRow);
+  return (await ctx.db.all<Row>(`${sql} ORDER BY study_uid, sop_instance_uid`, params)).map(
+    quarantineFromRow,
+  );
 }

@@ -15,7 +15,11 @@ const FILTERS: Record<InstanceFilter, string> = {
  * to send (quarantined instances included: the caller decides), `unreceived` what it still has to
  * retrieve, `unverified` what was stored but not yet verified as equal.
  */
-export async function listInstances(ctx: OpContext, studyUid: string, filter: InstanceFilter = 'all'): Promise<Instance[]> {
+export async function listInstances(
+  ctx: OpContext,
+  studyUid: string,
+  filter: InstanceFilter = 'all',
+): Promise<Instance[]> {
   const rows = await ctx.db.all<Row>(
     `SELECT * FROM instances WHERE study_uid = ?${FILTERS[filter]}
      ORDER BY series_uid, instance_number, sop_instance_uid`,

@@ -10,7 +10,11 @@ import { insertChanges } from './_upsert-inventory.js';
  * already vanished, and instances never inventoried (only received), are left alone. One
  * transaction; returns the UIDs newly marked.
  */
-export async function markVanished(ctx: OpContext, runId: number, opts: MarkVanishedOptions = {}): Promise<string[]> {
+export async function markVanished(
+  ctx: OpContext,
+  runId: number,
+  opts: MarkVanishedOptions = {},
+): Promise<string[]> {
   const spec = LEVELS[opts.level ?? 'study'];
   const seen = opts.seen ? new Set(opts.seen) : undefined;
   const now = ctx.clock.now();
@@ -21,7 +25,9 @@ export async function markVanished(ctx: OpContext, runId: number, opts: MarkVani
     if (opts.among) {
       candidates = [];
       for (const part of chunks([...new Set(opts.among)])) {
-        candidates.push(...(await tx.all<Row>(`${base} AND ${spec.keyColumn} IN (${placeholders(part.length)})`, part)));
+        candidates.push(
+          ...(await tx.all<Row>(`${base} AND ${spec.keyColumn} IN (${placeholders(part.length)})`, part)),
+        );
       }
     } else {
       candidates = await tx.all<Row>(base);

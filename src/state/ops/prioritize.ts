@@ -11,7 +11,8 @@ import { RUNNABLE_SQL } from './_sql.js';
  * The audit log records the bump per job, never the patient id.
  */
 export async function prioritize(ctx: OpContext, target: PrioritizeTarget, level = 1): Promise<number> {
-  if (!(Number.isInteger(level) && level >= 1)) throw new RangeError('prioritize: level must be an integer >= 1');
+  if (!(Number.isInteger(level) && level >= 1))
+    throw new RangeError('prioritize: level must be an integer >= 1');
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     let rows: Row[] = [];
@@ -38,7 +39,12 @@ export async function prioritize(ctx: OpContext, target: PrioritizeTarget, level
     await insertEvents(
       tx,
       now,
-      rows.map((r) => ({ jobId: num(r.id), studyUid: String(r.study_uid), kind: 'job.prioritized', detail: { level, by } })),
+      rows.map((r) => ({
+        jobId: num(r.id),
+        studyUid: String(r.study_uid),
+        kind: 'job.prioritized',
+        detail: { level, by },
+      })),
     );
     return rows.length;
   });

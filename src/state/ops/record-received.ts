@@ -1,5 +1,11 @@
 import { chunks, placeholders, strOrNull, toJson, type Queryable, type Row } from '../db.js';
-import type { EventInput, InstanceFailureInput, ReceivedInput, ReceivedOutcome, RecordContext } from '../types.js';
+import type {
+  EventInput,
+  InstanceFailureInput,
+  ReceivedInput,
+  ReceivedOutcome,
+  RecordContext,
+} from '../types.js';
 import type { OpContext } from './context.js';
 import { insertEvents } from './_events.js';
 import { insertOutcomes, insertSample } from './_outcomes.js';
@@ -42,8 +48,20 @@ export async function recordInstancesReceived(
                received_at, spool_path, dataset_sha256, pixel_digest, pixel_digest_ts, header)
              VALUES (${placeholders(12)})
              ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING sop_instance_uid`,
-            [uid, it.seriesUid, it.studyUid, it.sopClassUid ?? null, it.transferSyntaxUid ?? null, it.sizeBytes ?? null,
-              now, it.spoolPath ?? null, it.datasetSha256 ?? null, it.pixelDigest ?? null, it.pixelDigestTs ?? null, toJson(it.header)],
+            [
+              uid,
+              it.seriesUid,
+              it.studyUid,
+              it.sopClassUid ?? null,
+              it.transferSyntaxUid ?? null,
+              it.sizeBytes ?? null,
+              now,
+              it.spoolPath ?? null,
+              it.datasetSha256 ?? null,
+              it.pixelDigest ?? null,
+              it.pixelDigestTs ?? null,
+              toJson(it.header),
+            ],
           );
           if (inserted) {
             results.set(uid, 'unlisted');
@@ -56,7 +74,13 @@ export async function recordInstancesReceived(
         const conflict = conflictOf(ex, it);
         if (conflict) {
           results.set(uid, 'conflict');
-          failures.push({ sopInstanceUid: uid, studyUid: it.studyUid, phase: 'retrieve', category: 'uid-conflict', cause: conflict });
+          failures.push({
+            sopInstanceUid: uid,
+            studyUid: it.studyUid,
+            phase: 'retrieve',
+            category: 'uid-conflict',
+            cause: conflict,
+          });
           events.push({
             jobId,
             studyUid: it.studyUid,
@@ -64,8 +88,16 @@ export async function recordInstancesReceived(
             kind: 'instance.uid-conflict',
             detail: {
               cause: conflict,
-              first: { studyUid: String(ex.study_uid), datasetSha256: strOrNull(ex.dataset_sha256), pixelDigest: strOrNull(ex.pixel_digest) },
-              again: { studyUid: it.studyUid, datasetSha256: it.datasetSha256 ?? null, pixelDigest: it.pixelDigest ?? null },
+              first: {
+                studyUid: String(ex.study_uid),
+                datasetSha256: strOrNull(ex.dataset_sha256),
+                pixelDigest: strOrNull(ex.pixel_digest),
+              },
+              again: {
+                studyUid: it.studyUid,
+                datasetSha256: it.datasetSha256 ?? null,
+                pixelDigest: it.pixelDigest ?? null,
+              },
             },
           });
           continue;
@@ -78,8 +110,18 @@ export async function recordInstancesReceived(
              pixel_digest = COALESCE(pixel_digest, ?), pixel_digest_ts = COALESCE(pixel_digest_ts, ?),
              header = COALESCE(header, ?)
            WHERE sop_instance_uid = ?`,
-          [now, it.spoolPath ?? null, it.sopClassUid ?? null, it.transferSyntaxUid ?? null, it.sizeBytes ?? null,
-            it.datasetSha256 ?? null, it.pixelDigest ?? null, it.pixelDigestTs ?? null, toJson(it.header), uid],
+          [
+            now,
+            it.spoolPath ?? null,
+            it.sopClassUid ?? null,
+            it.transferSyntaxUid ?? null,
+            it.sizeBytes ?? null,
+            it.datasetSha256 ?? null,
+            it.pixelDigest ?? null,
+            it.pixelDigestTs ?? null,
+            toJson(it.header),
+            uid,
+          ],
         );
         results.set(uid, again ? 'again' : 'received');
         count++;
@@ -107,10 +149,12 @@ function conflictOf(ex: Row, it: ReceivedInput): string | null {
   const sha = strOrNull(ex.dataset_sha256);
   if (sha && it.datasetSha256 && sha !== it.datasetSha256) {
     const pix = strOrNull(ex.pixel_digest);
-    if (pix && it.pixelDigest && pix === it.pixelDigest) return 'same SOP Instance UID, same pixels, different header';
+    if (pix && it.pixelDigest && pix === it.pixelDigest)
+      return 'same SOP Instance UID, same pixels, different header';
     return 'same SOP Instance UID, different content';
   }
   const pix = strOrNull(ex.pixel_digest);
-  if (!sha && pix && it.pixelDigest && pix !== it.pixelDigest) return 'same SOP Instance UID, different pixel data';
+  if (!sha && pix && it.pixelDigest && pix !== it.pixelDigest)
+    return 'same SOP Instance UID, different pixel data';
   return null;
 }

@@ -21,7 +21,10 @@ export async function recordInstancesStored(
   const jobId = rc.jobId ?? null;
   const now = ctx.clock.now();
   for (const it of items) {
-    if (it.outcome !== 'stored' && !it.category) throw new TypeError(`recordInstancesStored: ${it.sopInstanceUid}: a ${it.outcome} outcome needs a category`);
+    if (it.outcome !== 'stored' && !it.category)
+      throw new TypeError(
+        `recordInstancesStored: ${it.sopInstanceUid}: a ${it.outcome} outcome needs a category`,
+      );
   }
   return ctx.db.transaction(async (tx) => {
     const forUpdate = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
@@ -46,23 +49,45 @@ export async function recordInstancesStored(
       const row = known.get(it.sopInstanceUid);
       if (!row) throw new Error(`recordInstancesStored: unknown instance ${it.sopInstanceUid}`);
       const studyUid = String(row.study_uid);
-      const isStored = (row.stored_at !== null && row.stored_at !== undefined) || newlyStored.has(it.sopInstanceUid);
+      const isStored =
+        (row.stored_at !== null && row.stored_at !== undefined) || newlyStored.has(it.sopInstanceUid);
       if (it.outcome === 'stored') {
         if (isStored) {
           alreadyStored.push(it.sopInstanceUid);
           continue;
         }
-        await tx.run('UPDATE instances SET stored_at = ?, store_status = ? WHERE sop_instance_uid = ?', [now, it.status, it.sopInstanceUid]);
+        await tx.run('UPDATE instances SET stored_at = ?, store_status = ? WHERE sop_instance_uid = ?', [
+          now,
+          it.status,
+          it.sopInstanceUid,
+        ]);
         newlyStored.add(it.sopInstanceUid);
         stored++;
         bytes += it.sizeBytes ?? (row.size_bytes === null ? 0 : num(row.size_bytes));
         if (it.cause || it.status !== 0) {
-          events.push({ jobId, studyUid, sopInstanceUid: it.sopInstanceUid, kind: 'instance.store-warning', detail: { status: it.status, cause: clip(it.cause, 500) } });
+          events.push({
+            jobId,
+            studyUid,
+            sopInstanceUid: it.sopInstanceUid,
+            kind: 'instance.store-warning',
+            detail: { status: it.status, cause: clip(it.cause, 500) },
+          });
         }
         continue;
       }
-      failures.push({ sopInstanceUid: it.sopInstanceUid, studyUid, phase: 'store', status: it.status, category: it.category!, cause: it.cause ?? null });
-      if (!isStored) await tx.run('UPDATE instances SET store_status = ? WHERE sop_instance_uid = ?', [it.status, it.sopInstanceUid]);
+      failures.push({
+        sopInstanceUid: it.sopInstanceUid,
+        studyUid,
+        phase: 'store',
+        status: it.status,
+        category: it.category!,
+        cause: it.cause ?? null,
+      });
+      if (!isStored)
+        await tx.run('UPDATE instances SET store_status = ? WHERE sop_instance_uid = ?', [
+          it.status,
+          it.sopInstanceUid,
+        ]);
       if (it.outcome === 'failed') {
         failed++;
         continue;
@@ -73,7 +98,16 @@ export async function recordInstancesStored(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sop_instance_uid) DO UPDATE SET status = excluded.status, category = excluded.category,
            cause = excluded.cause, path = COALESCE(excluded.path, quarantine.path), quarantined_at = excluded.quarantined_at`,
-        [it.sopInstanceUid, studyUid, row.series_uid === null ? null : String(row.series_uid), it.status, it.category!, clip(it.cause), it.path ?? null, now],
+        [
+          it.sopInstanceUid,
+          studyUid,
+          row.series_uid === null ? null : String(row.series_uid),
+          it.status,
+          it.category!,
+          clip(it.cause),
+          it.path ?? null,
+          now,
+        ],
       );
     }
     await insertOutcomes(tx, now, jobId, failures);

@@ -1,5 +1,10 @@
 import { chunks, placeholders, toJson, type Row } from '../db.js';
-import { VERIFY_OUTCOMES, type InstanceFailureInput, type RecordContext, type VerifiedInput } from '../types.js';
+import {
+  VERIFY_OUTCOMES,
+  type InstanceFailureInput,
+  type RecordContext,
+  type VerifiedInput,
+} from '../types.js';
 import type { OpContext } from './context.js';
 import { insertOutcomes } from './_outcomes.js';
 import { clip, stableStringify } from './_rows.js';
@@ -15,7 +20,8 @@ export async function recordInstancesVerified(
   rc: RecordContext = {},
 ): Promise<{ verified: number; problems: number }> {
   for (const it of items) {
-    if (!VERIFY_OUTCOMES.includes(it.outcome)) throw new TypeError(`recordInstancesVerified: unknown outcome ${it.outcome}`);
+    if (!VERIFY_OUTCOMES.includes(it.outcome))
+      throw new TypeError(`recordInstancesVerified: unknown outcome ${it.outcome}`);
   }
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -31,13 +37,12 @@ export async function recordInstancesVerified(
     const failures: InstanceFailureInput[] = [];
     for (const it of items) {
       const studyUid = studyOf.get(it.sopInstanceUid);
-      if (studyUid === undefined) throw new Error(`recordInstancesVerified: unknown instance ${it.sopInstanceUid}`);
-      await tx.run('UPDATE instances SET verified_at = ?, verify_outcome = ?, verify_detail = ? WHERE sop_instance_uid = ?', [
-        now,
-        it.outcome,
-        toJson(it.detail ?? null),
-        it.sopInstanceUid,
-      ]);
+      if (studyUid === undefined)
+        throw new Error(`recordInstancesVerified: unknown instance ${it.sopInstanceUid}`);
+      await tx.run(
+        'UPDATE instances SET verified_at = ?, verify_outcome = ?, verify_detail = ? WHERE sop_instance_uid = ?',
+        [now, it.outcome, toJson(it.detail ?? null), it.sopInstanceUid],
+      );
       if (it.outcome === 'verified') verified++;
       else {
         failures.push({
@@ -45,7 +50,8 @@ export async function recordInstancesVerified(
           studyUid,
           phase: 'verify',
           category: it.outcome,
-          cause: it.detail === undefined || it.detail === null ? null : clip(stableStringify(it.detail), 1000),
+          cause:
+            it.detail === undefined || it.detail === null ? null : clip(stableStringify(it.detail), 1000),
         });
       }
     }

@@ -10,7 +10,11 @@ import { JOB_COLUMNS, jobFromRow } from './_rows.js';
  * Gives a leased job back without counting an attempt (graceful shutdown, pause, window closing):
  * it is runnable again at once, in the state it reached. Releasing one's own expired lease is allowed.
  */
-export async function releaseJob(ctx: OpContext, id: number, owner: string): Promise<Result<Job, LeaseError>> {
+export async function releaseJob(
+  ctx: OpContext,
+  id: number,
+  owner: string,
+): Promise<Result<Job, LeaseError>> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const row = await lockJob(tx, id);
@@ -21,7 +25,9 @@ export async function releaseJob(ctx: OpContext, id: number, owner: string): Pro
       [now, id],
     );
     const job = jobFromRow(updated!);
-    await insertEvents(tx, now, [{ jobId: id, studyUid: job.studyUid, kind: 'job.released', detail: { owner, state: job.state } }]);
+    await insertEvents(tx, now, [
+      { jobId: id, studyUid: job.studyUid, kind: 'job.released', detail: { owner, state: job.state } },
+    ]);
     return ok(job);
   });
 }

@@ -19,7 +19,8 @@ export interface RequeueFilter {
  */
 export async function requeueJobs(ctx: OpContext, filter: RequeueFilter = {}): Promise<number> {
   const states: readonly JobState[] = filter.states ?? ['failed', 'dead'];
-  for (const s of states) if (s !== 'failed' && s !== 'dead') throw new TypeError(`requeueJobs: cannot requeue ${s}`);
+  for (const s of states)
+    if (s !== 'failed' && s !== 'dead') throw new TypeError(`requeueJobs: cannot requeue ${s}`);
   if (states.length === 0 || filter.studyUids?.length === 0) return 0;
   const now = ctx.clock.now();
   const params: SqlParam[] = [];
@@ -30,7 +31,10 @@ export async function requeueJobs(ctx: OpContext, filter: RequeueFilter = {}): P
   }
   return ctx.db.transaction(async (tx) => {
     const forUpdate = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const rows = await tx.all<Row>(`SELECT id, study_uid, state, last_error_code, last_error FROM jobs WHERE ${where} ORDER BY id${forUpdate}`, params);
+    const rows = await tx.all<Row>(
+      `SELECT id, study_uid, state, last_error_code, last_error FROM jobs WHERE ${where} ORDER BY id${forUpdate}`,
+      params,
+    );
     if (rows.length === 0) return 0;
     await tx.run(
       `UPDATE jobs SET state = 'pending', attempts = 0, next_run_at = ?, last_error_code = NULL, last_error = NULL, updated_at = ?
@@ -41,7 +45,11 @@ export async function requeueJobs(ctx: OpContext, filter: RequeueFilter = {}): P
       jobId: num(r.id),
       studyUid: String(r.study_uid),
       kind: 'job.requeued',
-      detail: { from: String(r.state), lastErrorCode: (r.last_error_code as string | null) ?? null, lastError: (r.last_error as string | null) ?? null },
+      detail: {
+        from: String(r.state),
+        lastErrorCode: (r.last_error_code as string | null) ?? null,
+        lastError: (r.last_error as string | null) ?? null,
+      },
     }));
     await insertEvents(tx, now, events);
     return rows.length;

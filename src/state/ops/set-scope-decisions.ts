@@ -10,10 +10,14 @@ import { clip } from './_rows.js';
  * back in scope whose job was `excluded` returns to `pending`. Jobs already under way are left alone
  * (the ledger shows the exclusion). A change of an earlier decision is written to the audit log.
  */
-export async function setScopeDecisions(ctx: OpContext, decisions: readonly ScopeDecisionInput[]): Promise<ScopeResult> {
+export async function setScopeDecisions(
+  ctx: OpContext,
+  decisions: readonly ScopeDecisionInput[],
+): Promise<ScopeResult> {
   const byStudy = new Map<string, ScopeDecisionInput>();
   for (const d of decisions) {
-    if (!d.inScope && !d.ruleId) throw new TypeError(`scope: excluding ${d.studyUid} needs the rule that excludes it`);
+    if (!d.inScope && !d.ruleId)
+      throw new TypeError(`scope: excluding ${d.studyUid} needs the rule that excludes it`);
     byStudy.set(d.studyUid, d);
   }
   const uids = [...byStudy.keys()].sort();
@@ -73,7 +77,12 @@ export async function setScopeDecisions(ctx: OpContext, decisions: readonly Scop
         jobsExcluded += rows.length;
         for (const r of rows) {
           const d = byStudy.get(String(r.study_uid))!;
-          events.push({ jobId: Number(r.id), studyUid: String(r.study_uid), kind: 'job.state', detail: { from: 'pending', to: 'excluded', ruleId: d.ruleId ?? null } });
+          events.push({
+            jobId: Number(r.id),
+            studyUid: String(r.study_uid),
+            kind: 'job.state',
+            detail: { from: 'pending', to: 'excluded', ruleId: d.ruleId ?? null },
+          });
         }
       }
       const back = part.filter((u) => byStudy.get(u)!.inScope);
@@ -86,7 +95,12 @@ export async function setScopeDecisions(ctx: OpContext, decisions: readonly Scop
         );
         jobsReopened += rows.length;
         for (const r of rows) {
-          events.push({ jobId: Number(r.id), studyUid: String(r.study_uid), kind: 'job.state', detail: { from: 'excluded', to: 'pending' } });
+          events.push({
+            jobId: Number(r.id),
+            studyUid: String(r.study_uid),
+            kind: 'job.state',
+            detail: { from: 'excluded', to: 'pending' },
+          });
         }
       }
     }

@@ -37,7 +37,8 @@ export interface StoreFixture {
 export type MakeStore = (opts?: FixtureOptions) => Promise<StoreFixture>;
 
 const BACKOFF: BackoffPolicy = { baseMs: 1_000, factor: 2, capMs: 5_000 };
-const day = (n: number) => `2024${String(Math.floor(n / 28) + 1).padStart(2, '0')}${String((n % 28) + 1).padStart(2, '0')}`;
+const day = (n: number) =>
+  `2024${String(Math.floor(n / 28) + 1).padStart(2, '0')}${String((n % 28) + 1).padStart(2, '0')}`;
 
 function study(i: number, extra: Partial<StudyInput> = {}): StudyInput {
   return {
@@ -53,7 +54,11 @@ function study(i: number, extra: Partial<StudyInput> = {}): StudyInput {
 }
 
 /** Inventories n studies (one complete run) with everything in scope, and enqueues them. */
-async function seed(store: Store, n: number, extra: (i: number) => Partial<StudyInput> = () => ({})): Promise<Job[]> {
+async function seed(
+  store: Store,
+  n: number,
+  extra: (i: number) => Partial<StudyInput> = () => ({}),
+): Promise<Job[]> {
   const runId = await store.startInventoryRun();
   const studies = Array.from({ length: n }, (_, i) => study(i + 1, extra(i + 1)));
   await store.upsertStudies(runId, studies);
@@ -96,7 +101,9 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         const again = await store.migrate();
         expect(again.applied).toEqual([]);
         expect(again.version).toBe(3);
-        const rows = await fx.db.all<{ id: number; name: string }>('SELECT id, name FROM schema_migrations ORDER BY id');
+        const rows = await fx.db.all<{ id: number; name: string }>(
+          'SELECT id, name FROM schema_migrations ORDER BY id',
+        );
         expect(rows.map((r) => Number(r.id))).toEqual([1, 2, 3]);
       });
 
@@ -110,13 +117,26 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(rows).toHaveLength(3);
       });
 
+      it('refuse a database newer than this code', async () => {
+        await fx.db.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [
+          4,
+          'from-the-future',
+          0,
+        ]);
+        await expect(store.migrate()).rejects.toThrow(/newer/);
+      });
+
       it('seed job_states equal to the ordered enum in job-state.ts', async () => {
         const rows = await fx.db.all<{ name: string; rank: number; terminal: unknown }>(
           'SELECT name, rank, terminal FROM job_states ORDER BY rank',
         );
-        expect(rows.map((r) => ({ state: r.name, rank: Number(r.rank), terminal: r.terminal === true || r.terminal === 1 }))).toEqual(
-          [...JOB_STATE_TABLE].sort((a, b) => a.rank - b.rank).map((s) => ({ ...s })),
-        );
+        expect(
+          rows.map((r) => ({
+            state: r.name,
+            rank: Number(r.rank),
+            terminal: r.terminal === true || r.terminal === 1,
+          })),
+        ).toEqual([...JOB_STATE_TABLE].sort((a, b) => a.rank - b.rank).map((s) => ({ ...s })));
       });
 
       it('keep the events table append-only', async () => {
@@ -131,14 +151,24 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       it('upserts studies and reports new, counts-changed, attributes-changed, vanished and reappeared as deltas', async () => {
         const run1 = await store.startInventoryRun({ from: '2024' });
         const r1 = await store.upsertStudies(run1, [
-          study(1, { modalitiesInStudy: ['CT', 'SR'], attrs: { OtherPatientIDs: 'X', IssuerOfPatientID: 'H' } }),
+          study(1, {
+            modalitiesInStudy: ['CT', 'SR'],
+            attrs: { OtherPatientIDs: 'X', IssuerOfPatientID: 'H' },
+          }),
           study(2, { accessionNumber: '' }),
           study(3),
         ]);
         expect([...r1.inserted].sort()).toEqual(['1.2.826.0.1.1', '1.2.826.0.1.2', '1.2.826.0.1.3']);
         expect(await store.markVanished(run1)).toEqual([]);
         const s1 = (await store.getStudy('1.2.826.0.1.1'))!;
-        expect(s1).toMatchObject({ patientId: 'P1', modalitiesInStudy: 'CT\\SR', numInstances: 2, firstRunId: run1, vanishedAt: null, changedAt: null });
+        expect(s1).toMatchObject({
+          patientId: 'P1',
+          modalitiesInStudy: 'CT\\SR',
+          numInstances: 2,
+          firstRunId: run1,
+          vanishedAt: null,
+          changedAt: null,
+        });
         expect(s1.attrs).toEqual({ IssuerOfPatientID: 'H', OtherPatientIDs: 'X' });
         expect((await store.getStudy('1.2.826.0.1.2'))!.accessionNumber).toBeNull();
         expect((await store.listChanges(run1)).map((c) => [c.uid, c.kind])).toEqual([
@@ -151,10 +181,19 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         const run2 = await store.startInventoryRun();
         const r2 = await store.upsertStudies(run2, [
           // same attrs in another key order: unchanged; counts changed
-          study(1, { modalitiesInStudy: 'CT\\SR', numInstances: 5, attrs: { OtherPatientIDs: 'X', IssuerOfPatientID: 'H' } }),
+          study(1, {
+            modalitiesInStudy: 'CT\\SR',
+            numInstances: 5,
+            attrs: { OtherPatientIDs: 'X', IssuerOfPatientID: 'H' },
+          }),
           study(2, { studyDescription: 'CHEST' }),
         ]);
-        expect(r2).toMatchObject({ inserted: [], countsChanged: ['1.2.826.0.1.1'], attributesChanged: ['1.2.826.0.1.2'], unchanged: 0 });
+        expect(r2).toMatchObject({
+          inserted: [],
+          countsChanged: ['1.2.826.0.1.1'],
+          attributesChanged: ['1.2.826.0.1.2'],
+          unchanged: 0,
+        });
         expect(await store.markVanished(run2)).toEqual(['1.2.826.0.1.3']);
         expect(await store.markVanished(run2)).toEqual([]); // idempotent
         const changes2 = await store.listChanges(run2);
@@ -164,43 +203,86 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           ['1.2.826.0.1.3', 'vanished'],
         ]);
         expect(changes2[0]).toMatchObject({ oldValue: { numInstances: 2 }, newValue: { numInstances: 5 } });
-        expect(changes2[1]).toMatchObject({ oldValue: { studyDescription: null }, newValue: { studyDescription: 'CHEST' } });
+        expect(changes2[1]).toMatchObject({
+          oldValue: { studyDescription: null },
+          newValue: { studyDescription: 'CHEST' },
+        });
         const s1b = (await store.getStudy('1.2.826.0.1.1'))!;
-        expect(s1b).toMatchObject({ numInstances: 5, changedAt: clock.now(), lastRunId: run2, firstRunId: run1 });
+        expect(s1b).toMatchObject({
+          numInstances: 5,
+          changedAt: clock.now(),
+          lastRunId: run2,
+          firstRunId: run1,
+        });
         expect((await store.getStudy('1.2.826.0.1.3'))!.vanishedAt).toBe(clock.now());
 
         clock.advance(1000);
         const run3 = await store.startInventoryRun();
-        const r3 = await store.upsertStudies(run3, [study(1, { numInstances: 5, modalitiesInStudy: 'CT\\SR' }), study(3)]);
-        expect(r3).toMatchObject({ reappeared: ['1.2.826.0.1.3'], countsChanged: [], attributesChanged: [], unchanged: 1 });
+        const r3 = await store.upsertStudies(run3, [
+          study(1, { numInstances: 5, modalitiesInStudy: 'CT\\SR' }),
+          study(3),
+        ]);
+        expect(r3).toMatchObject({
+          reappeared: ['1.2.826.0.1.3'],
+          countsChanged: [],
+          attributesChanged: [],
+          unchanged: 1,
+        });
         expect((await store.getStudy('1.2.826.0.1.3'))!.vanishedAt).toBeNull();
         expect((await store.listChanges(run3)).map((c) => c.kind)).toEqual(['reappeared']);
         // only study 2 is missing, and only among the candidates given
         expect(await store.markVanished(run3, { among: ['1.2.826.0.1.1', '1.2.826.0.1.3'] })).toEqual([]);
-        expect(await store.markVanished(run3, { seen: ['1.2.826.0.1.1', '1.2.826.0.1.3'] })).toEqual(['1.2.826.0.1.2']);
+        expect(await store.markVanished(run3, { seen: ['1.2.826.0.1.1', '1.2.826.0.1.3'] })).toEqual([
+          '1.2.826.0.1.2',
+        ]);
       });
 
       it('upserts series and instances; an instance received before it was inventoried counts as new there', async () => {
         const run = await store.startInventoryRun();
         await store.upsertStudies(run, [study(1)]);
         const rs = await store.upsertSeries(run, [
-          { seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1', modality: 'CT', seriesNumber: 2, softwareVersions: ['V1', 'V2'], numInstances: 2 },
+          {
+            seriesUid: '1.3.1',
+            studyUid: '1.2.826.0.1.1',
+            modality: 'CT',
+            seriesNumber: 2,
+            softwareVersions: ['V1', 'V2'],
+            numInstances: 2,
+          },
         ]);
         expect(rs.inserted).toEqual(['1.3.1']);
-        expect((await store.getSeries('1.3.1'))!).toMatchObject({ modality: 'CT', seriesNumber: 2, softwareVersions: 'V1\\V2' });
-        await store.recordInstancesReceived([{ sopInstanceUid: '1.4.2', seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1', sizeBytes: 10 }]);
+        expect((await store.getSeries('1.3.1'))!).toMatchObject({
+          modality: 'CT',
+          seriesNumber: 2,
+          softwareVersions: 'V1\\V2',
+        });
+        await store.recordInstancesReceived([
+          { sopInstanceUid: '1.4.2', seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1', sizeBytes: 10 },
+        ]);
         const ri = await store.upsertInstances(run, [
-          { sopInstanceUid: '1.4.1', seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', instanceNumber: 1 },
+          {
+            sopInstanceUid: '1.4.1',
+            seriesUid: '1.3.1',
+            studyUid: '1.2.826.0.1.1',
+            sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+            instanceNumber: 1,
+          },
           { sopInstanceUid: '1.4.2', seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1', instanceNumber: 2 },
         ]);
         expect([...ri.inserted].sort()).toEqual(['1.4.1', '1.4.2']);
-        expect((await store.getInstance('1.4.2'))!).toMatchObject({ instanceNumber: 2, firstRunId: run, sizeBytes: 10 });
+        expect((await store.getInstance('1.4.2'))!).toMatchObject({
+          instanceNumber: 2,
+          firstRunId: run,
+          sizeBytes: 10,
+        });
         expect(await store.listChanges(run, 'instance')).toEqual([]);
         expect((await store.listChanges(run, 'series')).map((c) => c.kind)).toEqual(['new']);
 
         const run2 = await store.startInventoryRun();
         await store.upsertSeries(run2, [{ seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1', numInstances: 1 }]);
-        await store.upsertInstances(run2, [{ sopInstanceUid: '1.4.1', seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1' }]);
+        await store.upsertInstances(run2, [
+          { sopInstanceUid: '1.4.1', seriesUid: '1.3.1', studyUid: '1.2.826.0.1.1' },
+        ]);
         expect(await store.markVanished(run2, { level: 'instance' })).toEqual(['1.4.2']);
         expect((await store.listChanges(run2)).map((c) => [c.level, c.kind])).toEqual([
           ['series', 'counts-changed'],
@@ -210,10 +292,40 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
 
       it('records queries and finishes a run complete only when every capped query is covered by its splits', async () => {
         const run = await store.startInventoryRun();
-        const root = await store.recordQuery({ runId: run, level: 'STUDY', params: { StudyDate: '2020-2024' }, complete: false, status: 0xfe00, resultCount: 1000 });
-        const a = await store.recordQuery({ runId: run, parentId: root, level: 'STUDY', params: { StudyDate: '2020-2022' }, complete: true, status: 0, resultCount: 600 });
-        const b = await store.recordQuery({ runId: run, parentId: root, level: 'STUDY', params: { StudyDate: '2023-2024' }, complete: false, status: 0xfe00, resultCount: 1000 });
-        await store.recordQuery({ runId: run, level: 'STUDY', params: { StudyDate: '' }, complete: true, status: 0, resultCount: 3 });
+        const root = await store.recordQuery({
+          runId: run,
+          level: 'STUDY',
+          params: { StudyDate: '2020-2024' },
+          complete: false,
+          status: 0xfe00,
+          resultCount: 1000,
+        });
+        const a = await store.recordQuery({
+          runId: run,
+          parentId: root,
+          level: 'STUDY',
+          params: { StudyDate: '2020-2022' },
+          complete: true,
+          status: 0,
+          resultCount: 600,
+        });
+        const b = await store.recordQuery({
+          runId: run,
+          parentId: root,
+          level: 'STUDY',
+          params: { StudyDate: '2023-2024' },
+          complete: false,
+          status: 0xfe00,
+          resultCount: 1000,
+        });
+        await store.recordQuery({
+          runId: run,
+          level: 'STUDY',
+          params: { StudyDate: '' },
+          complete: true,
+          status: 0,
+          resultCount: 3,
+        });
         const qs = await store.listQueries(run);
         expect(qs.map((q) => [q.id, q.parentId, q.complete, q.status])).toEqual([
           [root, null, false, 0xfe00],
@@ -223,17 +335,52 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         ]);
         expect(qs[0]!.params).toEqual({ StudyDate: '2020-2024' });
         expect(await store.finishInventoryRun(run)).toEqual({ complete: false, uncovered: [root] });
-        await store.recordQuery({ runId: run, parentId: b, level: 'STUDY', params: { StudyDate: '2023' }, complete: true, status: 0, resultCount: 500 });
-        await store.recordQuery({ runId: run, parentId: b, level: 'STUDY', params: { StudyDate: '2024' }, complete: true, status: 0, resultCount: 500 });
+        await store.recordQuery({
+          runId: run,
+          parentId: b,
+          level: 'STUDY',
+          params: { StudyDate: '2023' },
+          complete: true,
+          status: 0,
+          resultCount: 500,
+        });
+        await store.recordQuery({
+          runId: run,
+          parentId: b,
+          level: 'STUDY',
+          params: { StudyDate: '2024' },
+          complete: true,
+          status: 0,
+          resultCount: 500,
+        });
         expect(await store.finishInventoryRun(run)).toEqual({ complete: true, uncovered: [] });
-        expect((await store.getInventoryRun(run))!).toMatchObject({ complete: true, finishedAt: clock.now() });
+        expect((await store.getInventoryRun(run))!).toMatchObject({
+          complete: true,
+          finishedAt: clock.now(),
+        });
         expect((await store.finishInventoryRun(run, { complete: false })).complete).toBe(false);
+      });
+
+      it('never reports a study as new to two inventory processes upserting it at once', async () => {
+        const other = await fx.openAnother();
+        const run = await store.startInventoryRun();
+        const rows = Array.from({ length: 120 }, (_, i) => study(i + 1));
+        const [a, b] = await Promise.all([
+          store.upsertStudies(run, rows),
+          other.store.upsertStudies(run, [...rows].reverse()),
+        ]);
+        const inserted = [...a.inserted, ...b.inserted].sort();
+        expect(inserted).toEqual(rows.map((r) => r.studyUid).sort());
+        expect(a.unchanged + b.unchanged).toBe(120);
+        expect((await store.listChanges(run)).filter((c) => c.kind === 'new')).toHaveLength(120);
       });
 
       it('rolls a failed batch back entirely', async () => {
         const run = await store.startInventoryRun();
         await expect(store.upsertStudies(run, [study(1), { studyUid: '' }])).rejects.toThrow();
-        await expect(store.upsertStudies(run, [study(1), study(2, { numInstances: Number.NaN })])).rejects.toThrow();
+        await expect(
+          store.upsertStudies(run, [study(1), study(2, { numInstances: Number.NaN })]),
+        ).rejects.toThrow();
         expect(await store.getStudy('1.2.826.0.1.1')).toBeUndefined();
       });
     });
@@ -242,28 +389,45 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       it('requires a rule to exclude, moves pending jobs to excluded and back, and enqueues idempotently', async () => {
         const run = await store.startInventoryRun();
         await store.upsertStudies(run, [study(1), study(2), study(3)]);
-        await expect(store.setScopeDecision({ studyUid: '1.2.826.0.1.1', inScope: false })).rejects.toThrow(/rule/);
+        await expect(store.setScopeDecision({ studyUid: '1.2.826.0.1.1', inScope: false })).rejects.toThrow(
+          /rule/,
+        );
         expect(await store.enqueueJobs(['1.2.826.0.1.1', '1.2.826.0.1.2', '9.9.9'])).toEqual({
           created: ['1.2.826.0.1.1', '1.2.826.0.1.2'],
           existing: [],
           unknown: ['9.9.9'],
         });
-        expect(await store.enqueueJobs(['1.2.826.0.1.1'])).toEqual({ created: [], existing: ['1.2.826.0.1.1'], unknown: [] });
+        expect(await store.enqueueJobs(['1.2.826.0.1.1'])).toEqual({
+          created: [],
+          existing: ['1.2.826.0.1.1'],
+          unknown: [],
+        });
 
         const r = await store.setScopeDecisions([
-          { studyUid: '1.2.826.0.1.1', inScope: false, ruleId: 'R-SR-ONLY', ruleDescription: 'SR-only studies' },
+          {
+            studyUid: '1.2.826.0.1.1',
+            inScope: false,
+            ruleId: 'R-SR-ONLY',
+            ruleDescription: 'SR-only studies',
+          },
           { studyUid: '1.2.826.0.1.2', inScope: true, ruleId: 'R-ALL' },
           { studyUid: '1.2.826.0.1.3', inScope: false, ruleId: 'R-OLD' },
         ]);
         expect(r).toEqual({ decided: 3, changed: 3, jobsExcluded: 1, jobsReopened: 0 });
         expect((await store.getJobByStudy('1.2.826.0.1.1'))!.state).toBe('excluded');
-        expect((await store.getScopeDecision('1.2.826.0.1.1'))!).toMatchObject({ inScope: false, ruleId: 'R-SR-ONLY', ruleDescription: 'SR-only studies' });
+        expect((await store.getScopeDecision('1.2.826.0.1.1'))!).toMatchObject({
+          inScope: false,
+          ruleId: 'R-SR-ONLY',
+          ruleDescription: 'SR-only studies',
+        });
         // an excluded study enqueued later gets an excluded job, never a pending one
         await store.enqueueJobs(['1.2.826.0.1.3']);
         expect((await store.getJobByStudy('1.2.826.0.1.3'))!.state).toBe('excluded');
         expect((await store.claimJobs('w', 10, 1000)).map((j) => j.studyUid)).toEqual(['1.2.826.0.1.2']);
 
-        const back = await store.setScopeDecisions([{ studyUid: '1.2.826.0.1.1', inScope: true, ruleId: 'R-ALL' }]);
+        const back = await store.setScopeDecisions([
+          { studyUid: '1.2.826.0.1.1', inScope: true, ruleId: 'R-ALL' },
+        ]);
         expect(back).toEqual({ decided: 1, changed: 1, jobsExcluded: 0, jobsReopened: 1 });
         expect((await store.getJobByStudy('1.2.826.0.1.1'))!.state).toBe('pending');
         expect((await store.listEvents({ kind: 'scope.changed' })).map((e) => e.detail)).toEqual([
@@ -280,24 +444,45 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       it('advance forward only, idempotently, and only while holding a live lease', async () => {
         const [job] = await seed(store, 1);
         const id = job!.id;
-        expect(await store.advanceJob(id, 'w1', 'retrieving')).toEqual({ ok: false, error: { kind: 'not-lease-holder', jobId: id, holder: null } });
+        expect(await store.advanceJob(id, 'w1', 'retrieving')).toEqual({
+          ok: false,
+          error: { kind: 'not-lease-holder', jobId: id, holder: null },
+        });
         await store.claimJobs('w1', 1, 10_000);
-        expect(await store.advanceJob(id, 'w2', 'retrieving')).toEqual({ ok: false, error: { kind: 'not-lease-holder', jobId: id, holder: 'w1' } });
-        expect(await store.advanceJob(9999, 'w1', 'retrieving')).toEqual({ ok: false, error: { kind: 'not-found', jobId: 9999 } });
+        expect(await store.advanceJob(id, 'w2', 'retrieving')).toEqual({
+          ok: false,
+          error: { kind: 'not-lease-holder', jobId: id, holder: 'w1' },
+        });
+        expect(await store.advanceJob(9999, 'w1', 'retrieving')).toEqual({
+          ok: false,
+          error: { kind: 'not-found', jobId: 9999 },
+        });
 
-        for (const s of ['retrieving', 'retrieved', 'storing'] as const) expect(unwrap(await store.advanceJob(id, 'w1', s)).state).toBe(s);
+        for (const s of ['retrieving', 'retrieved', 'storing'] as const)
+          expect(unwrap(await store.advanceJob(id, 'w1', s)).state).toBe(s);
         expect(unwrap(await store.advanceJob(id, 'w1', 'storing')).state).toBe('storing'); // same state: no-op
         for (const back of ['pending', 'retrieving', 'retrieved'] as const) {
-          expect(await store.advanceJob(id, 'w1', back)).toEqual({ ok: false, error: { kind: 'backwards', jobId: id, from: 'storing', to: back } });
+          expect(await store.advanceJob(id, 'w1', back)).toEqual({
+            ok: false,
+            error: { kind: 'backwards', jobId: id, from: 'storing', to: back },
+          });
         }
-        expect(await store.advanceJob(id, 'w1', 'dead')).toMatchObject({ ok: false, error: { kind: 'not-a-progress-state' } });
+        expect(await store.advanceJob(id, 'w1', 'dead')).toMatchObject({
+          ok: false,
+          error: { kind: 'not-a-progress-state' },
+        });
         expect((await store.getJob(id))!.state).toBe('storing');
 
         const verified = unwrap(await store.advanceJob(id, 'w1', 'verified')); // forward jumps are allowed
         expect(verified).toMatchObject({ state: 'verified', leaseOwner: null, leaseExpiresAt: null });
-        expect(await store.advanceJob(id, 'w1', 'verified')).toMatchObject({ ok: false, error: { kind: 'not-lease-holder' } });
+        expect(await store.advanceJob(id, 'w1', 'verified')).toMatchObject({
+          ok: false,
+          error: { kind: 'not-lease-holder' },
+        });
 
-        const trail = (await store.listEvents({ jobId: id, kind: 'job.state' })).map((e) => (e.detail as { to: string }).to);
+        const trail = (await store.listEvents({ jobId: id, kind: 'job.state' })).map(
+          (e) => (e.detail as { to: string }).to,
+        );
         expect(trail).toEqual(['retrieving', 'retrieved', 'storing', 'verified']);
         expect(PROGRESS_STATES.indexOf('verified')).toBe(PROGRESS_STATES.length - 1);
       });
@@ -310,8 +495,14 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           ok: false,
           error: { kind: 'lease-expired', jobId: job!.id, expiredAt: clock.now() },
         });
-        expect(await store.extendLease(job!.id, 'w1', 1_000)).toMatchObject({ ok: false, error: { kind: 'lease-expired' } });
-        expect(await store.failJob(job!.id, 'w1', 'X', 'x', true)).toMatchObject({ ok: false, error: { kind: 'lease-expired' } });
+        expect(await store.extendLease(job!.id, 'w1', 1_000)).toMatchObject({
+          ok: false,
+          error: { kind: 'lease-expired' },
+        });
+        expect(await store.failJob(job!.id, 'w1', 'X', 'x', true)).toMatchObject({
+          ok: false,
+          error: { kind: 'lease-expired' },
+        });
       });
     });
 
@@ -354,7 +545,10 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         const reclaimed = await store.claimJobs('B', 5, 1_000);
         expect(reclaimed.map((j) => j.id)).toEqual([b!.id]);
         expect(reclaimed[0]).toMatchObject({ leaseOwner: 'B', attempts: 1, lastErrorCode: LEASE_EXPIRED });
-        expect(await store.advanceJob(b!.id, 'A', 'retrieving')).toEqual({ ok: false, error: { kind: 'not-lease-holder', jobId: b!.id, holder: 'B' } });
+        expect(await store.advanceJob(b!.id, 'A', 'retrieving')).toEqual({
+          ok: false,
+          error: { kind: 'not-lease-holder', jobId: b!.id, holder: 'B' },
+        });
         expect(unwrap(await store.advanceJob(b!.id, 'B', 'retrieving')).state).toBe('retrieving');
         const ev = await store.listEvents({ jobId: b!.id, kind: 'job.claimed' });
         expect(ev.map((e) => e.detail)).toEqual([
@@ -374,7 +568,12 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect((await f.store.claimJobs('B', 1, 1_000))[0]).toMatchObject({ id: job!.id, attempts: 1 });
         f.clock.advance(1_000);
         expect(await f.store.claimJobs('C', 1, 1_000)).toEqual([]);
-        expect((await f.store.getJob(job!.id))!).toMatchObject({ state: 'dead', attempts: 2, lastErrorCode: LEASE_EXPIRED, leaseOwner: null });
+        expect((await f.store.getJob(job!.id))!).toMatchObject({
+          state: 'dead',
+          attempts: 2,
+          lastErrorCode: LEASE_EXPIRED,
+          leaseOwner: null,
+        });
       });
     });
 
@@ -386,9 +585,22 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         unwrap(await store.advanceJob(id, 'w', 'storing'));
         const delays: number[] = [];
         for (let attempt = 1; attempt <= 4; attempt++) {
-          const f = unwrap(await store.failJob(id, 'w', 0xa700, `C-STORE of 1.2.3.${attempt} refused: out of resources`, true));
+          const f = unwrap(
+            await store.failJob(
+              id,
+              'w',
+              0xa700,
+              `C-STORE of 1.2.3.${attempt} refused: out of resources`,
+              true,
+            ),
+          );
           expect(f.outcome).toBe('retry');
-          expect(f.job).toMatchObject({ state: 'storing', attempts: attempt, leaseOwner: null, lastErrorCode: '0xA700' });
+          expect(f.job).toMatchObject({
+            state: 'storing',
+            attempts: attempt,
+            leaseOwner: null,
+            lastErrorCode: '0xA700',
+          });
           const delay = f.nextRunAt! - clock.now();
           delays.push(delay);
           clock.advance(delay - 1);
@@ -399,27 +611,44 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         }
         expect(delays).toEqual([1_000, 2_000, 4_000, 5_000]);
         const last = unwrap(await store.failJob(id, 'w', 'TIMEOUT', 'no answer', true));
-        expect(last).toMatchObject({ outcome: 'dead', nextRunAt: null, job: { state: 'dead', attempts: 5, lastErrorCode: 'TIMEOUT' } });
+        expect(last).toMatchObject({
+          outcome: 'dead',
+          nextRunAt: null,
+          job: { state: 'dead', attempts: 5, lastErrorCode: 'TIMEOUT' },
+        });
         clock.advance(3_600_000);
         expect(await store.claimJobs('w', 1, 60_000)).toEqual([]);
-        const outcomes = (await store.listEvents({ jobId: id, kind: 'job.failed' })).map((e) => (e.detail as { outcome: string }).outcome);
+        const outcomes = (await store.listEvents({ jobId: id, kind: 'job.failed' })).map(
+          (e) => (e.detail as { outcome: string }).outcome,
+        );
         expect(outcomes).toEqual(['retry', 'retry', 'retry', 'retry', 'dead']);
       });
 
       it('fail a non-retryable job at once, honour an explicit delay, and requeue on request', async () => {
         const [j1, j2] = await seed(store, 2);
         await store.claimJobs('w', 2, 60_000);
-        expect(unwrap(await store.failJob(j1!.id, 'w', 0xa801, 'move destination unknown', false))).toMatchObject({
+        expect(
+          unwrap(await store.failJob(j1!.id, 'w', 0xa801, 'move destination unknown', false)),
+        ).toMatchObject({
           outcome: 'failed',
           job: { state: 'failed', attempts: 1, lastErrorCode: '0xA801' },
         });
-        expect(unwrap(await store.failJob(j2!.id, 'w', 'BUSY', 'peer busy', true, { delayMs: 42 })).nextRunAt).toBe(clock.now() + 42);
+        expect(
+          unwrap(await store.failJob(j2!.id, 'w', 'BUSY', 'peer busy', true, { delayMs: 42 })).nextRunAt,
+        ).toBe(clock.now() + 42);
         clock.advance(42);
         expect((await store.claimJobs('w', 5, 60_000)).map((j) => j.id)).toEqual([j2!.id]);
         expect(await store.requeueJobs({ states: ['dead'] })).toBe(0);
         expect(await store.requeueJobs()).toBe(1);
-        expect((await store.getJob(j1!.id))!).toMatchObject({ state: 'pending', attempts: 0, lastErrorCode: null });
-        expect((await store.listEvents({ jobId: j1!.id, kind: 'job.requeued' }))[0]!.detail).toMatchObject({ from: 'failed', lastErrorCode: '0xA801' });
+        expect((await store.getJob(j1!.id))!).toMatchObject({
+          state: 'pending',
+          attempts: 0,
+          lastErrorCode: null,
+        });
+        expect((await store.listEvents({ jobId: j1!.id, kind: 'job.requeued' }))[0]!.detail).toMatchObject({
+          from: 'failed',
+          lastErrorCode: '0xA801',
+        });
       });
     });
 
@@ -452,19 +681,28 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         }
         expect(order).toEqual(['3', '1', '4', '2', '5']);
         const ev = await store.listEvents({ kind: 'job.prioritized' });
-        expect(ev.map((e) => e.detail)).toEqual([{ level: 1, by: 'patient' }, { level: 5, by: 'study' }]);
+        expect(ev.map((e) => e.detail)).toEqual([
+          { level: 1, by: 'patient' },
+          { level: 5, by: 'study' },
+        ]);
         expect(JSON.stringify(ev)).not.toContain('PA');
       });
 
       it('pauses and resumes claiming', async () => {
         await seed(store, 2);
         await store.pause('night window closed');
-        expect(await store.isPaused()).toEqual({ paused: true, reason: 'night window closed', since: clock.now() });
+        expect(await store.isPaused()).toEqual({
+          paused: true,
+          reason: 'night window closed',
+          since: clock.now(),
+        });
         expect(await store.claimJobs('w', 5, 1_000)).toEqual([]);
         await store.resume();
         expect((await store.isPaused()).paused).toBe(false);
         expect(await store.claimJobs('w', 5, 1_000)).toHaveLength(2);
-        expect((await store.listEvents()).map((e) => e.kind).filter((k) => k.startsWith('control.'))).toEqual(['control.paused', 'control.resumed']);
+        expect((await store.listEvents()).map((e) => e.kind).filter((k) => k.startsWith('control.'))).toEqual(
+          ['control.paused', 'control.resumed'],
+        );
       });
     });
 
@@ -475,11 +713,21 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       it('record received, stored (once), quarantined, failed and verified instances', async () => {
         const [job] = await seed(store, 1, () => ({ numInstances: 4 }));
         const run = await store.startInventoryRun();
-        await store.upsertInstances(run, [inst(1), inst(2), inst(3)].map((i) => ({ ...i, sizeBytes: 100 })));
+        await store.upsertInstances(
+          run,
+          [inst(1), inst(2), inst(3)].map((i) => ({ ...i, sizeBytes: 100 })),
+        );
         const rc = { jobId: job!.id };
         const received = await store.recordInstancesReceived(
           [
-            { ...inst(1), sizeBytes: 100, datasetSha256: 'a1', pixelDigest: 'p1', header: { PatientID: 'P1' }, spoolPath: '/spool/1' },
+            {
+              ...inst(1),
+              sizeBytes: 100,
+              datasetSha256: 'a1',
+              pixelDigest: 'p1',
+              header: { PatientID: 'P1' },
+              spoolPath: '/spool/1',
+            },
             { ...inst(2), sizeBytes: 100, datasetSha256: 'a2', pixelDigest: 'p2' },
             { ...inst(4), sizeBytes: 100, datasetSha256: 'a4' },
           ],
@@ -496,15 +744,27 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         );
         expect(again.map((r) => r.outcome)).toEqual(['again', 'conflict', 'conflict']);
         expect((await store.getInstance('1.4.2'))!.datasetSha256).toBe('a2'); // first copy kept
-        expect((await store.getInstance('1.4.1'))!).toMatchObject({ spoolPath: '/spool/1b', header: { PatientID: 'P1' } });
-        expect((await store.listEvents({ kind: 'instance.uid-conflict' })).map((e) => e.sopInstanceUid)).toEqual(['1.4.2', '1.4.4']);
+        expect((await store.getInstance('1.4.1'))!).toMatchObject({
+          spoolPath: '/spool/1b',
+          header: { PatientID: 'P1' },
+        });
+        expect(
+          (await store.listEvents({ kind: 'instance.uid-conflict' })).map((e) => e.sopInstanceUid),
+        ).toEqual(['1.4.2', '1.4.4']);
         expect((await store.listInstances(S, 'unreceived')).map((i) => i.sopInstanceUid)).toEqual(['1.4.3']);
 
         const st = await store.recordInstancesStored(
           [
             { sopInstanceUid: '1.4.1', status: 0x0000, outcome: 'stored' },
             { sopInstanceUid: '1.4.2', status: 0xb000, outcome: 'stored', cause: 'coerced (0010,0010)' },
-            { sopInstanceUid: '1.4.4', status: 0xa770, outcome: 'quarantined', category: 'data-conflict', cause: 'PatientID conflict', path: '/q/4' },
+            {
+              sopInstanceUid: '1.4.4',
+              status: 0xa770,
+              outcome: 'quarantined',
+              category: 'data-conflict',
+              cause: 'PatientID conflict',
+              path: '/q/4',
+            },
           ],
           rc,
         );
@@ -517,20 +777,47 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           rc,
         );
         expect(st2).toEqual({ stored: 0, alreadyStored: ['1.4.1'], failed: 1, quarantined: 0 });
-        expect((await store.listInstances(S, 'unstored')).map((i) => i.sopInstanceUid)).toEqual(['1.4.3', '1.4.4']);
-        expect((await store.getInstance('1.4.2'))!).toMatchObject({ storeStatus: 0xb000, storedAt: clock.now() });
-        expect(await store.listQuarantine()).toEqual([
-          { sopInstanceUid: '1.4.4', studyUid: S, seriesUid: '1.3.1', status: 0xa770, category: 'data-conflict', cause: 'PatientID conflict', path: '/q/4', quarantinedAt: clock.now() },
+        expect((await store.listInstances(S, 'unstored')).map((i) => i.sopInstanceUid)).toEqual([
+          '1.4.3',
+          '1.4.4',
         ]);
-        expect((await store.listEvents({ kind: 'instance.store-warning' }))[0]).toMatchObject({ sopInstanceUid: '1.4.2', detail: { status: 0xb000 } });
+        expect((await store.getInstance('1.4.2'))!).toMatchObject({
+          storeStatus: 0xb000,
+          storedAt: clock.now(),
+        });
+        expect(await store.listQuarantine()).toEqual([
+          {
+            sopInstanceUid: '1.4.4',
+            studyUid: S,
+            seriesUid: '1.3.1',
+            status: 0xa770,
+            category: 'data-conflict',
+            cause: 'PatientID conflict',
+            path: '/q/4',
+            quarantinedAt: clock.now(),
+          },
+        ]);
+        expect((await store.listEvents({ kind: 'instance.store-warning' }))[0]).toMatchObject({
+          sopInstanceUid: '1.4.2',
+          detail: { status: 0xb000 },
+        });
 
-        await expect(store.recordInstancesStored([{ sopInstanceUid: '1.4.3', status: 0, outcome: 'stored' }, { sopInstanceUid: '9.9', status: 0, outcome: 'stored' }])).rejects.toThrow(/unknown instance/);
+        await expect(
+          store.recordInstancesStored([
+            { sopInstanceUid: '1.4.3', status: 0, outcome: 'stored' },
+            { sopInstanceUid: '9.9', status: 0, outcome: 'stored' },
+          ]),
+        ).rejects.toThrow(/unknown instance/);
         expect((await store.getInstance('1.4.3'))!.storedAt).toBeNull(); // the batch rolled back as a whole
 
         const v = await store.recordInstancesVerified(
           [
             { sopInstanceUid: '1.4.1', outcome: 'verified' },
-            { sopInstanceUid: '1.4.2', outcome: 'attribute-mismatch', detail: { PatientName: { expected: 'x', found: 'y' } } },
+            {
+              sopInstanceUid: '1.4.2',
+              outcome: 'attribute-mismatch',
+              detail: { PatientName: { expected: 'x', found: 'y' } },
+            },
           ],
           rc,
         );
@@ -544,29 +831,62 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           ['1.4.2', 'verify', 'attribute-mismatch', null],
         ]);
         expect(outcomes.every((o) => o.jobId === job!.id)).toBe(true);
-        await store.recordInstanceFailures([{ sopInstanceUid: '1.4.3', studyUid: S, phase: 'retrieve', category: 'not-received', cause: 'C-MOVE success without sub-operation' }]);
-        expect((await store.listInstanceOutcomes(S)).at(-1)).toMatchObject({ category: 'not-received', jobId: null });
+        await store.recordInstanceFailures([
+          {
+            sopInstanceUid: '1.4.3',
+            studyUid: S,
+            phase: 'retrieve',
+            category: 'not-received',
+            cause: 'C-MOVE success without sub-operation',
+          },
+        ]);
+        expect((await store.listInstanceOutcomes(S)).at(-1)).toMatchObject({
+          category: 'not-received',
+          jobId: null,
+        });
 
         const [row] = await store.ledger();
-        expect(row).toMatchObject({ instancesReported: 4, instancesReceived: 3, instancesStored: 2, instancesVerified: 1, instancesWithProblems: 1, instancesQuarantined: 1 });
+        expect(row).toMatchObject({
+          instancesReported: 4,
+          instancesReceived: 3,
+          instancesStored: 2,
+          instancesVerified: 1,
+          instancesWithProblems: 1,
+          instancesQuarantined: 1,
+        });
       });
 
       it('measure throughput over a window and estimate the time left', async () => {
         const [job] = await seed(store, 1, () => ({ numInstances: 100 }));
         const run = await store.startInventoryRun();
-        await store.upsertInstances(run, Array.from({ length: 100 }, (_, n) => ({ ...inst(n), sizeBytes: 1_000_000 })));
-        await store.recordInstancesReceived(Array.from({ length: 100 }, (_, n) => ({ ...inst(n), sizeBytes: 1_000_000 })));
+        await store.upsertInstances(
+          run,
+          Array.from({ length: 100 }, (_, n) => ({ ...inst(n), sizeBytes: 1_000_000 })),
+        );
+        await store.recordInstancesReceived(
+          Array.from({ length: 100 }, (_, n) => ({ ...inst(n), sizeBytes: 1_000_000 })),
+        );
         expect((await store.throughput(60_000)).etaMs).toBeNull();
         // 10 instances every 10 s for a minute
         for (let b = 0; b < 6; b++) {
           clock.advance(10_000);
           await store.recordInstancesStored(
-            Array.from({ length: 10 }, (_, k) => ({ sopInstanceUid: `1.4.${b * 10 + k}`, status: 0, outcome: 'stored' as const })),
+            Array.from({ length: 10 }, (_, k) => ({
+              sopInstanceUid: `1.4.${b * 10 + k}`,
+              status: 0,
+              outcome: 'stored' as const,
+            })),
             { jobId: job!.id },
           );
         }
         const t = await store.throughput(60_000);
-        expect(t).toMatchObject({ phase: 'store', instances: 60, bytes: 60_000_000, remainingInstances: 40, remainingBytes: 40_000_000 });
+        expect(t).toMatchObject({
+          phase: 'store',
+          instances: 60,
+          bytes: 60_000_000,
+          remainingInstances: 40,
+          remainingBytes: 40_000_000,
+        });
         expect(t.instancesPerSec).toBeCloseTo(60 / 50, 6); // the migration is 50 s old: first sample at +10 s
         expect(t.mbPerSec).toBeCloseTo(60 / 50, 6);
         expect(t.etaMs).toBe(Math.round((40 / (60 / 50)) * 1000));
@@ -575,7 +895,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(later.instances).toBe(30);
         expect(later.instancesPerSec).toBeCloseTo(0.5, 6);
         clock.advance(60_000);
-        expect(await store.throughput(60_000)).toMatchObject({ instances: 0, etaMs: null, remainingInstances: 40 });
+        expect(await store.throughput(60_000)).toMatchObject({
+          instances: 0,
+          etaMs: null,
+          remainingInstances: 40,
+        });
         expect((await store.throughput(600_000, 'retrieve')).instances).toBe(100);
       });
     });
@@ -585,7 +909,14 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         const run = await store.startInventoryRun();
         const studies = [1, 2, 3, 4, 5, 6].map((i) => study(i));
         await store.upsertStudies(run, studies);
-        await store.recordQuery({ runId: run, level: 'STUDY', params: {}, complete: true, status: 0, resultCount: 6 });
+        await store.recordQuery({
+          runId: run,
+          level: 'STUDY',
+          params: {},
+          complete: true,
+          status: 0,
+          resultCount: 6,
+        });
         expect((await store.isDone()).reasons).toContain('no inventory run has finished complete');
         await store.finishInventoryRun(run);
         expect((await store.isDone()).reasons).toEqual(['6 studies have no scope decision']);
@@ -594,7 +925,10 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           { studyUid: '1.2.826.0.1.1', inScope: false, ruleId: 'R1', ruleDescription: 'before 2010' },
           ...[2, 3, 4, 5, 6].map((i) => ({ studyUid: `1.2.826.0.1.${i}`, inScope: true, ruleId: 'ALL' })),
         ]);
-        await store.enqueueJobs([1, 2, 3, 4, 5, 6].map((i) => `1.2.826.0.1.${i}`), { maxAttempts: 1 });
+        await store.enqueueJobs(
+          [1, 2, 3, 4, 5, 6].map((i) => `1.2.826.0.1.${i}`),
+          { maxAttempts: 1 },
+        );
         const jobs = await store.claimJobs('w', 10, 60_000);
         const jobOf = (i: number) => jobs.find((j) => j.studyUid === `1.2.826.0.1.${i}`)!.id;
         unwrap(await store.advanceJob(jobOf(2), 'w', 'verified'));
@@ -614,20 +948,32 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         ]);
         expect(rows[2]!.error).toBe('target refused 1.4.9: PatientID conflict');
         expect(rows[0]!.ruleDescription).toBe('before 2010');
-        expect((await store.ledger({ after: '1.2.826.0.1.3', limit: 2 })).map((r) => r.studyUid)).toEqual(['1.2.826.0.1.4', '1.2.826.0.1.5']);
-        expect((await store.ledger({ status: 'pending' })).map((r) => r.studyUid)).toEqual(['1.2.826.0.1.5', '1.2.826.0.1.6']);
+        expect((await store.ledger({ after: '1.2.826.0.1.3', limit: 2 })).map((r) => r.studyUid)).toEqual([
+          '1.2.826.0.1.4',
+          '1.2.826.0.1.5',
+        ]);
+        expect((await store.ledger({ status: 'pending' })).map((r) => r.studyUid)).toEqual([
+          '1.2.826.0.1.5',
+          '1.2.826.0.1.6',
+        ]);
         const notYet = await store.isDone();
         expect(notYet).toMatchObject({
           done: false,
           clean: false,
           summary: { excluded: 1, verified: 1, failed: 1, 'migrated-not-verified': 1, pending: 2, total: 6 },
         });
-        expect(notYet.reasons).toEqual(['2 studies are still to migrate', '1 studies are stored but not verified']);
+        expect(notYet.reasons).toEqual([
+          '2 studies are still to migrate',
+          '1 studies are stored but not verified',
+        ]);
 
         // study 6 vanishes from the source before it moved: failed with VANISHED; the rest finish
         clock.advance(1_000);
         const run2 = await store.startInventoryRun();
-        await store.upsertStudies(run2, studies.filter((s) => s.studyUid !== '1.2.826.0.1.6'));
+        await store.upsertStudies(
+          run2,
+          studies.filter((s) => s.studyUid !== '1.2.826.0.1.6'),
+        );
         await store.markVanished(run2);
         unwrap(await store.advanceJob(jobOf(4), 'w', 'verified'));
         unwrap(await store.advanceJob(jobOf(5), 'w', 'verified'));

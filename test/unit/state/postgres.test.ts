@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, it } from 'vitest';
-import { createStore, ManualClock, PgDb } from '../../../src/state/index.js';
+import { describe, expect, it } from 'vitest';
+import { createStore, ManualClock, openStore, PgDb } from '../../../src/state/index.js';
 import { describeStoreContract, type FixtureOptions, type StoreFixture } from './contract.js';
 
 /** PACSHIFT_TEST_PG overrides; the default is the local trust-auth server. */
@@ -55,6 +55,33 @@ async function makePgStore(opts: FixtureOptions = {}): Promise<StoreFixture> {
 
 if (await reachable()) {
   describeStoreContract('postgres', makePgStore);
+
+  describe('openStore (PostgreSQL)', () => {
+    it('opens a postgres:// URL into the ?schema= given, creating and migrating it', async () => {
+      const schema = `pacshift_test_${randomBytes(6).toString('hex')}`;
+      const url = new URL(CONNECTION);
+      url.searchParams.set('schema', schema);
+      const store = await openStore(url.toString());
+      try {
+        expect(store.dialect).toBe('postgres');
+        expect((await store.migrate()).applied).toEqual([]);
+        const admin = new pg.Client({ connectionString: CONNECTION });
+        await admin.connect();
+        const r = await admin.query(
+          'SELECT COUNT(*)::int AS n FROM information_schema.tables WHERE table_schema = $1',
+          [schema],
+        );
+        await admin.end();
+        expect(r.rows[0].n).toBeGreaterThan(10);
+      } finally {
+        await store.close();
+        const admin = new pg.Client({ connectionString: CONNECTION });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await admin.end();
+      }
+    });
+  });
 } else {
   describe('Store contract: postgres', () => {
     it.skip(`PostgreSQL not reachable at ${CONNECTION.replace(/:[^:@/]*@/, ':***@')}`, () => undefined);

@@ -43,7 +43,11 @@ function startWorker(path: string, owner: string, leaseMs: number, mode: 'loop' 
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  const waiters: { pred: (l: string, n: number) => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const waiters: {
+    pred: (l: string, n: number) => boolean;
+    resolve: () => void;
+    reject: (e: Error) => void;
+  }[] = [];
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   createInterface({ input: proc.stdout }).on('line', (line) => {
@@ -54,7 +58,8 @@ function startWorker(path: string, owner: string, leaseMs: number, mode: 'loop' 
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
     proc.on('exit', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`worker ${owner} exited (${code ?? signal}) early: ${stderr.slice(-2000)}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`worker ${owner} exited (${code ?? signal}) early: ${stderr.slice(-2000)}`));
       res({ code, signal });
     }),
   );
@@ -65,7 +70,8 @@ function startWorker(path: string, owner: string, leaseMs: number, mode: 'loop' 
     waitFor: (pred) =>
       new Promise<void>((resolve, reject) => {
         if (lines.some((l, i) => pred(l, i + 1))) return resolve();
-        if (proc.exitCode !== null || proc.signalCode !== null) return reject(new Error(`worker ${owner} already exited: ${stderr.slice(-2000)}`));
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          return reject(new Error(`worker ${owner} already exited: ${stderr.slice(-2000)}`));
         waiters.push({ pred, resolve, reject });
       }),
   };
@@ -77,12 +83,21 @@ async function seed(path: string, maxAttempts: number): Promise<void> {
   const uids = Array.from({ length: STUDIES }, (_, i) => `1.2.826.0.9.${i + 1}`);
   await store.upsertStudies(
     run,
-    uids.map((studyUid, i) => ({ studyUid, studyDate: `2024${String((i % 12) + 1).padStart(2, '0')}01`, numInstances: PER_STUDY })),
+    uids.map((studyUid, i) => ({
+      studyUid,
+      studyDate: `2024${String((i % 12) + 1).padStart(2, '0')}01`,
+      numInstances: PER_STUDY,
+    })),
   );
   await store.upsertInstances(
     run,
     uids.flatMap((studyUid, i) =>
-      Array.from({ length: PER_STUDY }, (_, k) => ({ sopInstanceUid: `1.2.826.0.9.${i + 1}.1.${k + 1}`, seriesUid: `1.2.826.0.9.${i + 1}.1`, studyUid, sizeBytes: 1000 })),
+      Array.from({ length: PER_STUDY }, (_, k) => ({
+        sopInstanceUid: `1.2.826.0.9.${i + 1}.1.${k + 1}`,
+        seriesUid: `1.2.826.0.9.${i + 1}.1`,
+        studyUid,
+        sizeBytes: 1000,
+      })),
     ),
   );
   await store.finishInventoryRun(run);
@@ -106,21 +121,28 @@ async function checkConsistent(db: SqliteDb, store: Store): Promise<void> {
     expect(JOB_STATES).toContain(job.state);
     expect((job.leaseOwner === null) === (job.leaseExpiresAt === null)).toBe(true);
     // the state and the audit event recording the move into it committed together, never backwards
-    const moves = (await store.listEvents({ jobId: job.id, kind: 'job.state' })).map((e) => (e.detail as { to: JobState }).to);
+    const moves = (await store.listEvents({ jobId: job.id, kind: 'job.state' })).map(
+      (e) => (e.detail as { to: JobState }).to,
+    );
     expect(moves.at(-1) ?? 'pending').toBe(job.state);
     for (let i = 1; i < moves.length; i++) expect(compareStates(moves[i - 1]!, moves[i]!)).toBeLessThan(0);
     // a phase is only ever entered after the previous phase's records were committed
     const inst = await store.listInstances(job.studyUid);
     expect(inst).toHaveLength(PER_STUDY);
-    if (compareStates(job.state, 'retrieved') >= 0) expect(inst.every((i) => i.receivedAt !== null)).toBe(true);
+    if (compareStates(job.state, 'retrieved') >= 0)
+      expect(inst.every((i) => i.receivedAt !== null)).toBe(true);
     if (compareStates(job.state, 'stored') >= 0) expect(inst.every((i) => i.storedAt !== null)).toBe(true);
     if (job.state === 'verified') expect(inst.every((i) => i.verifyOutcome === 'verified')).toBe(true);
   }
   // nothing confirmed was stored (or received) twice: each instance is in exactly one throughput sample
   const stored = await count('SELECT COUNT(*) AS n FROM instances WHERE stored_at IS NOT NULL');
-  expect(await count("SELECT COALESCE(SUM(instances), 0) AS n FROM throughput_samples WHERE phase = 'store'")).toBe(stored);
+  expect(
+    await count("SELECT COALESCE(SUM(instances), 0) AS n FROM throughput_samples WHERE phase = 'store'"),
+  ).toBe(stored);
   const received = await count('SELECT COUNT(*) AS n FROM instances WHERE received_at IS NOT NULL');
-  expect(await count("SELECT COALESCE(SUM(instances), 0) AS n FROM throughput_samples WHERE phase = 'retrieve'")).toBe(received);
+  expect(
+    await count("SELECT COALESCE(SUM(instances), 0) AS n FROM throughput_samples WHERE phase = 'retrieve'"),
+  ).toBe(received);
 }
 
 describe('SQLite state database under SIGKILL', () => {
@@ -132,7 +154,8 @@ describe('SQLite state database under SIGKILL', () => {
     path = join(dir, 'state.db');
   });
   afterEach(async () => {
-    for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    for (const c of children.splice(0))
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -164,16 +187,20 @@ describe('SQLite state database under SIGKILL', () => {
     const held = (await store.listJobs({ limit: 1000 })).filter((j) => j.leaseOwner !== null);
     expect(held.length).toBeGreaterThan(0);
     expect(held.every((j) => j.leaseOwner === 'crashy-2')).toBe(true);
-    const unleased = (await store.listJobs({ limit: 1000 })).filter((j) => j.leaseOwner === null && !isTerminal(j.state));
+    const unleased = (await store.listJobs({ limit: 1000 })).filter(
+      (j) => j.leaseOwner === null && !isTerminal(j.state),
+    );
     const early = await store.claimJobs('restarted', 1000, 60_000);
     expect(early.map((j) => j.id).sort()).toEqual(unleased.map((j) => j.id).sort());
     clock.set(Math.max(...held.map((j) => j.leaseExpiresAt!)));
     const late = await store.claimJobs('restarted', 1000, 60_000);
     expect(late.map((j) => j.id).sort()).toEqual(held.map((j) => j.id).sort());
-    for (const j of late) expect(j).toMatchObject({ leaseOwner: 'restarted', lastErrorCode: 'LEASE_EXPIRED' });
+    for (const j of late)
+      expect(j).toMatchObject({ leaseOwner: 'restarted', lastErrorCode: 'LEASE_EXPIRED' });
 
     // Finish the migration from where each job was left; every instance is stored exactly once overall.
-    for (const job of [...early, ...late]) expect(await processJob(store, job, 'restarted', 60_000, () => undefined)).toBe(true);
+    for (const job of [...early, ...late])
+      expect(await processJob(store, job, 'restarted', 60_000, () => undefined)).toBe(true);
     await checkConsistent(db, store);
     expect(await store.countJobsByState()).toMatchObject({ verified: STUDIES });
     expect(await store.isDone()).toMatchObject({ done: true, clean: true });
@@ -190,7 +217,9 @@ describe('SQLite state database under SIGKILL', () => {
     const ends = await Promise.all(workers.map((w) => w.exited));
     expect(ends.map((e) => e.code)).toEqual([0, 0]);
 
-    const claimedBy = workers.map((w) => w.lines.filter((l) => l.startsWith('claim ')).map((l) => Number(l.split(' ')[1])));
+    const claimedBy = workers.map((w) =>
+      w.lines.filter((l) => l.startsWith('claim ')).map((l) => Number(l.split(' ')[1])),
+    );
     expect(claimedBy.every((ids) => ids.length > 0)).toBe(true); // both really took part
     const all = claimedBy.flat();
     expect(all).toHaveLength(STUDIES);

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, ManualClock, SqliteDb } from '../../../src/state/index.js';
+import { describe, expect, it } from 'vitest';
+import { createStore, ManualClock, openStore, SqliteDb } from '../../../src/state/index.js';
 import { describeStoreContract, type FixtureOptions, type StoreFixture } from './contract.js';
 
 async function makeSqliteStore(opts: FixtureOptions = {}): Promise<StoreFixture> {
@@ -32,3 +33,23 @@ async function makeSqliteStore(opts: FixtureOptions = {}): Promise<StoreFixture>
 }
 
 describeStoreContract('sqlite', makeSqliteStore);
+
+describe('openStore (SQLite)', () => {
+  it('opens a path or a sqlite: URL in WAL mode, migrated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pacshift-open-'));
+    try {
+      for (const target of [join(dir, 'a.db'), `sqlite:${join(dir, 'b.db')}`]) {
+        const store = await openStore(target);
+        expect(store.dialect).toBe('sqlite');
+        expect((await store.migrate()).applied).toEqual([]);
+        await store.close();
+      }
+      const db = new SqliteDb({ path: join(dir, 'a.db') });
+      expect(db.connection.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.connection.pragma('busy_timeout', { simple: true })).toBe(10_000);
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
