@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readInstanceInfo } from '../../src/dicom/part10.js';
 import type { DicomFileErrorCode } from '../../src/dicom/errors.js';
 import type { Association } from '../../src/net/association/association.js';
@@ -11,6 +11,7 @@ import { startScp, storageAcceptPolicy } from '../../src/net/services/scp.js';
 import type { SendableInstance } from '../../src/net/services/store-scu.js';
 import { FolderStoreTarget, type StoreResult } from '../../src/net/services/store-target.js';
 import type { TlsSettings } from '../../src/net/transport/tls-options.js';
+import { datasetOffset } from './dicom-file.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
 /**
@@ -48,14 +49,17 @@ export async function readSendable(paths: readonly string[]): Promise<{ sendable
   return { sendable, unsendable };
 }
 
-/** SHA-256 (hex) of a file's bytes from `offset` to its end, streamed. */
-export function sha256From(path: string, offset: number): Promise<string> {
+/** SHA-256 (hex) of a file's bytes from `offset` to its end, streamed, and of `suffix` after them. */
+export function sha256From(path: string, offset: number, suffix?: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path, { start: offset })
       .on('data', (c) => h.update(c))
       .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
+      .on('end', () => {
+        if (suffix) h.update(suffix);
+        resolve(h.digest('hex'));
+      });
   });
 }
 
@@ -66,16 +70,42 @@ export interface DatasetDigest {
   sha256: string;
 }
 
-/** What a received file holds: its UIDs (read with readInstanceInfo) and the digest of the bytes after its meta. */
-export async function receivedDigest(path: string): Promise<DatasetDigest | { path: string; error: string }> {
+/**
+ * What a received file holds: its UIDs (read with readInstanceInfo) and the digest of the bytes after its meta.
+ * When readInstanceInfo refuses the file, `readError` says why and the meta is walked by the harness instead
+ * (dicom-file.ts), so its bytes can still be compared.
+ */
+export async function receivedDigest(path: string): Promise<DatasetDigest & { readError?: string }> {
   const r = await readInstanceInfo(path);
-  if (!r.ok) return { path, error: `${r.error.code}: ${r.error.message}` };
-  return { path, sopInstanceUid: r.value.sopInstanceUid, transferSyntaxUid: r.value.transferSyntaxUid, sha256: await sha256From(path, r.value.metaEnd) };
+  if (r.ok) {
+    return { path, sopInstanceUid: r.value.sopInstanceUid, transferSyntaxUid: r.value.transferSyntaxUid, sha256: await sha256From(path, r.value.metaEnd) };
+  }
+  const bytes = readFileSync(path);
+  const offset = datasetOffset(bytes);
+  const meta = bytes.subarray(0, offset).toString('latin1');
+  const uid = (tag: string) => new RegExp(`${tag}UI..([0-9.]*)`).exec(meta)?.[1] ?? '';
+  return {
+    path,
+    sopInstanceUid: uid('\\x02\\x00\\x03\\x00'),
+    transferSyntaxUid: uid('\\x02\\x00\\x10\\x00'),
+    sha256: createHash('sha256').update(bytes.subarray(offset)).digest('hex'),
+    readError: `${r.error.code}: ${r.error.message}`,
+  };
 }
 
-/** The digest of what the sender puts on the wire for a sendable file. */
-export async function sentDigest(i: SendableInstance): Promise<DatasetDigest> {
-  return { path: i.path, sopInstanceUid: i.sopInstanceUid, transferSyntaxUid: i.transferSyntaxUid, sha256: await sha256From(i.path, i.datasetOffset) };
+/**
+ * The digest of what the sender puts on the wire for a sendable file: the bytes after its meta, and one NUL when
+ * their length is odd (PS3.8 Annex E: even fragments; `padded` says so).
+ */
+export async function sentDigest(i: SendableInstance): Promise<DatasetDigest & { padded: boolean }> {
+  const padded = i.datasetLength % 2 === 1;
+  return {
+    path: i.path,
+    sopInstanceUid: i.sopInstanceUid,
+    transferSyntaxUid: i.transferSyntaxUid,
+    sha256: await sha256From(i.path, i.datasetOffset, padded ? Buffer.from([0]) : undefined),
+    padded,
+  };
 }
 
 /**
@@ -106,6 +136,8 @@ export interface TestScpOptions {
   tls?: TlsSettings;
   /** Where received files go; default a temp dir removed by stop(). */
   dir?: string;
+  /** Our maximum receive PDU length (the peer cuts its PDVs to fit). */
+  maxPduLength?: number;
 }
 
 export interface TestScp {
@@ -155,6 +187,7 @@ export async function startTestScp(options: TestScpOptions = {}): Promise<TestSc
     host: '127.0.0.1',
     allow: options.allow,
     tls: options.tls,
+    maxPduLength: options.maxPduLength,
     policy: storageAcceptPolicy(),
     handlers: {
       store: new FolderStoreTarget(dir),
@@ -191,4 +224,27 @@ export function printTable(title: string, header: readonly string[], rows: reado
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   console.log([title, line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n'));
+}
+
+/** The PDV fragments of one direction of an association's bytes (PS3.8 9.3.5): context, flags and fragment length. */
+export class PdvLengths {
+  private buffer = Buffer.alloc(0);
+  readonly fragments: { contextId: number; command: boolean; last: boolean; length: number }[] = [];
+  push(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    while (this.buffer.length >= 6) {
+      const length = this.buffer.readUInt32BE(2);
+      if (this.buffer.length < 6 + length) return;
+      if (this.buffer[0] === 0x04) {
+        const body = this.buffer.subarray(6, 6 + length);
+        for (let off = 0; off + 6 <= body.length; ) {
+          const itemLength = body.readUInt32BE(off);
+          const header = body[off + 5]!;
+          this.fragments.push({ contextId: body[off + 4]!, command: (header & 1) !== 0, last: (header & 2) !== 0, length: itemLength - 2 });
+          off += 4 + itemLength;
+        }
+      }
+      this.buffer = this.buffer.subarray(6 + length);
+    }
+  }
 }
