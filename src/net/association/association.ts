@@ -126,7 +126,8 @@ export class Association {
         this.failure ?? { kind: 'local', message: `association is not established (state ${this.state})` },
       );
     }
-    const max = this.info.peerMaxPduLength > 0 ? this.info.peerMaxPduLength - 6 : MAX_FRAGMENT_WHEN_UNLIMITED;
+    // Fragments of even length (PS3.8 Annex E), at least 2 bytes whatever maximum the peer announced.
+    const max = Math.max(2, (this.info.peerMaxPduLength > 0 ? this.info.peerMaxPduLength - 6 : MAX_FRAGMENT_WHEN_UNLIMITED) & ~1);
     const sock = this.socket;
     sock.cork();
     let off = 0;

@@ -59,6 +59,10 @@ class BufferSink implements DatasetSink<Buffer> {
   }
 }
 
+const NUL = Buffer.from([0]);
+/** A buffer of even length: itself, or itself and one NUL. */
+const evenLength = (b: Buffer): Buffer => (b.length % 2 === 0 ? b : Buffer.concat([b, NUL]));
+
 export class DimseChannel implements PDataHandler {
   private messageId = 0;
   private commandParts: Buffer[] = [];
@@ -233,11 +237,24 @@ export class DimseChannel implements PDataHandler {
       const f = await this.assoc.sendPData(contextId, true, encodeCommand(command), true);
       if (f) return f;
       if (dataset === undefined) return undefined;
-      if (Buffer.isBuffer(dataset)) return (await this.assoc.sendPData(contextId, false, dataset, true)) ?? undefined;
+      if (Buffer.isBuffer(dataset)) return (await this.assoc.sendPData(contextId, false, evenLength(dataset), true)) ?? undefined;
       let failure: NetFailure | undefined;
+      // PS3.8 Annex E: every fragment has an even length. An odd chunk keeps its last byte for the next one; an
+      // odd-length data set (real files: a Deflate stream without its pad, an odd Pixel Data length) ends with
+      // one NUL, the pad PS3.5 A.5 prescribes for Deflate. The bytes before it are the file's, unchanged.
+      let carry: Buffer | undefined;
       await streamFileRange(dataset, async (chunk, last) => {
         if (failure) return;
-        failure = (await this.assoc.sendPData(contextId, false, chunk, last)) ?? undefined;
+        let data = carry ? Buffer.concat([carry, chunk]) : chunk;
+        carry = undefined;
+        if (data.length % 2 === 1) {
+          if (last) data = evenLength(data);
+          else {
+            carry = Buffer.from(data.subarray(data.length - 1));
+            data = data.subarray(0, data.length - 1);
+          }
+        }
+        failure = (await this.assoc.sendPData(contextId, false, data, last)) ?? undefined;
       });
       return failure;
     };
