@@ -140,15 +140,18 @@ export class PositionIndex {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
-/** "scope.rules[0].match.patientName"; under patient data, keys that are not plain names are hidden. */
-export function formatPath(path: readonly PropertyKey[], phiFrom = Infinity): string {
+/**
+ * "scope.rules[0].match.patientName". A key that is not a plain name (option names and DICOM keywords
+ * always are) is shown as […]: it is a mistake anyway, and it might be patient data pasted as a key.
+ */
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
-  path.forEach((seg, i) => {
+  for (const seg of path) {
     const s = String(seg);
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (IDENT.test(s)) out += out ? `.${s}` : s;
-    else out += i >= phiFrom ? '[…]' : `[${JSON.stringify(s)}]`;
-  });
+    else out += '[…]';
+  }
   return out;
 }
 
@@ -234,15 +237,8 @@ export function issuesToPlanErrors(
 ): PlanError[] {
   const out: PlanError[] = [];
   const add = (path: readonly PropertyKey[], message: string, keyPos = false) => {
-    // Index of the first path element at or under a patient-data option, for path redaction.
-    let phiFrom = Infinity;
-    for (let i = 0; i <= path.length; i++)
-      if (schemaAtPath(root, path.slice(0, i), raw).phi) {
-        phiFrom = i;
-        break;
-      }
     const pos = positions.at(path, keyPos);
-    out.push({ file, path: formatPath(path, phiFrom), message, ...(pos ?? {}), kind: 'schema' });
+    out.push({ file, path: formatPath(path), message, ...(pos ?? {}), kind: 'schema' });
   };
 
   for (const top of issues)

@@ -6,6 +6,7 @@ export {
   PLAN_VERSION,
   PlanSchema,
   planSchema,
+  planJsonSchema,
   type Plan,
   type PlanInput,
   type LocalPlan,

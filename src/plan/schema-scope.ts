@@ -296,7 +296,7 @@ export const scopeSchema = z
         ctx.addIssue({
           code: 'custom',
           path,
-          message: `duplicate id ${id} (also at ${prev}): rule and retention ids must be unique`,
+          message: `is a duplicate id (also used at scope.${prev}): rule and retention ids must be unique`,
         });
       else
         seen.set(
@@ -494,7 +494,7 @@ export const transformSchema = (ctx: PlanContext) =>
           ctx2.addIssue({
             code: 'custom',
             path,
-            message: `duplicate id ${id}: correction and rule ids must be unique`,
+            message: 'is a duplicate id: correction and rule ids must be unique',
           });
         seen.add(id);
       };

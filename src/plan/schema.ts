@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import * as z from 'zod';
-import { opt, withRule } from './doc.js';
+import { opt, unwrap, withRule } from './doc.js';
 import { ident, text, type PlanContext } from './primitives.js';
 import { localSchema, section, sourceSchema, targetSchema } from './schema-peers.js';
 import {
@@ -105,6 +105,14 @@ function crossChecks(p: RootInput, ctx: z.core.$RefinementCtx<RootInput>): void 
       message: 'is only used with retrieve: c-move: remove it, or set retrieve: c-move',
     });
 
+  if (src.type === 'dimse' && src.retrieve === 'c-move' && p.local.allow?.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['local', 'allow'],
+      message:
+        "is empty, so the source's C-MOVE sub-operations would be refused: list the source's AE title (e.g. [OLDPACS]) or remove allow to use the default",
+    });
+
   const limits = {
     retrieve: src.type === 'dimse' ? { max: src.maxAssociations, by: 'source.maxAssociations' } : undefined,
     store: tgt.type === 'dimse' ? { max: tgt.maxAssociations, by: 'target.maxAssociations' } : undefined,
@@ -198,6 +206,19 @@ export const planSchema = (ctx: PlanContext) =>
 
 /** The schema used for documentation and types (paths resolve against the current directory). */
 export const PlanSchema = planSchema({ planDir: '.' });
+
+/**
+ * JSON Schema (draft 2020-12) of the plan as written, with every option's description: for editors
+ * (e.g. yaml-language-server's `# yaml-language-server: $schema=<file>` comment). Value syntaxes that
+ * JSON Schema cannot express (durations, sizes, patterns) are checked by pacshift only.
+ */
+export function planJsonSchema(): Record<string, unknown> {
+  const root = unwrap(PlanSchema) as z.ZodType;
+  return z.toJSONSchema(root, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
+}
 
 /** A validated plan with every default applied. See `planSchema` for the units of each value. */
 export type Plan = z.output<typeof PlanSchema>;

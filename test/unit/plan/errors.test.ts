@@ -77,7 +77,7 @@ describe('malformed plans name the path and the fix', () => {
     [
       'duplicate rule id',
       `${MINIMAL}scope:\n  rules:\n    - { id: a, action: exclude, match: { modality: SR } }\n    - { id: a, action: exclude, match: { modality: PR } }\n`,
-      'plan.yaml:16:13: scope.rules[1].id: duplicate id a (also at rules[0].id): rule and retention ids must be unique',
+      'plan.yaml:16:13: scope.rules[1].id: is a duplicate id (also used at scope.rules[0].id): rule and retention ids must be unique',
     ],
     [
       'sample percent above 100',
@@ -128,6 +128,11 @@ describe('malformed plans name the path and the fix', () => {
       'same archive twice',
       edit('pacs-new.hospital.local', 'pacs-old.hospital.local').replace('NEWPACS', 'OLDPACS'),
       'plan.yaml:9:3: target: is the same archive as source (host, port and calledAe): check the target address',
+    ],
+    [
+      'empty allow list with C-MOVE',
+      `${MINIMAL}local:\n  allow: []\n`,
+      "plan.yaml:14:10: local.allow: is empty, so the source's C-MOVE sub-operations would be refused: list the source's AE title (e.g. [OLDPACS]) or remove allow to use the default",
     ],
     [
       'plan is a list',

@@ -2,7 +2,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { checkPlanFiles, examplePlanYaml, formatPlanErrors, loadPlan } from '../../../src/plan/index.js';
+import {
+  checkPlanFiles,
+  examplePlanYaml,
+  formatPlanErrors,
+  loadPlan,
+  planJsonSchema,
+} from '../../../src/plan/index.js';
 import { MINIMAL, PLAN_DIR, mustParse, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -205,6 +211,20 @@ transfer:
   it('postgres state is kept as a URL', () => {
     const p = mustParse(`${MINIMAL}state:\n  postgres: postgres://pacshift@db.local/pacshift\n`);
     expect(p.state).toEqual({ type: 'postgres', url: 'postgres://pacshift@db.local/pacshift' });
+  });
+});
+
+describe('JSON Schema for editors', () => {
+  it('describes every section and option of the plan as written', () => {
+    const js = planJsonSchema() as {
+      properties: Record<string, { description?: string }>;
+      required: string[];
+    };
+    expect(Object.keys(js.properties)).toEqual(
+      expect.arrayContaining(['name', 'source', 'target', 'scope', 'verify']),
+    );
+    expect(js.required).toEqual(expect.arrayContaining(['name', 'version', 'source', 'target']));
+    expect(js.properties.verify?.description).toMatch(/target is checked/);
   });
 });
 
