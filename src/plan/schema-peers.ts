@@ -282,7 +282,7 @@ export const folderSourceSchema = (ctx: PlanContext) =>
     }),
     {
       what: 'Read DICOM files from a folder (e.g. an export or a mounted archive volume).',
-      variantTitle: 'Or: a folder of DICOM files',
+      variantTitle: 'Or, replacing the source above: a folder of DICOM files',
       example: { type: 'folder', path: '/mnt/old-archive' },
     },
   );
@@ -333,7 +333,7 @@ export const folderTargetSchema = (ctx: PlanContext) =>
     }),
     {
       what: 'Write the instances to a folder.',
-      variantTitle: 'Or: a folder',
+      variantTitle: 'Or, replacing the target above: a folder',
       example: { type: 'folder', path: '/mnt/new-archive-import' },
     },
   );
