@@ -1,0 +1,69 @@
+/**
+ * What every pipeline command opens: the plan, the state database, and the peers it names.
+ */
+import { readFileSync } from 'node:fs';
+import { type Plan, type DimseSourcePlan, type DimseTargetPlan, formatPlanErrors, loadPlan } from '../plan/index.js';
+import type { Peer } from '../net/peer.js';
+import type { TlsSettings } from '../net/transport/tls-options.js';
+import { type Store, openSqliteStore, openPgStore } from '../state/index.js';
+import type { Clock } from '../state/clock.js';
+
+export class PlanLoadError extends Error {}
+
+export interface MigrationContext {
+  planPath: string;
+  plan: Plan;
+  store: Store;
+  /** Undefined when the source is a folder. */
+  source: Peer | undefined;
+  target: Peer | undefined;
+  close(): Promise<void>;
+}
+
+function tlsOf(t: DimseSourcePlan['tls'] | undefined): TlsSettings | undefined {
+  if (!t) return undefined;
+  const read = (p: string | undefined) => (p ? readFileSync(p) : undefined);
+  return { ca: read(t.ca), cert: read(t.cert), key: read(t.key), servername: t.servername };
+}
+
+export function peerOf(p: DimseSourcePlan | DimseTargetPlan, plan: Plan): Peer {
+  return {
+    host: p.host,
+    port: p.port,
+    aeTitle: p.calledAe,
+    callingAeTitle: p.callingAe ?? plan.local.aeTitle,
+    tls: tlsOf(p.tls),
+    timeouts: { connectMs: p.timeouts.connect, artimMs: p.timeouts.artim, associationMs: p.timeouts.connect * 3 },
+    dimseTimeoutMs: p.timeouts.dimse,
+  };
+}
+
+export function loadPlanOrThrow(path: string): Plan {
+  const r = loadPlan(path);
+  if (!r.ok) throw new PlanLoadError(formatPlanErrors(r.error));
+  return r.value;
+}
+
+export async function openStateOf(plan: Plan, opts: { clock?: Clock } = {}): Promise<Store> {
+  const backoff = {
+    baseMs: plan.transfer.retries.backoff.base,
+    factor: plan.transfer.retries.backoff.factor,
+    capMs: plan.transfer.retries.backoff.cap,
+  };
+  const common = { clock: opts.clock, backoff, maxAttempts: plan.transfer.retries.maxAttempts };
+  if (plan.state.type === 'postgres') return openPgStore({ connectionString: plan.state.url, ...common });
+  return openSqliteStore({ path: plan.state.path, ...common });
+}
+
+export async function openMigration(planPath: string, opts: { clock?: Clock } = {}): Promise<MigrationContext> {
+  const plan = loadPlanOrThrow(planPath);
+  const store = await openStateOf(plan, opts);
+  return {
+    planPath,
+    plan,
+    store,
+    source: plan.source.type === 'dimse' ? peerOf(plan.source, plan) : undefined,
+    target: plan.target.type === 'dimse' ? peerOf(plan.target, plan) : undefined,
+    close: () => store.close(),
+  };
+}
