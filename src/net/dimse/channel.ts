@@ -243,7 +243,8 @@ export class DimseChannel implements PDataHandler {
       // odd-length data set (real files: a Deflate stream without its pad, an odd Pixel Data length) ends with
       // one NUL, the pad PS3.5 A.5 prescribes for Deflate. The bytes before it are the file's, unchanged.
       let carry: Buffer | undefined;
-      await streamFileRange(dataset, async (chunk, last) => {
+      const src = dataset;
+      await streamFileRange(src, async (chunk, last) => {
         if (failure) return;
         let data = carry ? Buffer.concat([carry, chunk]) : chunk;
         carry = undefined;
@@ -255,6 +256,11 @@ export class DimseChannel implements PDataHandler {
           }
         }
         failure = (await this.assoc.sendPData(contextId, false, data, last)) ?? undefined;
+      }).catch((e: unknown) => {
+        // The file shrank or vanished since it was read. The peer has the command (and maybe part of the data
+        // set): the message cannot be completed, so the association goes; the request fails with the cause.
+        failure ??= { kind: 'local', message: `cannot read the data set from ${src.path}: ${(e as Error).message}` };
+        this.assoc.abort();
       });
       return failure;
     };
