@@ -77,3 +77,12 @@ export function readManifestPhi(): string[] {
   }
   return [...out];
 }
+
+/** One column of the manifest by path. */
+export function readManifestColumn(name: string): Map<string, string> {
+  const lines = readFileSync(join(corpusDir(), 'MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines[0]!.split('\t');
+  const c = header.indexOf(name);
+  if (c < 0) throw new Error(`MANIFEST.tsv has no column ${name}`);
+  return new Map(lines.slice(1).map((l) => [l.split('\t')[0]!, l.split('\t')[c] ?? '']));
+}
