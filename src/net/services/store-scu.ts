@@ -46,7 +46,7 @@ export interface StoreOptions {
   /** Per-file outcome as it happens. */
   onOutcome?: (o: StoreOutcome) => void;
   moveOriginator?: { aeTitle: string; messageId: number };
-  /** How many times a worker reopens an association after it failed (default 3). */
+  /** How many times in a row a worker reopens an association after it failed (default 3); a stored instance resets the count. */
   maxReconnects?: number;
 }
 
@@ -175,6 +175,8 @@ export async function storeInstances(
           if (next) head = { inst: next, bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength).catch(() => undefined) };
           const o = await pending;
           record(o);
+          // The budget is for consecutive failures (an unreachable peer), not for instances a peer aborts on.
+          if (o.ok) reconnects = 0;
           if (!o.ok && o.failure && o.failure.kind !== 'no-presentation-context') {
             if (++reconnects > (opts.maxReconnects ?? 3)) {
               while (queue.length > 0) record({ ok: false, instance: queue.shift()!, failure: o.failure });
