@@ -8,6 +8,7 @@ import type { Result } from '../util/result.js';
 import type {
   AdvanceError,
   AuditEvent,
+  ClaimOptions,
   DoneReport,
   EnqueueInput,
   EnqueueOptions,
@@ -129,7 +130,7 @@ export interface Store {
 
   // ── jobs ───────────────────────────────────────────────────────────────────
   enqueueJobs(items: readonly (string | EnqueueInput)[], opts?: EnqueueOptions): Promise<EnqueueResult>;
-  claimJobs(owner: string, n: number, leaseMs: number): Promise<Job[]>;
+  claimJobs(owner: string, n: number, leaseMs: number, opts?: ClaimOptions): Promise<Job[]>;
   extendLease(jobId: number, owner: string, leaseMs: number): Promise<Result<Job, LeaseError>>;
   advanceJob(jobId: number, owner: string, to: JobState): Promise<Result<Job, AdvanceError>>;
   failJob(
@@ -217,7 +218,7 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     getScopeDecision: (uid) => getScopeDecision(ctx, uid),
 
     enqueueJobs: (items, o) => enqueueJobs(ctx, items, o),
-    claimJobs: (owner, n, leaseMs) => claimJobs(ctx, owner, n, leaseMs),
+    claimJobs: (owner, n, leaseMs, o) => claimJobs(ctx, owner, n, leaseMs, o),
     extendLease: (id, owner, leaseMs) => extendLease(ctx, id, owner, leaseMs),
     advanceJob: (id, owner, to) => advanceJob(ctx, id, owner, to),
     failJob: (id, owner, code, message, retryable, o) => failJob(ctx, id, owner, code, message, retryable, o),

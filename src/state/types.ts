@@ -269,6 +269,11 @@ export interface FailOutcome {
   readonly nextRunAt: number | null;
 }
 
+export interface ClaimOptions {
+  /** Pick only jobs in these (non-terminal) states. Default: every runnable state. */
+  readonly states?: readonly JobState[];
+}
+
 export type PrioritizeTarget = { readonly patientId: string } | { readonly studyUids: readonly string[] };
 
 export interface PauseState {

@@ -1,9 +1,10 @@
 import { num, placeholders, strOrNull, type Row } from '../db.js';
-import type { EventInput, Job } from '../types.js';
+import { isTerminal } from '../job-state.js';
+import type { ClaimOptions, EventInput, Job } from '../types.js';
 import type { OpContext } from './context.js';
 import { insertEvents } from './_events.js';
 import { JOB_COLUMNS, jobFromRow } from './_rows.js';
-import { CLAIM_ORDER_SQL, RUNNABLE_SQL } from './_sql.js';
+import { CLAIM_ORDER_SQL, RUNNABLE_SQL, stateList } from './_sql.js';
 
 export const LEASE_EXPIRED = 'LEASE_EXPIRED';
 
@@ -19,11 +20,24 @@ export const LEASE_EXPIRED = 'LEASE_EXPIRED';
  * SQLite: one BEGIN IMMEDIATE transaction (writers are serialised). PostgreSQL: one transaction whose
  * candidate rows are locked FOR UPDATE SKIP LOCKED, so concurrent claimers take disjoint jobs
  * without waiting on each other. Nothing is claimed while the migration is paused.
+ * `opts.states` limits what is picked to jobs in those (non-terminal) states, e.g. a verifier takes
+ * only `stored` and `verifying` jobs; the dead-letter housekeeping above still covers every job.
  */
-export async function claimJobs(ctx: OpContext, owner: string, n: number, leaseMs: number): Promise<Job[]> {
+export async function claimJobs(
+  ctx: OpContext,
+  owner: string,
+  n: number,
+  leaseMs: number,
+  opts: ClaimOptions = {},
+): Promise<Job[]> {
   if (!owner) throw new TypeError('claimJobs: owner is required');
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError('claimJobs: n must be an integer >= 1');
   if (!(leaseMs > 0)) throw new RangeError('claimJobs: leaseMs must be > 0');
+  if (opts.states?.length === 0) return [];
+  for (const s of opts.states ?? []) {
+    if (isTerminal(s)) throw new TypeError(`claimJobs: ${s} is terminal, never claimable`);
+  }
+  const pickable = opts.states ? stateList(opts.states) : RUNNABLE_SQL;
   const skipLocked = ctx.db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const now = ctx.clock.now();
 
@@ -64,7 +78,7 @@ export async function claimJobs(ctx: OpContext, owner: string, n: number, leaseM
 
     const picked = await tx.all<Row>(
       `SELECT id, state, lease_owner FROM jobs
-       WHERE state IN (${RUNNABLE_SQL}) AND next_run_at <= ? AND (lease_owner IS NULL OR lease_expires_at <= ?)
+       WHERE state IN (${pickable}) AND next_run_at <= ? AND (lease_owner IS NULL OR lease_expires_at <= ?)
        ORDER BY ${CLAIM_ORDER_SQL}
        LIMIT ?${skipLocked}`,
       [now, now, n],

@@ -533,6 +533,22 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         await other.store.close();
       });
 
+      it('can be limited to some states (a verifier claims only stored jobs)', async () => {
+        const [j1, j2, j3] = await seed(store, 3);
+        const [a] = await store.claimJobs('T', 1, 60_000, { states: ['pending'] });
+        for (const s of ['retrieving', 'retrieved', 'storing', 'stored'] as const)
+          unwrap(await store.advanceJob(a!.id, 'T', s));
+        unwrap(await store.releaseJob(a!.id, 'T'));
+        expect(await store.claimJobs('V', 5, 60_000, { states: [] })).toEqual([]);
+        const got = await store.claimJobs('V', 5, 60_000, { states: ['stored', 'verifying'] });
+        expect(got.map((j) => [j.id, j.state])).toEqual([[a!.id, 'stored']]);
+        expect(await store.claimJobs('V', 5, 60_000, { states: ['stored', 'verifying'] })).toEqual([]);
+        expect((await store.claimJobs('T', 5, 60_000)).map((j) => j.id).sort()).toEqual(
+          [j1!.id, j2!.id, j3!.id].filter((id) => id !== a!.id).sort(),
+        );
+        await expect(store.claimJobs('V', 1, 1_000, { states: ['verified'] })).rejects.toThrow(/terminal/);
+      });
+
       it('are re-claimable once expired (counting an attempt); a heartbeat keeps them', async () => {
         const [j1, j2] = await seed(store, 2);
         const [a, b] = await store.claimJobs('A', 2, 1_000);
