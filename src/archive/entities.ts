@@ -35,7 +35,8 @@ export function entityValue(e: Entity, keyword: string): string | undefined {
   if (attr.source === 'computed') return COMPUTED[keyword]?.(e);
   switch (attr.level) {
     case 'PATIENT':
-      return (e.study ?? e.patient)?.attrs[keyword];
+      // In the patient root, the patient the study was reached through; in the study root, the study's.
+      return (e.patient ?? e.study)?.attrs[keyword];
     case 'STUDY':
       if (keyword === 'StudyInstanceUID') return e.study?.uid;
       return e.study?.attrs[keyword];

@@ -57,6 +57,8 @@ export async function serveFind(ctx: ArchiveContext, ch: DimseChannel, msg: Inco
     );
     if (f) return; // the association is gone
     sent++;
+    // Writes complete without an I/O turn: yield one so that a C-CANCEL already received is read.
+    await new Promise<void>((r) => setImmediate(r));
   }
   if (op.cancelled) return final(0xfe00, sent, 'cancelled', query.level);
   return final(0x0000, sent, undefined, query.level);

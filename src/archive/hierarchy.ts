@@ -15,9 +15,20 @@ export interface SeriesSummary {
   instances: number;
 }
 
+/** The instances of a study that carry one PatientID (a study may carry several: a data-quality finding). */
+export interface StudyPatientPart {
+  /** Patient-level header attributes from the first such instance by path. */
+  attrs: HeaderAttributes;
+  instances: number;
+  series: Set<string>;
+}
+
 export interface StudySummary {
   uid: string;
+  /** The PatientID of the study's first instance by path. */
   patientId: string;
+  /** Every PatientID the study's instances carry. */
+  patients: Map<string, StudyPatientPart>;
   /** Patient- and study-level header attributes (from the study's first instance by path). */
   attrs: HeaderAttributes;
   series: Map<string, SeriesSummary>;
@@ -43,19 +54,34 @@ const pick = (from: HeaderAttributes, keys: readonly string[]): HeaderAttributes
 
 const UPPER_KEYS = [...headerKeywordsAt('PATIENT'), ...headerKeywordsAt('STUDY')];
 const SERIES_KEYS = headerKeywordsAt('SERIES');
+const PATIENT_KEYS = headerKeywordsAt('PATIENT');
 
 export function summarizeStudy(index: ArchiveIndex, studyUid: string): StudySummary | undefined {
   let study: StudySummary | undefined;
   const modalities = new Set<string>();
   const sopClasses = new Set<string>();
   for (const row of index.studyRows(studyUid)) {
-    study ??= { uid: studyUid, patientId: row.patientId, attrs: pick(row.attrs, UPPER_KEYS), series: new Map(), instances: 0, modalities: [], sopClasses: [] };
+    study ??= {
+      uid: studyUid,
+      patientId: row.patientId,
+      patients: new Map(),
+      attrs: pick(row.attrs, UPPER_KEYS),
+      series: new Map(),
+      instances: 0,
+      modalities: [],
+      sopClasses: [],
+    };
+    let part = study.patients.get(row.patientId);
+    if (!part) study.patients.set(row.patientId, (part = { attrs: pick(row.attrs, PATIENT_KEYS), instances: 0, series: new Set() }));
+    part.instances++;
+    part.series.add(row.seriesUid);
     let s = study.series.get(row.seriesUid);
     if (!s) {
       s = { uid: row.seriesUid, studyUid, attrs: pick(row.attrs, SERIES_KEYS), instances: 0 };
       study.series.set(row.seriesUid, s);
-      if (s.attrs.Modality) for (const m of s.attrs.Modality.split('\\')) if (m) modalities.add(m);
     }
+    // From every instance: a series may mix modalities (an SR filed in a CT series).
+    for (const m of (row.attrs.Modality ?? '').split('\\')) if (m) modalities.add(m);
     s.instances++;
     study.instances++;
     sopClasses.add(row.sopClassUid);
@@ -100,18 +126,20 @@ export class Hierarchy {
     return [...this.studies.values()];
   }
 
-  /** Patients by PatientID; patient attributes from their first study. */
+  /**
+   * Patients by PatientID; a study whose instances carry several PatientIDs is listed under each
+   * (as an archive indexing instances does), counting only that patient's instances.
+   */
   patients(): PatientSummary[] {
     const byId = new Map<string, PatientSummary>();
     for (const st of this.allStudies()) {
-      let p = byId.get(st.patientId);
-      if (!p) {
-        p = { patientId: st.patientId, attrs: pick(st.attrs, headerKeywordsAt('PATIENT')), studies: [], series: 0, instances: 0 };
-        byId.set(st.patientId, p);
+      for (const [pid, part] of st.patients) {
+        let p = byId.get(pid);
+        if (!p) byId.set(pid, (p = { patientId: pid, attrs: part.attrs, studies: [], series: 0, instances: 0 }));
+        p.studies.push(st);
+        p.series += part.series.size;
+        p.instances += part.instances;
       }
-      p.studies.push(st);
-      p.series += st.series.size;
-      p.instances += st.instances;
     }
     return [...byId.values()];
   }
@@ -119,7 +147,7 @@ export class Hierarchy {
   counts(): { patients: number; studies: number; series: number; instances: number } {
     const studies = this.allStudies();
     return {
-      patients: new Set(studies.map((s) => s.patientId)).size,
+      patients: new Set(studies.flatMap((s) => [...s.patients.keys()])).size,
       studies: studies.length,
       series: studies.reduce((n, s) => n + s.series.size, 0),
       instances: studies.reduce((n, s) => n + s.instances, 0),

@@ -93,6 +93,7 @@ export function compileMatcher(vr: string, query: string): Matcher {
 export function isSingleValue(vr: string, query: string): boolean {
   const q = query.trim();
   if (q === '' || q.includes('\\')) return false;
+  if (vr === 'UI' && /[*?]/.test(q)) return false;
   if (WILDCARD_VRS.has(vr) && /[*?]/.test(q)) return false;
   if (RANGE_VRS.has(vr) && q.includes('-')) return false;
   return true;

@@ -145,10 +145,20 @@ function uidsOf(keys: readonly QueryKey[], tag: number): string[] | undefined {
   return k.query.split('\\').map((s) => s.trim()).filter(Boolean);
 }
 
-function candidateStudies(h: Hierarchy, keys: readonly QueryKey[]): StudySummary[] {
-  const uids = uidsOf(keys, UNIQUE_KEY.STUDY.tag);
-  if (uids) return uids.map((u) => h.study(u)).filter((s): s is StudySummary => s !== undefined);
-  return h.allStudies();
+/** Studies to consider: in the patient root, reached through the patients matching the patient keys. */
+function candidateStudies(h: Hierarchy, q: ParsedQuery): Entity[] {
+  const uids = uidsOf(q.keys, UNIQUE_KEY.STUDY.tag);
+  const wanted = uids ? new Set(uids) : undefined;
+  if (q.model === 'patient') {
+    const out: Entity[] = [];
+    for (const p of h.patients()) {
+      if (!matchesAt({ level: 'PATIENT', patient: p }, q.keys, 'PATIENT')) continue;
+      for (const st of p.studies) if (!wanted || wanted.has(st.uid)) out.push({ level: 'STUDY', patient: p, study: st });
+    }
+    return out;
+  }
+  const studies = uids ? uids.map((u) => h.study(u)).filter((s): s is StudySummary => s !== undefined) : h.allStudies();
+  return studies.map((study) => ({ level: 'STUDY', study }));
 }
 
 /** The entities matching a parsed query, in index order. */
@@ -160,18 +170,17 @@ export function search(h: Hierarchy, index: ArchiveIndex, q: ParsedQuery): Entit
       .map((p): Entity => ({ level: 'PATIENT', patient: p }))
       .filter((e) => matchesAt(e, keys, 'PATIENT'));
   }
-  const studies: Entity[] = [];
-  for (const st of candidateStudies(h, keys)) {
-    const e: Entity = { level: 'STUDY', study: st };
-    if (matchesAt(e, keys, 'PATIENT') && matchesAt(e, keys, 'STUDY')) studies.push(e);
-  }
+  const studies = candidateStudies(h, q).filter((e) => matchesAt(e, keys, 'PATIENT') && matchesAt(e, keys, 'STUDY'));
   if (q.level === 'STUDY') return studies;
   const seriesUids = uidsOf(keys, UNIQUE_KEY.SERIES.tag);
   const series: Entity[] = [];
   for (const s of studies) {
     const list = seriesUids ? seriesUids.map((u) => s.study!.series.get(u)).filter((x) => x !== undefined) : [...s.study!.series.values()];
+    // In the patient root, only the series holding this patient's instances.
+    const part = s.patient ? s.study!.patients.get(s.patient.patientId) : undefined;
     for (const se of list) {
-      const e: Entity = { level: 'SERIES', study: s.study, series: se };
+      if (part && !part.series.has(se.uid)) continue;
+      const e: Entity = { level: 'SERIES', patient: s.patient, study: s.study, series: se };
       if (matchesAt(e, keys, 'SERIES')) series.push(e);
     }
   }
@@ -184,8 +193,8 @@ export function search(h: Hierarchy, index: ArchiveIndex, q: ParsedQuery): Entit
     : index.primaryWhere('series_uid', [...new Set(series.map((e) => e.series!.uid))]);
   for (const row of rows) {
     const parent = bySeries.get(`${row.studyUid}|${row.seriesUid}`);
-    if (!parent) continue;
-    const e: Entity = { level: 'IMAGE', study: parent.study, series: parent.series, row };
+    if (!parent || (parent.patient && row.patientId !== parent.patient.patientId)) continue;
+    const e: Entity = { level: 'IMAGE', patient: parent.patient, study: parent.study, series: parent.series, row };
     if (matchesAt(e, keys, 'IMAGE')) images.push(e);
   }
   return images;

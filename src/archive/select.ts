@@ -44,9 +44,12 @@ export function selectForRetrieve(
     case 'STUDY':
       rows = index.primaryWhere('study_uid', entities.map((e) => e.study!.uid));
       break;
-    case 'PATIENT':
-      rows = index.primaryWhere('study_uid', entities.flatMap((e) => e.patient!.studies.map((s) => s.uid)));
+    case 'PATIENT': {
+      // The patient's instances: a study shared with another PatientID gives only this patient's.
+      const pids = new Set(entities.map((e) => e.patient!.patientId));
+      rows = index.primaryWhere('study_uid', [...new Set(entities.flatMap((e) => e.patient!.studies.map((s) => s.uid)))]).filter((r) => pids.has(r.patientId));
       break;
+    }
   }
   return ok(rows.map((r) => sendableOf(dir, r)));
 }
