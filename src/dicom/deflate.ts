@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInflateRaw, type InflateRaw } from 'node:zlib';
 import { DicomSourceError, dicomError } from './errors.js';
-import type { ByteSource } from './source.js';
+import type { ByteSource, SourceWindow } from './source.js';
 
 export class InflateSource implements ByteSource {
   private buf: Buffer = Buffer.alloc(0);
@@ -38,6 +38,12 @@ export class InflateSource implements ByteSource {
     const rel = offset - this.bufStart;
     if (rel + n <= this.buf.length || this.ended) return this.buf.subarray(rel, rel + n);
     return undefined;
+  }
+
+  windowAt(offset: number): SourceWindow | undefined {
+    const rel = offset - this.bufStart;
+    if (rel < 0 || rel > this.buf.length) return undefined;
+    return { buffer: this.buf, start: this.bufStart, atEnd: this.ended };
   }
 
   async read(offset: number, n: number): Promise<Buffer> {

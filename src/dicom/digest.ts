@@ -75,7 +75,7 @@ export function readHeaderAttributes(
   const charsetTag = Tags.SpecificCharacterSet.tag;
   const last = Math.max(charsetTag, ...tags);
   return withDataSet(path, async (ds) => {
-    const walker = ds.walker({ descendDefinedLength: false });
+    const walker = ds.walker({ descendDefinedLength: false, emitNested: false });
     const raw = new Map<Tag, { vr: VR; bytes: Buffer; clipped: boolean }>();
     let charset: string | undefined;
     let le = ds.encoding.littleEndian;

@@ -82,6 +82,7 @@ export function readInstanceInfo(path: string, options: ReadOptions = {}): Promi
     const walker = ds.walker({
       ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}),
       descendDefinedLength: options.descendDefinedLength ?? false,
+      emitNested: false,
     });
     const ids = new Map<Tag, string>();
     let pixelData: PixelDataInfo | undefined;

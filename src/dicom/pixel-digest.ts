@@ -73,7 +73,7 @@ async function hashRange(src: ByteSource, hash: Hash, offset: number, length: nu
 /** The pixel digest of a file, or undefined when it has no pixel data. Streamed; values are never held whole. */
 export function pixelDigest(path: string): Promise<Result<PixelDigest | undefined, DicomFileError>> {
   return withDataSet(path, async (ds) => {
-    const walker = ds.walker({ descendDefinedLength: false });
+    const walker = ds.walker({ descendDefinedLength: false, emitNested: false });
     const hash = createHash('sha256');
     let bitsAllocated: number | undefined;
     let pixel: WalkElement | undefined;

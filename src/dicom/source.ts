@@ -6,6 +6,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DicomSourceError, dicomError } from './errors.js';
 
+/** Bytes a source holds in memory: `buffer[i]` is the byte at offset `start + i`. */
+export interface SourceWindow {
+  readonly buffer: Buffer;
+  readonly start: number;
+  /** The buffer reaches the end of the source. */
+  readonly atEnd: boolean;
+}
+
 export interface ByteSource {
   /** Total length in bytes, when known (undefined for streams until their end). */
   readonly length: number | undefined;
@@ -13,6 +21,8 @@ export interface ByteSource {
   read(offset: number, n: number): Promise<Buffer>;
   /** The same, synchronously, when the bytes are already buffered; undefined otherwise. */
   peek(offset: number, n: number): Buffer | undefined;
+  /** The buffered window containing `offset` (for readers that parse in place), or undefined. */
+  windowAt(offset: number): SourceWindow | undefined;
   close(): Promise<void>;
 }
 
@@ -23,6 +33,9 @@ export class BufferSource implements ByteSource {
   }
   peek(offset: number, n: number): Buffer {
     return this.buf.subarray(offset, offset + n);
+  }
+  windowAt(offset: number): SourceWindow | undefined {
+    return offset >= 0 && offset <= this.buf.length ? { buffer: this.buf, start: 0, atEnd: true } : undefined;
   }
   read(offset: number, n: number): Promise<Buffer> {
     return Promise.resolve(this.peek(offset, n));
@@ -69,6 +82,12 @@ export class FileSource implements ByteSource {
       return this.window.subarray(rel);
     }
     return undefined;
+  }
+
+  windowAt(offset: number): SourceWindow | undefined {
+    const rel = offset - this.windowStart;
+    if (rel < 0 || rel > this.window.length) return undefined;
+    return { buffer: this.window, start: this.windowStart, atEnd: this.windowStart + this.window.length === this.length };
   }
 
   async read(offset: number, n: number): Promise<Buffer> {

@@ -64,6 +64,11 @@ export interface WalkOptions {
   readonly maxDepth?: number;
   /** Descend into sequences of defined length (default true). Undefined-length ones are always walked. */
   readonly descendDefinedLength?: boolean;
+  /**
+   * Yield records inside sequences (default true). When false, only top-level elements and the
+   * fragments of top-level encapsulated pixel data are yielded; nested structure is still checked.
+   */
+  readonly emitNested?: boolean;
 }
 
 interface Frame {
@@ -76,9 +81,14 @@ interface Frame {
   count: number;
 }
 
-const u16 = (b: Buffer, o: number, le: boolean): number => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-const u32 = (b: Buffer, o: number, le: boolean): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+// In-place reads (the caller has checked the bounds).
+const u16 = (b: Buffer, o: number, le: boolean): number => (le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!);
+const u32 = (b: Buffer, o: number, le: boolean): number =>
+  le
+    ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000
+    : b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 const readTag = (b: Buffer, o: number, le: boolean): Tag => u16(b, o, le) * 0x10000 + u16(b, o + 2, le);
+const EMPTY = Buffer.alloc(0);
 
 export class DicomWalker implements AsyncIterable<WalkElement> {
   /** Set when the walk stopped on an error; the elements yielded before it are valid. */
@@ -96,6 +106,11 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
   private needLength = 0;
   private readonly maxDepth: number;
   private readonly descendDefined: boolean;
+  private readonly emitNested: boolean;
+  // The source window the parser reads in place.
+  private wb: Buffer = EMPTY;
+  private ws = 0;
+  private wAtEnd = false;
 
   constructor(
     readonly source: ByteSource,
@@ -103,6 +118,7 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
   ) {
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.descendDefined = options.descendDefinedLength ?? true;
+    this.emitNested = options.emitNested ?? true;
     this.pos = options.start;
     this.stack = [
       { kind: 'dataset', end: options.end ?? source.length, encoding: options.encoding, path: [], tag: 0, count: 0 },
@@ -171,6 +187,23 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
     return 'done';
   }
 
+  /**
+   * How many of the `n` bytes at `p` are buffered (fewer only at the end of the source), reading them
+   * in place from `this.wb` at `p - this.ws`; -1 when they must be read first.
+   */
+  private avail(p: number, n: number): number {
+    let rel = p - this.ws;
+    if (rel >= 0 && rel + n <= this.wb.length) return n;
+    const w = this.source.windowAt(p);
+    if (!w) return -1;
+    this.wb = w.buffer;
+    this.ws = w.start;
+    this.wAtEnd = w.atEnd;
+    rel = p - w.start;
+    if (rel + n <= w.buffer.length) return n;
+    return w.atEnd ? w.buffer.length - rel : -1;
+  }
+
   private need(at: number, n: number): 'need' {
     this.needAt = at;
     this.needLength = n;
@@ -184,7 +217,6 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
    */
   private parse(out: WalkElement[], max: number): 'need' | 'done' | 'full' {
     const stack = this.stack;
-    const src = this.source;
     for (;;) {
       if (out.length >= max) return 'full';
       const pos = this.pos;
@@ -195,9 +227,9 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         stack.pop();
         continue;
       }
-      const h = src.peek(pos, 12);
-      if (!h) return this.need(pos, 12);
-      if (h.length === 0) {
+      const got = this.avail(pos, 12);
+      if (got < 0) return this.need(pos, 12);
+      if (got === 0) {
         // End of the source. Fine at top level; otherwise containers are left open.
         if (f.kind !== 'dataset') {
           const open = stack.filter((s) => s.kind !== 'dataset' && s.end === undefined).length;
@@ -205,13 +237,15 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         }
         return this.finish();
       }
-      if (h.length < 8) return this.fail('truncated', `element header at ${pos} cut by the end of the file`, pos);
+      if (got < 8) return this.fail('truncated', `element header at ${pos} cut by the end of the file`, pos);
       const le = f.encoding.littleEndian;
-      const t = readTag(h, 0, le);
+      const h = this.wb;
+      const o = pos - this.ws;
+      const t = readTag(h, o, le);
       const depth = f.path.length;
 
       if (f.kind === 'sequence' || f.kind === 'fragments') {
-        const len = u32(h, 4, le);
+        const len = u32(h, o + 4, le);
         if (t === ITEM) {
           const path = [...f.path, { tag: f.tag, item: f.count }];
           if (f.kind === 'fragments') {
@@ -220,7 +254,7 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
             const limit = this.limit();
             if (limit !== undefined && end > limit) return this.overrun(pos, end, limit);
             f.count++;
-            out.push({ kind: 'fragment', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: len, depth: path.length, path, content: 'value', encoding: f.encoding });
+            if (this.emitNested || path.length === 1) out.push({ kind: 'fragment', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: len, depth: path.length, path, content: 'value', encoding: f.encoding });
             this.pos = end;
             continue;
           }
@@ -230,14 +264,14 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
             if (limit !== undefined && end > limit) return this.overrun(pos, end, limit);
           }
           f.count++;
-          out.push({ kind: 'item', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: end === undefined ? undefined : len, depth: path.length, path, content: 'none', encoding: f.encoding });
+          if (this.emitNested) out.push({ kind: 'item', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: end === undefined ? undefined : len, depth: path.length, path, content: 'none', encoding: f.encoding });
           stack.push({ kind: 'item', end, encoding: f.encoding, path, tag: t, count: 0 });
           this.pos = pos + 8;
           continue;
         }
         if (t === SEQUENCE_DELIMITATION) {
           const path = [...f.path, { tag: f.tag, item: f.count }];
-          out.push({ kind: 'sequence-end', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: 0, depth: path.length, path, content: 'none', encoding: f.encoding });
+          if (this.emitNested || path.length === 1) out.push({ kind: 'sequence-end', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: 0, depth: path.length, path, content: 'none', encoding: f.encoding });
           this.pos = pos + 8;
           if (f.end === undefined) stack.pop();
           else this.issue('stray-delimiter', `sequence delimiter inside defined-length ${formatTag(f.tag)} at ${pos}`, pos);
@@ -248,7 +282,7 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
 
       // Inside the data set or an item.
       if (t === ITEM_DELIMITATION) {
-        out.push({ kind: 'item-end', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: 0, depth, path: f.path, content: 'none', encoding: f.encoding });
+        if (this.emitNested) out.push({ kind: 'item-end', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: 0, depth, path: f.path, content: 'none', encoding: f.encoding });
         this.pos = pos + 8;
         if (f.kind === 'item' && f.end === undefined) stack.pop();
         else this.issue('stray-delimiter', `item delimiter at ${pos} with no open item`, pos);
@@ -268,22 +302,22 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
       let len: number;
       let headerLength: number;
       if (f.encoding.explicitVr) {
-        const v = vrFromBytes(h[4]!, h[5]!);
+        const v = vrFromBytes(h[o + 4]!, h[o + 5]!);
         if (!v) {
-          return this.fail('malformed', `invalid VR bytes 0x${h.subarray(4, 6).toString('hex')} for ${formatTag(t)} at ${pos}`, pos);
+          return this.fail('malformed', `invalid VR bytes 0x${h.toString('hex', o + 4, o + 6)} for ${formatTag(t)} at ${pos}`, pos);
         }
         vr = v;
         if (VR_TABLE[v].longLength) {
-          if (h.length < 12) return this.fail('truncated', `element header at ${pos} cut by the end of the file`, pos);
-          len = u32(h, 8, le);
+          if (got < 12) return this.fail('truncated', `element header at ${pos} cut by the end of the file`, pos);
+          len = u32(h, o + 8, le);
           headerLength = 12;
         } else {
-          len = u16(h, 6, le);
+          len = u16(h, o + 6, le);
           headerLength = 8;
         }
       } else {
         vr = implicitVr(t);
-        len = u32(h, 4, le);
+        len = u32(h, o + 4, le);
         headerLength = 8;
       }
       const valueOffset = pos + headerLength;
@@ -296,7 +330,7 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         // or encapsulated pixel data (fragments).
         const fragments = t === Tags.PixelData.tag || (vr !== 'SQ' && vr !== 'UN' && f.encoding.explicitVr);
         const childEncoding = vr === 'UN' && f.encoding.explicitVr ? IMPLICIT_LE : f.encoding;
-        out.push({ kind: 'element', tag: t, vr, offset: pos, headerLength, valueOffset, valueLength: undefined, depth, path: f.path, content: fragments ? 'fragments' : 'items', encoding: f.encoding });
+        if (this.emitNested || depth === 0) out.push({ kind: 'element', tag: t, vr, offset: pos, headerLength, valueOffset, valueLength: undefined, depth, path: f.path, content: fragments ? 'fragments' : 'items', encoding: f.encoding });
         stack.push({ kind: fragments ? 'fragments' : 'sequence', end: undefined, encoding: childEncoding, path: f.path, tag: t, count: 0 });
         this.pos = valueOffset;
         continue;
@@ -308,9 +342,9 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
 
       let content: WalkElement['content'] = 'value';
       if (vr === 'SQ' && len > 0 && this.descendDefined) {
-        const first = src.peek(valueOffset, 4);
-        if (!first) return this.need(pos, headerLength + 4);
-        const ft = first.length === 4 ? readTag(first, 0, le) : 0;
+        const n4 = this.avail(valueOffset, 4);
+        if (n4 < 0) return this.need(pos, headerLength + 4);
+        const ft = n4 === 4 ? readTag(this.wb, valueOffset - this.ws, le) : 0;
         if (ft === ITEM || ft === SEQUENCE_DELIMITATION) {
           if (depth + 1 > this.maxDepth) {
             return this.fail('too-deep', `sequence nesting deeper than ${this.maxDepth} at ${formatTag(t)} (offset ${pos})`, pos);
@@ -321,7 +355,7 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         }
       }
       if (len & 1) this.issue('odd-length', `${formatTag(t)} at ${pos} has odd length ${len}`, pos);
-      out.push({ kind: 'element', tag: t, vr, offset: pos, headerLength, valueOffset, valueLength: len, depth, path: f.path, content, encoding: f.encoding });
+      if (this.emitNested || depth === 0) out.push({ kind: 'element', tag: t, vr, offset: pos, headerLength, valueOffset, valueLength: len, depth, path: f.path, content, encoding: f.encoding });
       if (content === 'items') {
         stack.push({ kind: 'sequence', end, encoding: f.encoding, path: f.path, tag: t, count: 0 });
         this.pos = valueOffset;

@@ -156,6 +156,21 @@ describe('walker on synthetic data sets', () => {
     expect(recs[0]!.content).toBe('value');
   });
 
+  it('yields only top-level elements and top-level fragments when nested records are not wanted', async () => {
+    const E = EXPLICIT_LE;
+    const buf = Buffer.concat([
+      sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'), true)], true),
+      encapsulated(E, Buffer.alloc(0), [Buffer.alloc(4, 1)]),
+    ]);
+    const w = walk(new BufferSource(buf), { encoding: E, start: 0, emitNested: false });
+    const recs = await all(w);
+    expect(w.error).toBeUndefined();
+    expect(w.endOffset).toBe(buf.length);
+    expect(recs.map((r) => `${r.kind}@${r.depth}`)).toEqual([
+      'element@0', 'sequence-end@1', 'element@0', 'fragment@1', 'fragment@1', 'sequence-end@1',
+    ]);
+  });
+
   it('reads big endian, and a UN sequence of undefined length as implicit VR little endian inside', async () => {
     const B = EXPLICIT_BE;
     const inner = item(IMPLICIT_LE, el(IMPLICIT_LE, Tags.ReferencedSOPClassUID.tag, 'UI', '1.2\0'), true);
