@@ -1,0 +1,266 @@
+/**
+ * The migration engine: claims study jobs from the state database and takes each through
+ * retrieve → reconcile → store, under time windows, circuit breakers, pause and back-off.
+ * Killed at any moment and started again, it resumes from what the database says.
+ */
+import type { Peer } from '../net/peer.js';
+import type { DimseSourcePlan, Plan } from '../plan/index.js';
+import { type Job, type JobState, type ReceivedInput, type Store, compareStates, newOwnerId } from '../state/index.js';
+import { CircuitBreaker } from './breaker.js';
+import { retrieveStudy } from './retrieve.js';
+import { sendStudy } from './send.js';
+import type { Spool, SpooledInstance } from './spool.js';
+import { decideWindow } from './windows.js';
+
+/** What is recorded of each instance while it passes through (header attributes, digests). */
+export type PassThrough = (s: SpooledInstance) => Promise<Partial<ReceivedInput>>;
+
+export interface EngineOptions {
+  plan: Plan;
+  store: Store;
+  spool: Spool;
+  source: Peer;
+  target: Peer;
+  passThrough?: PassThrough;
+  leaseMs?: number;
+  /** Stop when no job is runnable now (jobs waiting for back-off are left for the next run). */
+  untilIdle?: boolean;
+  signal?: AbortSignal;
+  log?: (msg: string) => void;
+  /** Called after each job step, for progress bars. */
+  onProgress?: (p: EngineProgress) => void;
+}
+
+export interface EngineProgress {
+  running: number;
+  finished: number;
+  failed: number;
+  instancesStored: number;
+  bytesStored: number;
+}
+
+/** A configuration error seen by the engine: the run stops and says why. */
+export class StopRun extends Error {}
+
+const TRANSFER_STATES: JobState[] = ['pending', 'retrieving', 'retrieved', 'storing'];
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      r();
+    });
+  });
+
+export async function runEngine(o: EngineOptions): Promise<EngineProgress & { stopped?: string }> {
+  const { plan, store, spool } = o;
+  const log = o.log ?? (() => undefined);
+  const owner = newOwnerId('migrate');
+  const leaseMs = o.leaseMs ?? 120_000;
+  const now = () => store.clock.now();
+  const cb = plan.transfer.circuitBreaker;
+  const breakers = {
+    source: new CircuitBreaker('source', cb.failures, cb.coolDown, now),
+    target: new CircuitBreaker('target', cb.failures, cb.coolDown, now),
+  };
+  const defaults = {
+    retrieve: plan.transfer.concurrency.retrieve ?? (plan.source.type === 'dimse' ? plan.source.maxAssociations : 2),
+    store: plan.transfer.concurrency.store ?? (plan.target.type === 'dimse' ? plan.target.maxAssociations : 4),
+  };
+  const progress: EngineProgress = { running: 0, finished: 0, failed: 0, instancesStored: 0, bytesStored: 0 };
+  const running = new Map<number, Promise<void>>();
+  let stopped: string | undefined;
+
+  const processJob = async (job: Job, storeAssociations: number): Promise<void> => {
+    const heartbeat = setInterval(() => {
+      void store.extendLease(job.id, owner, leaseMs);
+    }, Math.max(1000, leaseMs / 3));
+    try {
+      const r = await migrateStudy(job, storeAssociations);
+      if (r === 'done') progress.finished++;
+    } catch (e) {
+      if (e instanceof StopRun) {
+        stopped ??= e.message;
+        await store.releaseJob(job.id, owner);
+      } else {
+        // A bug or an I/O error: record it on the job (retryable) rather than losing the run.
+        progress.failed++;
+        log(`job ${job.id} study ${job.studyUid}: ${(e as Error).stack ?? e}`);
+        await store.failJob(job.id, owner, 'INTERNAL', `internal error: ${(e as Error).message}`, true);
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  const advance = async (job: Job, to: JobState) => {
+    const r = await store.advanceJob(job.id, owner, to);
+    if (!r.ok) throw new Error(`job ${job.id}: cannot advance to ${to}: ${JSON.stringify(r.error)}`);
+    return r.value;
+  };
+
+  const migrateStudy = async (job: Job, storeAssociations: number): Promise<'done' | 'retry'> => {
+    const studyUid = job.studyUid;
+    let state = job.state;
+    // ---- retrieve
+    if (compareStates(state, 'retrieved') < 0) {
+      if (state === 'pending') state = (await advance(job, 'retrieving')).state;
+      const unreceived = await store.listInstances(studyUid, 'unreceived');
+      // What already sits in the spool (arrived before a crash, or with another study's move) counts.
+      const expected = new Map(unreceived.map((i) => [i.sopInstanceUid, { sopClassUid: i.sopClassUid, seriesUid: i.seriesUid }]));
+      const already = [...expected.keys()].filter((u) => spool.get(u).length > 0);
+      for (const u of already) expected.delete(u);
+      const everything = (await store.listInstances(studyUid, 'all')).length;
+      let arrived: SpooledInstance[] = already.flatMap((u) => spool.get(u).slice(0, 1));
+      let missing: string[] = [];
+      let unlisted: SpooledInstance[] = [];
+      if (expected.size > 0 || everything === 0) {
+        if (!breakers.source.allow()) {
+          await store.releaseJob(job.id, owner);
+          return 'retry';
+        }
+        const src = plan.source as DimseSourcePlan;
+        const rep = await retrieveStudy(o.source, src, spool, {
+          studyUid,
+          expected,
+          quietMs: plan.transfer.quietPeriod,
+          imageRetries: 2,
+        }, src.moveDestination ?? plan.local.aeTitle);
+        if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
+        arrived = arrived.concat(rep.arrived);
+        unlisted = rep.unlisted;
+        missing = rep.missing;
+        if (rep.failure) breakers.source.failure();
+        else breakers.source.success();
+        if (rep.failure && arrived.length === 0 && unlisted.length === 0) {
+          await store.failJob(job.id, owner, rep.failure.kind, `retrieve ${studyUid}: ${rep.failure.kind}: ${rep.failure.message}`, true);
+          return 'retry';
+        }
+        if (rep.backoff && missing.length > 0) {
+          await recordArrivals(job, arrived, unlisted);
+          await store.failJob(job.id, owner, 'A702', `retrieve ${studyUid}: ${rep.backoff}`, true);
+          return 'retry';
+        }
+      }
+      await recordArrivals(job, arrived, unlisted);
+      if (missing.length > 0) {
+        await store.recordInstanceFailures(
+          missing.map((u) => ({ sopInstanceUid: u, studyUid, phase: 'retrieve' as const, category: 'not-delivered', cause: 'listed by the inventory, not delivered by the source after IMAGE-level retries' })),
+          { jobId: job.id },
+        );
+        await store.failJob(job.id, owner, 'NOT_DELIVERED', `retrieve ${studyUid}: ${missing.length} instance(s) not delivered`, true);
+        return 'retry';
+      }
+      state = (await advance(job, 'retrieved')).state;
+    }
+    // ---- store
+    if (compareStates(state, 'stored') < 0) {
+      if (state === 'retrieved') state = (await advance(job, 'storing')).state;
+      const quarantined = new Set((await store.listQuarantine(studyUid)).map((q) => q.sopInstanceUid));
+      const todo = (await store.listInstances(studyUid, 'unstored')).filter((i) => !quarantined.has(i.sopInstanceUid));
+      const items: SpooledInstance[] = [];
+      const lost: string[] = [];
+      for (const i of todo) {
+        const copy = spool.get(i.sopInstanceUid)[0];
+        if (copy) items.push(copy);
+        else lost.push(i.sopInstanceUid);
+      }
+      if (lost.length > 0) {
+        // Received before, but not in the spool any more (spool removed?): fetch them again.
+        const src = plan.source as DimseSourcePlan;
+        const byUid = new Map(todo.map((i) => [i.sopInstanceUid, i]));
+        const rep = await retrieveStudy(o.source, src, spool, {
+          studyUid,
+          expected: new Map(lost.map((u) => [u, { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid }])),
+          quietMs: plan.transfer.quietPeriod,
+          imageRetries: 1,
+        }, src.moveDestination ?? plan.local.aeTitle);
+        if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
+        items.push(...rep.arrived);
+        if (rep.missing.length > 0) {
+          await store.failJob(job.id, owner, 'NOT_DELIVERED', `store ${studyUid}: ${rep.missing.length} spooled instance(s) lost and not delivered again`, true);
+          return 'retry';
+        }
+      }
+      if (!breakers.target.allow()) {
+        await store.releaseJob(job.id, owner);
+        return 'retry';
+      }
+      const rep = await sendStudy(o.target, store, spool, job.id, items, {
+        associations: storeAssociations,
+        keepAfterStore: plan.spool.keepAfterStore,
+      });
+      progress.instancesStored += rep.stored;
+      progress.bytesStored += rep.bytes;
+      if (rep.stop) throw new StopRun(`target: ${rep.stop}`);
+      if (rep.retry.length > 0) {
+        breakers.target.failure();
+        const first = rep.retry[0]!;
+        await store.failJob(job.id, owner, first.status === 0xffff ? 'NO_ANSWER' : first.status, `store ${studyUid}: ${rep.retry.length} instance(s) to retry (${first.cause})`, true);
+        return 'retry';
+      }
+      breakers.target.success();
+      state = (await advance(job, 'stored')).state;
+    }
+    // Verification claims `stored` jobs itself; this worker is done with the study.
+    await store.releaseJob(job.id, owner);
+    return 'done';
+  };
+
+  const recordArrivals = async (job: Job, arrived: SpooledInstance[], unlisted: SpooledInstance[]) => {
+    const all = [...arrived, ...unlisted];
+    if (all.length === 0) return;
+    const items: ReceivedInput[] = [];
+    for (const s of all) {
+      const extra = o.passThrough ? await o.passThrough(s) : {};
+      items.push({
+        sopInstanceUid: s.sopInstanceUid,
+        seriesUid: s.seriesUid ?? '',
+        studyUid: s.studyUid ?? job.studyUid,
+        sopClassUid: s.sopClassUid,
+        transferSyntaxUid: s.transferSyntaxUid,
+        sizeBytes: s.sizeBytes,
+        spoolPath: s.path,
+        ...extra,
+      });
+    }
+    const res = await store.recordInstancesReceived(items, { jobId: job.id });
+    for (const r of res) if (r.outcome === 'conflict') log(`study ${job.studyUid}: SOP instance ${r.sopInstanceUid} arrived with different content (conflict recorded)`);
+  };
+
+  // ---- the loop
+  for (;;) {
+    if (o.signal?.aborted || stopped) break;
+    const paused = await store.isPaused();
+    const w = decideWindow(plan.transfer, Date.now(), defaults);
+    if (paused.paused || w.paused) {
+      if (o.untilIdle && running.size === 0) break;
+      await sleep(1000, o.signal);
+      continue;
+    }
+    const slots = w.retrieve - running.size;
+    let claimed: Job[] = [];
+    if (slots > 0 && breakers.source.state() !== 'open' && breakers.target.state() !== 'open') {
+      claimed = await store.claimJobs(owner, slots, leaseMs, { states: TRANSFER_STATES });
+    }
+    const perStudyStore = Math.max(1, Math.floor(w.store / Math.max(1, Math.min(w.retrieve, running.size + claimed.length))));
+    for (const job of claimed) {
+      const p = processJob(job, perStudyStore).finally(() => running.delete(job.id));
+      running.set(job.id, p);
+    }
+    progress.running = running.size;
+    o.onProgress?.(progress);
+    if (running.size === 0 && claimed.length === 0) {
+      const counts = await store.countJobsByState();
+      const left = TRANSFER_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      if (o.untilIdle || left === 0) break;
+      const wait = Math.max(breakers.source.waitMs(), breakers.target.waitMs(), 1000);
+      await sleep(Math.min(wait, 5000), o.signal);
+      continue;
+    }
+    if (running.size > 0) await Promise.race([...running.values(), sleep(claimed.length ? 50 : 1000, o.signal)]);
+  }
+  await Promise.allSettled(running.values());
+  progress.running = 0;
+  return { ...progress, stopped };
+}

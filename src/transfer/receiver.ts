@@ -1,0 +1,57 @@
+/**
+ * Our Storage SCP during a migration: the C-MOVE destination (and commitment report receiver).
+ * Every instance lands in the spool, whoever sent it; the job that expects it finds it there.
+ */
+import type { AssociationServer } from '../net/association/server.js';
+import { startScp, storageAcceptPolicy } from '../net/services/scp.js';
+import { FolderStoreTarget } from '../net/services/store-target.js';
+import type { Plan } from '../plan/index.js';
+import type { Spool } from './spool.js';
+import { parseCommitmentReport, type CommitmentReport } from '../net/services/commitment-scu.js';
+
+export interface Receiver {
+  server: AssociationServer;
+  received: number;
+  refused: number;
+  reports: CommitmentReport[];
+  close(): Promise<void>;
+}
+
+export async function startReceiver(plan: Plan, spool: Spool, log: (msg: string) => void): Promise<Receiver> {
+  const allow = plan.local.allow ?? [];
+  const rx: Receiver = {
+    server: undefined as unknown as AssociationServer,
+    received: 0,
+    refused: 0,
+    reports: [],
+    close: async () => rx.server.close(),
+  };
+  rx.server = await startScp({
+    aeTitle: plan.local.aeTitle,
+    port: plan.local.port,
+    host: plan.local.host,
+    allow: allow.map((a) => ({ aeTitle: a.aeTitle, hosts: a.host ? [a.host] : undefined })),
+    policy: storageAcceptPolicy(),
+    handlers: {
+      store: new FolderStoreTarget(spool.incoming),
+      onStored: (r) => {
+        if (r.ok) {
+          rx.received++;
+          void spool.add(r.instance.path);
+        } else {
+          rx.refused++;
+          log(`receiver refused an instance: ${r.comment}`);
+        }
+      },
+      onCommitmentReport: (eventTypeId, ds, ts) => {
+        try {
+          rx.reports.push(parseCommitmentReport(eventTypeId, ds, ts));
+        } catch (e) {
+          log(`unreadable storage commitment report: ${(e as Error).message}`);
+        }
+      },
+    },
+    onRefused: (why, remote) => log(`receiver refused an association from ${remote}: ${why}`),
+  });
+  return rx;
+}
