@@ -132,9 +132,16 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
   async nextBatch(max = 4096): Promise<WalkElement[]> {
     const out: WalkElement[] = [];
     try {
+      let lastNeed = -1;
       while (!this.done) {
         if (this.parse(out, max) === 'need') {
           if (out.length > 0) break;
+          if (this.needAt === lastNeed) {
+            // The source could not provide bytes it claims to have: never spin.
+            this.fail('truncated', `no data at ${this.needAt}`, this.needAt);
+            break;
+          }
+          lastNeed = this.needAt;
           await this.source.read(this.needAt, Math.max(this.needLength, 12));
           continue;
         }
