@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readInstanceInfo } from '../../src/dicom/part10.js';
+import { FileSource } from '../../src/dicom/source.js';
+import { walk } from '../../src/dicom/walk.js';
 import type { DicomFileErrorCode } from '../../src/dicom/errors.js';
 import type { Association } from '../../src/net/association/association.js';
 import type { AssociationServer } from '../../src/net/association/server.js';
@@ -216,6 +218,32 @@ export async function startTestScp(options: TestScpOptions = {}): Promise<TestSc
       if (ownDir) removeTempDir(dir);
     },
   };
+}
+
+/**
+ * The elements of a file's data set, nested ones included, as `path tag VR sha256(value)` lines: equal lists mean
+ * the same content whatever the encoding of lengths (a peer that rewrites undefined-length sequences with explicit
+ * lengths keeps the elements, not the bytes). Items and delimiters are structure, not content: left out.
+ */
+export async function elementsOf(path: string): Promise<string[]> {
+  const info = await readInstanceInfo(path);
+  if (!info.ok) throw new Error(`elementsOf: ${info.error.message}`);
+  if (info.value.transferSyntax.deflated) throw new Error('elementsOf: deflated data sets are not supported');
+  const source = await FileSource.open(path);
+  try {
+    const walker = walk(source, { encoding: info.value.transferSyntax, start: info.value.metaEnd });
+    const out: string[] = [];
+    for await (const el of walker) {
+      if (el.kind !== 'element' && el.kind !== 'fragment') continue;
+      const where = el.path.map((p) => `${p.tag.toString(16)}[${p.item}]`).join('/');
+      const value = el.content !== 'value' || el.valueLength === undefined ? '' : createHash('sha256').update(await walker.readValue(el, el.valueLength)).digest('hex');
+      out.push(`${where} ${el.kind} ${el.tag.toString(16).padStart(8, '0')} ${el.vr ?? ''} ${value}`);
+    }
+    if (walker.error) throw new Error(`elementsOf: ${walker.error.message}`);
+    return out;
+  } finally {
+    await source.close();
+  }
 }
 
 /** Print rows as an aligned text table (console.log). */
