@@ -65,8 +65,10 @@ export interface InstanceInfo {
 export interface ReadOptions {
   /** Sequence nesting limit (default 32). */
   readonly maxDepth?: number;
-  /** Also walk inside defined-length sequences (default true: full structural check). */
+  /** Also walk inside defined-length sequences (default false: they are skipped by their length). */
   readonly descendDefinedLength?: boolean;
+  /** Filled in with what was read from disk (for tests and benchmarks). */
+  readonly stats?: { bytesRead: number; reads: number };
 }
 
 const ID_TAGS = new Set<Tag>([
@@ -115,6 +117,10 @@ export function readInstanceInfo(path: string, options: ReadOptions = {}): Promi
         ...e,
         detail: { ...e.detail, sopInstanceUid: ids.get(Tags.SOPInstanceUID.tag), studyInstanceUid: ids.get(Tags.StudyInstanceUID.tag) },
       });
+    }
+    if (options.stats) {
+      options.stats.bytesRead += ds.file.bytesRead;
+      options.stats.reads += ds.file.reads;
     }
     if (pixelData?.encapsulated) pixelData = { ...pixelData, fragments: pixelFragments };
     const datasetLength = ds.file.length - ds.meta.metaEnd;

@@ -17,8 +17,11 @@ export interface SourceWindow {
 export interface ByteSource {
   /** Total length in bytes, when known (undefined for streams until their end). */
   readonly length: number | undefined;
-  /** Bytes [offset, offset+n): fewer only at the end of the source. */
-  read(offset: number, n: number): Promise<Buffer>;
+  /**
+   * Bytes [offset, offset+n): fewer only at the end of the source. `readAhead` is how much a
+   * buffering source may load beyond them (default: its window size).
+   */
+  read(offset: number, n: number, readAhead?: number): Promise<Buffer>;
   /** The same, synchronously, when the bytes are already buffered; undefined otherwise. */
   peek(offset: number, n: number): Buffer | undefined;
   /** The buffered window containing `offset` (for readers that parse in place), or undefined. */
@@ -90,10 +93,10 @@ export class FileSource implements ByteSource {
     return { buffer: this.window, start: this.windowStart, atEnd: this.windowStart + this.window.length === this.length };
   }
 
-  async read(offset: number, n: number): Promise<Buffer> {
+  async read(offset: number, n: number, readAhead = this.windowSize): Promise<Buffer> {
     const hit = this.peek(offset, n);
     if (hit) return hit;
-    const want = Math.max(0, Math.min(Math.max(n, this.windowSize), this.length - offset));
+    const want = Math.max(0, Math.min(Math.max(n, readAhead), this.length - offset));
     const buf = Buffer.allocUnsafe(want);
     let got = 0;
     try {

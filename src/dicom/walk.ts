@@ -19,6 +19,8 @@ export const DEFAULT_MAX_DEPTH = 32;
 /** readValue's default bound. */
 export const DEFAULT_MAX_VALUE = 1024 * 1024;
 const MAX_ISSUES = 100;
+/** Bytes loaded around a fragment header (the fragment's own bytes are not wanted). */
+const FRAGMENT_READ_AHEAD = 256;
 
 export interface PathStep {
   /** The sequence (or encapsulated Pixel Data) element. */
@@ -142,7 +144,9 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
             break;
           }
           lastNeed = this.needAt;
-          await this.source.read(this.needAt, Math.max(this.needLength, 12));
+          // Between fragments only item headers are wanted: do not load the pixel data around them.
+          const inFragments = this.stack[this.stack.length - 1]!.kind === 'fragments';
+          await this.source.read(this.needAt, Math.max(this.needLength, 12), inFragments ? FRAGMENT_READ_AHEAD : undefined);
           continue;
         }
         break;

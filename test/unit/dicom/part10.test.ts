@@ -126,6 +126,26 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
     expect(badMeta.ok && badMeta.value.issues.some((i) => i.code === 'meta-missing-element')).toBe(true);
   });
 
+  it('reads element headers only: pixel data stays on disk', async () => {
+    let total = 0;
+    let files = 0;
+    const stats = { bytesRead: 0, reads: 0 };
+    for (const row of rows.filter((r) => r.size > 1024 * 1024)) {
+      const before = stats.bytesRead;
+      const r = await readInstanceInfo(row.file, { stats });
+      if (!r.ok || r.value.transferSyntax.deflated || !r.value.pixelData) continue;
+      const px = r.value.pixelData;
+      // What precedes the pixel data, a few windows, and a little around each fragment header.
+      const bound = px.valueOffset + 3 * 65536 + (px.fragments ?? 0) * 512;
+      expect({ path: row.path, withinBound: stats.bytesRead - before <= bound }).toEqual({ path: row.path, withinBound: true });
+      total += row.size;
+      files++;
+    }
+    console.log(`${files} image files over 1 MiB: read ${stats.bytesRead} of ${total} bytes in ${stats.reads} reads`);
+    expect(files).toBeGreaterThan(5);
+    expect(stats.bytesRead).toBeLessThan(total / 3);
+  });
+
   it('notes when the meta disagrees with the data set', () => {
     const r = results.get('pydicom/debian_test_files/rtplan.dcm')!;
     expect(r.ok).toBe(true);
