@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { DatasetSink } from '../net/dimse/channel.js';
-import { FolderStoreTarget, type StoreRequestInfo, type StoreResult, type StoreTarget } from '../net/services/store-target.js';
+import { FolderStoreTarget, metaRefusal, type StoreRequestInfo, type StoreResult, type StoreTarget } from '../net/services/store-target.js';
 import type { Hierarchy } from './hierarchy.js';
 import type { ArchiveIndex } from './index-db.js';
 import { examineFile, record } from './indexer.js';
@@ -36,8 +36,6 @@ export interface StoreCounters {
   refused: number;
 }
 
-const UID = /^[0-9]+(\.[0-9]+)*$/;
-
 /** Consumes a data set and answers a decision made before it arrived. */
 class DecidedSink implements DatasetSink<StoreResult> {
   constructor(private readonly result: StoreResult) {}
@@ -51,7 +49,7 @@ class DecidedSink implements DatasetSink<StoreResult> {
 const refusal = (status: number, comment: string): DecidedSink => new DecidedSink({ ok: false, status, comment });
 
 export class ArchiveStoreTarget implements StoreTarget {
-  private readonly folder: FolderStoreTarget | undefined;
+  private folder: FolderStoreTarget | undefined;
   readonly storeDir: string;
   /** storeDir relative to dir (may start with `..`). */
   private readonly storeRel: string;
@@ -64,8 +62,7 @@ export class ArchiveStoreTarget implements StoreTarget {
   ) {
     this.storeDir = resolve(opts.dir, opts.storeDir ?? 'received');
     this.storeRel = relative(opts.dir, this.storeDir).split(sep).join('/');
-    // A new copy never overwrites the served one before it is known to be good.
-    this.folder = opts.writable ? new FolderStoreTarget(this.storeDir, 'keep-both') : undefined;
+
   }
 
   open(req: StoreRequestInfo): DatasetSink<StoreResult> {
@@ -83,9 +80,8 @@ export class ArchiveStoreTarget implements StoreTarget {
   }
 
   private decide(req: StoreRequestInfo): DatasetSink<StoreResult> {
-    if (!UID.test(req.sopInstanceUid) || req.sopInstanceUid.length > 64 || !UID.test(req.sopClassUid)) {
-      return refusal(0xa900, 'invalid SOP Class or SOP Instance UID in the command');
-    }
+    const bad = metaRefusal(req);
+    if (bad) return refusal(bad.status, bad.comment);
     if (this.opts.refuseSopClasses?.has(req.sopClassUid)) return refusal(0x0122, `SOP class ${req.sopClassUid} not supported`);
     const existing = this.index.primaryBySop(req.sopInstanceUid);
     if (existing && this.opts.onDuplicate === 'refuse') return refusal(0x0111, `duplicate SOP instance ${req.sopInstanceUid}`);
@@ -103,7 +99,10 @@ export class ArchiveStoreTarget implements StoreTarget {
         },
       });
     }
-    if (!this.folder) return refusal(0xa700, 'the archive cannot write its store folder');
+    if (!this.opts.writable) return refusal(0xa700, 'the archive cannot write its store folder');
+    // Made on first use (FolderStoreTarget starts a mkdir whose failure nobody would await).
+    // A new copy never overwrites the served one before it is known to be good: keep-both, then remove the old.
+    this.folder ??= new FolderStoreTarget(this.storeDir, 'keep-both');
     const inner = this.folder.open(req);
     return {
       write: (chunk) => inner.write(chunk),

@@ -66,3 +66,12 @@ export const sha256 = (b: Buffer): string => createHash('sha256').update(b).dige
 
 /** SHA-256 of a Part 10 file's data set (what travels in a C-STORE). */
 export const datasetDigest = (path: string): string => sha256(datasetBytes(path));
+
+/**
+ * SHA-256 of the data set as it travels: an odd-length data set (some deflated files) goes with one
+ * NUL of padding, as PS3.8 Annex E requires even PDV fragments (src/net pads, never changes a byte).
+ */
+export function sentDigest(path: string): string {
+  const b = datasetBytes(path);
+  return sha256(b.length % 2 === 1 ? Buffer.concat([b, Buffer.from([0])]) : b);
+}
