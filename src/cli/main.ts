@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   find: () => import('./commands/find.js'),
   store: () => import('./commands/store.js'),
   receive: () => import('./commands/receive.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 export function registerCommand(name: string, loader: () => Promise<Command>): void {
