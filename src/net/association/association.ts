@@ -60,8 +60,14 @@ export class Association {
     this.state = role === 'requestor' ? 'Sta4' : 'Sta1';
     this.reader = new PduReader(ourMaxPdu, (e) => this.onReaderEvent(e));
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
-    socket.on('error', () => {
-      /* 'close' follows; the state machine reports it */
+    const where = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'the peer';
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      // 'close' follows and the state machine reports it; a TLS alert (e.g. the peer refused our certificate
+      // after a TLS 1.3 handshake) is the cause worth keeping.
+      const code = e.code ?? '';
+      if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
+        this.failure ??= { kind: 'tls', code, message: `TLS with ${where} failed: ${code}` };
+      }
     });
     socket.on('close', () => this.dispatch('Evt17'));
     if (role === 'acceptor') this.dispatch('Evt5');
