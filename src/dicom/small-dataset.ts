@@ -188,7 +188,7 @@ function decodeRange(
 
 function decodeElementValue(vr: string, raw: Buffer, charset: string | undefined): ElementValue {
   if (STRING_VRS.has(vr)) {
-    const s = ['PN', 'LO', 'SH', 'LT', 'ST', 'UT', 'UC'].includes(vr) ? decodeText(raw, charset) : raw.toString('latin1');
+    const s = ['PN', 'LO', 'SH', 'LT', 'ST', 'UT', 'UC'].includes(vr) ? decodeText(raw, charset, vr === 'PN') : raw.toString('latin1');
     return s.replace(/[\0 ]+$/, '').replace(/^ +/, '');
   }
   const n = (size: number, read: (o: number) => number): number | number[] => {
