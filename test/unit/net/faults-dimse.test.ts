@@ -1,0 +1,192 @@
+/**
+ * Faults on an established association while our SCU works: the peer aborts in the middle of our data set,
+ * closes or resets the connection, releases instead of answering, stays silent past the DIMSE timeout, or
+ * answers a C-STORE with a failure status. Each is a typed result (a NetFailure kind, or a status with its
+ * action from the status table); nothing hangs or escapes; the next association to a working peer succeeds.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { NetFailure } from '../../../src/net/errors.js';
+import { CommandField } from '../../../src/net/dimse/command.js';
+import { type Peer, openChannel } from '../../../src/net/peer.js';
+import { cEcho } from '../../../src/net/services/echo.js';
+import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
+import { type SendableInstance, type StoreOutcome, storeInstances } from '../../../src/net/services/store-scu.js';
+import { hasCorpus } from '../../harness/corpus.js';
+import { datasetBytes } from '../../harness/dicom-file.js';
+import { type WorkingScp, checkWorkingAssociation, corpusRows, guardProcess, sendable, startWorkingScp } from '../../harness/fault-kit.js';
+import { type ScriptedPeer, type Step, abortsIn, startScriptedPeer } from '../../harness/scripted-peer.js';
+import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
+
+const FAST = { connectMs: 1_000, artimMs: 1_000, associationMs: 1_000, releaseMs: 1_000 };
+const OPEN: Step[] = [{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept' }];
+
+const failureOf = (o: StoreOutcome | undefined): NetFailure | undefined => (o && !o.ok ? o.failure : undefined);
+
+describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
+  let dir: string;
+  let scp: WorkingScp;
+  let small: SendableInstance;
+  let medium: SendableInstance[];
+  let peer: ScriptedPeer | undefined;
+  const guard = guardProcess();
+
+  beforeAll(async () => {
+    dir = makeTempDir('faults-dimse');
+    scp = await startWorkingScp(dir);
+    small = await sendable(corpusRows(2_000, 20_000, 1)[0]!);
+    medium = await Promise.all(corpusRows(200_000, 600_000, 2).map(sendable));
+  });
+  afterAll(async () => {
+    await scp.server.close();
+    guard.dispose();
+    removeTempDir(dir);
+  });
+  afterEach(async () => {
+    await peer?.stop();
+    peer = undefined;
+    expect(guard.errors.splice(0)).toEqual([]);
+  });
+
+  const scripted = (p: ScriptedPeer, o: Partial<Peer> = {}): Peer => ({
+    host: p.host,
+    port: p.port,
+    aeTitle: 'SCRIPTED',
+    callingAeTitle: 'FAULT_SCU',
+    timeouts: FAST,
+    dimseTimeoutMs: 2_000,
+    ...o,
+  });
+
+  const expectNextAssociationWorks = async () => {
+    const w = await checkWorkingAssociation(scp, small);
+    expect(w.echoStatus).toBe(0);
+    expect(w.outcome?.ok).toBe(true);
+    expect(w.identical).toBe(true);
+  };
+
+  const echoOn = async (p: ScriptedPeer, timeoutMs = 2_000) => {
+    const ch = await openChannel(scripted(p), [{ abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }]);
+    if (!ch.ok) throw new Error(`association failed: ${ch.error.message}`);
+    return { ch: ch.value, result: await cEcho(ch.value, timeoutMs) };
+  };
+
+  it('the peer aborts in the middle of our data set: no-response caused by aborted (its source and reason)', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'abort', source: 2, reason: 0 }, { do: 'silent' }]);
+    const outcomes = await storeInstances(scripted(peer), [medium[0]!], { maxReconnects: 0 });
+    expect(outcomes).toHaveLength(1);
+    expect(failureOf(outcomes[0])).toMatchObject({ kind: 'no-response', cause: { kind: 'aborted', source: 2, reason: 0 } });
+    const conn = await peer.connection(1);
+    expect(conn.scriptError).toBeUndefined();
+    // the abort came in the middle of the data set (the peer read no further)
+    expect(conn.messages[0]!.datasetLength).toBeGreaterThanOrEqual(50_000);
+    expect(conn.messages[0]!.datasetLength).toBeLessThan(medium[0]!.datasetLength);
+    await expectNextAssociationWorks();
+  });
+
+  it('after an abort mid data set storeInstances opens a new association for the rest, which arrives intact', async () => {
+    peer = await startScriptedPeer((n) =>
+      n === 1 ? [...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'abort' }, { do: 'silent' }] : [...OPEN, { do: 'serve' }, { do: 'close' }],
+    );
+    const outcomes = await storeInstances(scripted(peer), medium);
+    expect(outcomes.map((o) => o.ok)).toEqual([false, true]);
+    expect(failureOf(outcomes[0])).toMatchObject({ kind: 'no-response', cause: { kind: 'aborted', source: 0 } });
+    expect(peer.connections).toHaveLength(2);
+    const second = peer.connections[1]!;
+    await second.scriptDone;
+    expect(second.scriptError).toBeUndefined();
+    expect(second.messages).toHaveLength(1);
+    expect(second.messages[0]!.command.AffectedSOPInstanceUID).toBe(medium[1]!.sopInstanceUid);
+    expect(second.messages[0]!.dataset.equals(datasetBytes(medium[1]!.path))).toBe(true);
+    await expectNextAssociationWorks();
+  });
+
+  it('the peer closes the connection (FIN) mid association: no-response caused by closed', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'close' }]);
+    const { result } = await echoOn(peer);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'closed' } } });
+    await expectNextAssociationWorks();
+  });
+
+  it('the peer resets the connection in the middle of our data set: no-response caused by closed', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'reset' }]);
+    const [o] = await storeInstances(scripted(peer), [medium[0]!], { maxReconnects: 0 });
+    expect(failureOf(o)).toMatchObject({ kind: 'no-response', cause: { kind: 'closed' } });
+    await expectNextAssociationWorks();
+  });
+
+  it('the peer releases instead of answering: no-response (the association ended cleanly)', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'release-rq' }, { do: 'expect', pdu: 'release-rp' }, { do: 'close' }]);
+    const { ch, result } = await echoOn(peer);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response' } });
+    // released, not broken: no transport failure behind the missing response
+    expect(result.ok ? 'ok' : result.error.kind === 'no-response' && result.error.cause).toBeUndefined();
+    expect(await ch.assoc.whenEnded()).toBeUndefined();
+    const conn = await peer.connection(1);
+    await conn.scriptDone;
+    expect(conn.scriptError).toBeUndefined();
+    await expectNextAssociationWorks();
+  });
+
+  it('the peer aborts instead of answering a C-ECHO: no-response caused by aborted', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'abort', source: 0, reason: 0 }, { do: 'silent' }]);
+    const { result } = await echoOn(peer);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'aborted', source: 0, reason: 0 } } });
+    await expectNextAssociationWorks();
+  });
+
+  it('a peer silent past the DIMSE timeout: timeout (dimse) when the timer fires, and the peer gets an A-ABORT', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'silent' }]);
+    const t0 = Date.now();
+    const { ch, result } = await echoOn(peer, 200);
+    const elapsed = Date.now() - t0;
+    expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', phase: 'dimse' } });
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(1_000);
+    const conn = await peer.connection(1);
+    await expect.poll(() => abortsIn(conn.received)).toEqual([{ source: 0, reason: 0 }]);
+    expect(ch.assoc.isEstablished).toBe(false);
+    await expectNextAssociationWorks();
+  });
+
+  it('a C-STORE answered by nobody within dimseTimeoutMs: the outcome is a DIMSE timeout', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'silent' }]);
+    const [o] = await storeInstances(scripted(peer, { dimseTimeoutMs: 200 }), [small], { maxReconnects: 0 });
+    expect(failureOf(o)).toMatchObject({ kind: 'timeout', phase: 'dimse' });
+    await expectNextAssociationWorks();
+  });
+
+  const STATUSES = [
+    { hex: 'A700', status: 0xa700, ok: false, action: 'retry-backoff' },
+    { hex: '0122', status: 0x0122, ok: false, action: 'quarantine-capability-gap' },
+    { hex: 'A900', status: 0xa900, ok: false, action: 'quarantine' },
+    { hex: 'C000', status: 0xc000, ok: false, action: 'retry-other-syntax-then-quarantine' },
+    { hex: '0111', status: 0x0111, ok: false, action: 'compare-content' },
+    { hex: 'B000', status: 0xb000, ok: true, action: 'accept-warning-verify' },
+    { hex: '0000', status: 0x0000, ok: true, action: 'verify' },
+  ];
+
+  it.each(STATUSES)('a C-STORE-RSP with status $hex: ok=$ok, action $action, and the association carries on', async ({ status, ok, action }) => {
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'serve', status: (c) => (c.CommandField === CommandField.C_STORE_RQ && c.AffectedSOPInstanceUID === medium[0]!.sopInstanceUid ? status : 0) },
+      { do: 'close' },
+    ]);
+    const outcomes = await storeInstances(scripted(peer), medium);
+    const first = outcomes.find((o) => o.instance.sopInstanceUid === medium[0]!.sopInstanceUid)!;
+    const second = outcomes.find((o) => o.instance.sopInstanceUid === medium[1]!.sopInstanceUid)!;
+    expect(first).toMatchObject({ ok, status, entry: { action } });
+    // a status is the peer's answer, never a NetFailure
+    expect(first.ok ? undefined : first.failure).toBeUndefined();
+    expect(second).toMatchObject({ ok: true, status: 0 });
+    // a failure status is an answer, not a broken association: one association for both
+    expect(peer.connections).toHaveLength(1);
+    await expectNextAssociationWorks();
+  });
+
+  it('a failure status with an error comment: the comment is reported with the action', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'respond', status: 0xa700, comment: 'disk full' }, { do: 'expect', pdu: 'release-rq' }, { do: 'release-rp' }, { do: 'close' }]);
+    const [o] = await storeInstances(scripted(peer), [small]);
+    expect(o).toMatchObject({ ok: false, status: 0xa700, errorComment: 'disk full', entry: { action: 'retry-backoff', category: 'failure' } });
+    await expectNextAssociationWorks();
+  });
+});

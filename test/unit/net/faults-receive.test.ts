@@ -1,0 +1,184 @@
+/**
+ * Faults while our SCP receives: the sender aborts, resets or sends garbage after half a data set has arrived
+ * (more than one write batch, so a temporary file exists on disk). The SCP's association ends with the typed
+ * failure, the temporary file is removed, nothing is left under the final name, and the SCP keeps serving.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CommandField, DATASET_PRESENT } from '../../../src/net/dimse/command.js';
+import { openChannel } from '../../../src/net/peer.js';
+import { type SendableInstance, proposalsFor, storeOne } from '../../../src/net/services/store-scu.js';
+import { hasCorpus } from '../../harness/corpus.js';
+import { datasetBytes } from '../../harness/dicom-file.js';
+import {
+  type WorkingScp,
+  checkWorkingAssociation,
+  corpusRows,
+  eventually,
+  filesIn,
+  guardProcess,
+  sendable,
+  startWorkingScp,
+} from '../../harness/fault-kit.js';
+import { startProxy } from '../../harness/proxy.js';
+import { type Step, abortsIn, runScriptedClient } from '../../harness/scripted-peer.js';
+import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
+
+/** More than the store target's write batch (1 MiB), less than the file: a temporary file exists, incomplete. */
+const HALF = 1_200_000;
+
+describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 }, () => {
+  let dir: string;
+  let scp: WorkingScp;
+  let small: SendableInstance;
+  let large: SendableInstance;
+  let largeDataset: Buffer;
+  const guard = guardProcess();
+
+  beforeAll(async () => {
+    dir = makeTempDir('faults-recv');
+    scp = await startWorkingScp(dir);
+    small = await sendable(corpusRows(2_000, 20_000, 1)[0]!);
+    large = await sendable(corpusRows(1_400_000, 4_000_000, 1)[0]!);
+    largeDataset = datasetBytes(large.path);
+    expect(large.datasetLength).toBeGreaterThan(HALF + 100_000);
+  });
+  afterAll(async () => {
+    await scp.server.close();
+    guard.dispose();
+    removeTempDir(dir);
+  });
+  afterEach(async () => {
+    expect(guard.errors.splice(0)).toEqual([]);
+  });
+
+  const partFiles = () => filesIn(dir).filter((f) => f.endsWith('.part'));
+  const finalFiles = () => filesIn(dir).filter((f) => f.startsWith(large.sopInstanceUid));
+
+  /** The last association the SCP accepted and how it ended; then: temp file gone, no final file, the SCP still works. */
+  const expectCleanAfter = async (kind: string, extra: Record<string, unknown> = {}) => {
+    const ended = await scp.ended.at(-1)!;
+    expect(ended).toMatchObject({ kind, ...extra });
+    await eventually(() => partFiles().length === 0, 2_000, 'temporary file removed');
+    expect(finalFiles()).toEqual([]);
+    expect(scp.stored.filter((s) => s.ok && s.instance.sopInstanceUid === large.sopInstanceUid)).toEqual([]);
+    const w = await checkWorkingAssociation(scp, small);
+    expect(w.echoStatus).toBe(0);
+    expect(w.identical).toBe(true);
+  };
+
+  /** A sender that associates and streams the first HALF bytes of the large data set, then waits for the temporary file. */
+  const halfDataset = (): Step[] => [
+    {
+      do: 'request',
+      calledAeTitle: scp.aeTitle,
+      callingAeTitle: 'HALF_SENDER',
+      contexts: [{ id: 1, abstractSyntax: large.sopClassUid, transferSyntaxes: [large.transferSyntaxUid] }],
+    },
+    { do: 'expect', pdu: 'associate-ac' },
+    {
+      do: 'send-message',
+      contextId: 1,
+      command: {
+        CommandField: CommandField.C_STORE_RQ,
+        MessageID: 1,
+        AffectedSOPClassUID: large.sopClassUid,
+        AffectedSOPInstanceUID: large.sopInstanceUid,
+        Priority: 0,
+        CommandDataSetType: DATASET_PRESENT,
+      },
+      dataset: largeDataset,
+      datasetBytes: HALF,
+    },
+    { do: 'wait', until: () => partFiles().length === 1, timeoutMs: 2_000 },
+  ];
+
+  it('the sender aborts after half a data set: aborted (source 0), temporary file removed', async () => {
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [...halfDataset(), { do: 'abort' }, { do: 'close' }]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    await expectCleanAfter('aborted', { source: 0, reason: 0 });
+  });
+
+  it('the sender resets the connection after half a data set: closed, temporary file removed', async () => {
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [...halfDataset(), { do: 'reset' }]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    await expectCleanAfter('closed');
+  });
+
+  it('the sender closes (FIN) after half a data set: closed, temporary file removed', async () => {
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [...halfDataset(), { do: 'close' }]);
+    await c.scriptDone;
+    await expectCleanAfter('closed');
+  });
+
+  it('garbage after half a data set: we abort (unrecognized PDU), protocol-error, temporary file removed', async () => {
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [...halfDataset(), { do: 'garbage' }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    expect(abortsIn(c.received)).toEqual([{ source: 2, reason: 1 }]);
+    await expectCleanAfter('protocol-error');
+  });
+
+  it('a data set fragment on a context without a command: we abort, protocol-error', async () => {
+    const steps: Step[] = [
+      halfDataset()[0]!,
+      halfDataset()[1]!,
+      { do: 'send', bytes: Buffer.from([0x04, 0, 0, 0, 0, 10, 0, 0, 0, 6, 1, 2, 1, 2, 3, 4]) },
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ];
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, steps);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    expect(await scp.ended.at(-1)).toMatchObject({ kind: 'protocol-error' });
+    const w = await checkWorkingAssociation(scp, small);
+    expect(w.identical).toBe(true);
+  });
+
+  it('our SCP shuts down while half a data set has arrived: it aborts, the sender sees the abort, no file is left', async () => {
+    const ownDir = makeTempDir('faults-shutdown');
+    const closing = await startWorkingScp(ownDir);
+    const ownParts = () => filesIn(ownDir).filter((f) => f.endsWith('.part'));
+    try {
+      const steps = halfDataset().map((st) => (st.do === 'wait' ? { ...st, until: () => ownParts().length === 1 } : st));
+      const c = await runScriptedClient('127.0.0.1', closing.server.port, [...steps, { do: 'silent' }]);
+      await c.scriptDone;
+      expect(c.scriptError).toBeUndefined();
+      await closing.server.close();
+      expect(await closing.ended[0]).toMatchObject({ kind: 'local' });
+      await c.otherSideClosed;
+      expect(abortsIn(c.received)).toEqual([{ source: 0, reason: 0 }]);
+      await eventually(() => ownParts().length === 0, 2_000, 'temporary file removed');
+      expect(filesIn(ownDir)).toEqual([]);
+      c.socket.destroy();
+    } finally {
+      await closing.server.close();
+      removeTempDir(ownDir);
+    }
+    const w = await checkWorkingAssociation(scp, small);
+    expect(w.identical).toBe(true);
+  });
+
+  it('the connection is cut (RST) in the middle of our data set (through a proxy): closed on both sides, no file', async () => {
+    const proxy = await startProxy({ targetHost: '127.0.0.1', targetPort: scp.server.port });
+    proxy.cutAfterBytes(HALF, 'upstream', { mode: 'reset', once: true });
+    try {
+      const ch = await openChannel(scp.peer({ port: proxy.port }), proposalsFor([large]));
+      expect(ch.ok).toBe(true);
+      if (!ch.ok) return;
+      const o = await storeOne(ch.value, large, { timeoutMs: 4_000 });
+      expect(o).toMatchObject({ ok: false, failure: { kind: 'no-response', cause: { kind: 'closed' } } });
+      await expectCleanAfter('closed');
+      // the same proxy, fault spent: the file goes through whole
+      const w = await checkWorkingAssociation({ ...scp, peer: (x = {}) => scp.peer({ port: proxy.port, ...x }) }, large);
+      expect(w.outcome?.ok).toBe(true);
+      expect(w.identical).toBe(true);
+    } finally {
+      await proxy.stop();
+      for (const f of finalFiles()) rmSync(join(dir, f));
+    }
+  });
+});
