@@ -213,6 +213,14 @@ function* items(buf: Buffer, start: number, end: number): Generator<RawItem> {
   }
 }
 
+/** The 2-byte SOP class UID length that starts a role selection or extended negotiation sub-item, checked against the sub-item. */
+function uidLength(data: Buffer, what: string): number {
+  if (data.length < 2) throw new PduDecodeError(`${what} sub-item of ${data.length} bytes has no UID length`);
+  const n = data.readUInt16BE(0);
+  if (2 + n > data.length) throw new PduDecodeError(`${what} UID length ${n} overruns its sub-item`);
+  return n;
+}
+
 function decodeUserInformation(data: Buffer): UserInformation {
   const ui: UserInformation = {
     maxPduLength: 0,
@@ -238,7 +246,7 @@ function decodeUserInformation(data: Buffer): UserInformation {
         ui.asyncOps = { invoked: it.data.readUInt16BE(0), performed: it.data.readUInt16BE(2) };
         break;
       case ItemType.RoleSelection: {
-        const n = it.data.readUInt16BE(0);
+        const n = uidLength(it.data, 'role selection');
         if (2 + n + 2 > it.data.length) throw new PduDecodeError('role selection sub-item truncated');
         ui.roleSelections.push({
           sopClassUid: uidString(it.data.subarray(2, 2 + n)),
@@ -248,7 +256,7 @@ function decodeUserInformation(data: Buffer): UserInformation {
         break;
       }
       case ItemType.SopClassExtendedNegotiation: {
-        const n = it.data.readUInt16BE(0);
+        const n = uidLength(it.data, 'SOP class extended negotiation');
         ui.extendedNegotiations.push({
           sopClassUid: uidString(it.data.subarray(2, 2 + n)),
           info: Buffer.from(it.data.subarray(2 + n)),

@@ -11,6 +11,7 @@ import type { NetFailure } from '../../../src/net/errors.js';
 import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
 import { storeInstances, type SendableInstance } from '../../../src/net/services/store-scu.js';
 import { storageAcceptPolicy } from '../../../src/net/services/scp.js';
+import { encodeAssociateRq } from '../../../src/net/ul/pdu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import {
   type WorkingScp,
@@ -240,6 +241,20 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     expect(abortsIn(client.received)).toHaveLength(1);
     await client.closed;
     await expect.poll(() => scp.server.active.size).toBe(0);
+    await expectNextAssociationWorks();
+  });
+
+  it('a client whose A-ASSOCIATE-RQ carries a role selection sub-item of length 0 gets an A-ABORT, and our SCP keeps serving', async () => {
+    const rq = encodeAssociateRq({
+      calledAeTitle: scp.aeTitle,
+      callingAeTitle: 'BROKEN',
+      presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
+      userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [{ type: 0x54, data: Buffer.alloc(0) }] },
+    });
+    const client = await runScriptedClient('127.0.0.1', scp.server.port, [{ do: 'send', bytes: rq }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    await client.scriptDone;
+    expect(client.scriptError).toBeUndefined();
+    await client.closed;
     await expectNextAssociationWorks();
   });
 });
