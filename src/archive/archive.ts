@@ -97,7 +97,9 @@ function destinationsOf(peers: ArchiveOptions['peers']): Map<string, MoveDestina
   const out = new Map<string, MoveDestination>();
   if (!peers) return out;
   if (Array.isArray(peers)) for (const p of peers as readonly MoveDestination[]) out.set(p.aeTitle, p);
-  else for (const [aeTitle, p] of Object.entries(peers as Record<string, Omit<MoveDestination, 'aeTitle'>>)) out.set(aeTitle, { aeTitle, ...p });
+  else
+    for (const [aeTitle, p] of Object.entries(peers as Record<string, Omit<MoveDestination, 'aeTitle'>>))
+      out.set(aeTitle, { aeTitle, ...p });
   return out;
 }
 
@@ -121,7 +123,14 @@ export async function startArchive(opts: ArchiveOptions): Promise<Archive> {
     throw e;
   }
   const hierarchy = new Hierarchy(index);
-  const counters: ArchiveCounters = { finds: 0, moves: 0, gets: 0, stored: 0, refused: 0, subOperations: { completed: 0, failed: 0, warning: 0 } };
+  const counters: ArchiveCounters = {
+    finds: 0,
+    moves: 0,
+    gets: 0,
+    stored: 0,
+    refused: 0,
+    subOperations: { completed: 0, failed: 0, warning: 0 },
+  };
   const ctx: ArchiveContext = {
     dir,
     aeTitle: opts.aeTitle,
@@ -137,7 +146,13 @@ export async function startArchive(opts: ArchiveOptions): Promise<Archive> {
     log: opts.log ?? (() => undefined),
   };
   const store = new ArchiveStoreTarget(
-    { dir, storeDir, writable, refuseSopClasses: new Set(opts.refuseSopClasses ?? []), onDuplicate: opts.onDuplicate ?? 'replace' },
+    {
+      dir,
+      storeDir,
+      writable,
+      refuseSopClasses: new Set(opts.refuseSopClasses ?? []),
+      onDuplicate: opts.onDuplicate ?? 'replace',
+    },
     index,
     hierarchy,
     counters,

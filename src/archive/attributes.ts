@@ -19,7 +19,13 @@ export interface ArchiveAttribute {
   readonly source: AttributeSource;
 }
 
-const a = (tag: number, keyword: string, vr: string, level: QueryLevel, source: AttributeSource = 'header'): ArchiveAttribute => ({
+const a = (
+  tag: number,
+  keyword: string,
+  vr: string,
+  level: QueryLevel,
+  source: AttributeSource = 'header',
+): ArchiveAttribute => ({
   tag,
   keyword,
   vr,
@@ -81,8 +87,12 @@ export const RETRIEVE_AE_TITLE = 0x00080054;
 export const INSTANCE_AVAILABILITY = 0x00080056;
 export const FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
 
-export const attributeByTag: ReadonlyMap<number, ArchiveAttribute> = new Map(ARCHIVE_ATTRIBUTES.map((x) => [x.tag, x]));
-export const attributeByKeyword: ReadonlyMap<string, ArchiveAttribute> = new Map(ARCHIVE_ATTRIBUTES.map((x) => [x.keyword, x]));
+export const attributeByTag: ReadonlyMap<number, ArchiveAttribute> = new Map(
+  ARCHIVE_ATTRIBUTES.map((x) => [x.tag, x]),
+);
+export const attributeByKeyword: ReadonlyMap<string, ArchiveAttribute> = new Map(
+  ARCHIVE_ATTRIBUTES.map((x) => [x.keyword, x]),
+);
 
 /** Tags the indexer reads from a header (SpecificCharacterSet first, to decode the others). */
 export const HEADER_TAGS: ReadonlySet<number> = new Set([

@@ -23,8 +23,26 @@ export interface ArchiveCounters {
 
 /** Archive events for logs: AE titles, UIDs, counts and statuses only, never patient data. */
 export type ArchiveEvent =
-  | { type: 'find'; callingAe: string; model: string; level?: string; matches: number; status: number; comment?: string }
-  | { type: 'move' | 'get'; callingAe: string; destination?: string; instances: number; completed: number; failed: number; warning: number; status: number; comment?: string }
+  | {
+      type: 'find';
+      callingAe: string;
+      model: string;
+      level?: string;
+      matches: number;
+      status: number;
+      comment?: string;
+    }
+  | {
+      type: 'move' | 'get';
+      callingAe: string;
+      destination?: string;
+      instances: number;
+      completed: number;
+      failed: number;
+      warning: number;
+      status: number;
+      comment?: string;
+    }
   | { type: 'error'; message: string };
 
 export interface ArchiveContext {

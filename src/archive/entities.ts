@@ -50,4 +50,3 @@ export function entityValue(e: Entity, keyword: string): string | undefined {
       return e.row.attrs[keyword];
   }
 }
-

@@ -3,7 +3,12 @@
  * then Success; a C-CANCEL ends the answer with FE00; with a find limit, N matches then FE00 or
  * B001, as capped archives do.
  */
-import { type SmallDataset, decodeSmallDataset, encodeSmallDataset, encodingOf } from '../dicom/small-dataset.js';
+import {
+  type SmallDataset,
+  decodeSmallDataset,
+  encodeSmallDataset,
+  encodingOf,
+} from '../dicom/small-dataset.js';
 import type { DimseChannel, IncomingMessage } from '../net/dimse/channel.js';
 import { CommandField, DATASET_PRESENT } from '../net/dimse/command.js';
 import { respond } from '../net/services/scp.js';
@@ -25,7 +30,13 @@ export function identifierOf(msg: IncomingMessage): SmallDataset | undefined {
   }
 }
 
-export async function serveFind(ctx: ArchiveContext, ch: DimseChannel, msg: IncomingMessage, model: QueryModel, op: Operation): Promise<void> {
+export async function serveFind(
+  ctx: ArchiveContext,
+  ch: DimseChannel,
+  msg: IncomingMessage,
+  model: QueryModel,
+  op: Operation,
+): Promise<void> {
   ctx.counters.finds++;
   const callingAe = ch.assoc.info.callingAeTitle;
   const final = async (status: number, matches: number, comment?: string, level?: string) => {
@@ -42,7 +53,12 @@ export async function serveFind(ctx: ArchiveContext, ch: DimseChannel, msg: Inco
   for (const m of matches) {
     if (op.cancelled) return final(0xfe00, sent, 'cancelled', query.level);
     if (ctx.findLimit !== undefined && sent >= ctx.findLimit) {
-      return final(ctx.findLimitStatus, sent, `response limit of ${ctx.findLimit} matches reached`, query.level);
+      return final(
+        ctx.findLimitStatus,
+        sent,
+        `response limit of ${ctx.findLimit} matches reached`,
+        query.level,
+      );
     }
     const f = await ch.send(
       msg.contextId,

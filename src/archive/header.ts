@@ -30,7 +30,9 @@ export function cleanValue(s: string): string {
     .join('\\');
 }
 
-export async function readHeaderAttributes(info: InstanceInfo): Promise<Result<HeaderAttributes, DicomFileError>> {
+export async function readHeaderAttributes(
+  info: InstanceInfo,
+): Promise<Result<HeaderAttributes, DicomFileError>> {
   let source: ByteSource;
   let start: number;
   try {
@@ -63,13 +65,19 @@ export async function readHeaderAttributes(info: InstanceInfo): Promise<Result<H
   } finally {
     await source.close();
   }
-  const charset = raw.get(SPECIFIC_CHARACTER_SET)?.bytes.toString('latin1').replace(/[\0 ]+$/, '');
+  const charset = raw
+    .get(SPECIFIC_CHARACTER_SET)
+    ?.bytes.toString('latin1')
+    .replace(/[\0 ]+$/, '');
   const out: HeaderAttributes = {};
   if (charset) out.SpecificCharacterSet = cleanValue(charset);
   for (const [tag, { vr, bytes }] of raw) {
     const attr = attributeByTag.get(tag);
     if (!attr) continue;
-    const text = TEXT_VRS.has(vr) || (vr === 'UN' && TEXT_VRS.has(attr.vr)) ? decodeText(bytes, charset) : bytes.toString('latin1');
+    const text =
+      TEXT_VRS.has(vr) || (vr === 'UN' && TEXT_VRS.has(attr.vr))
+        ? decodeText(bytes, charset)
+        : bytes.toString('latin1');
     const v = cleanValue(text);
     if (v !== '') out[attr.keyword] = v;
   }

@@ -72,7 +72,11 @@ export function summarizeStudy(index: ArchiveIndex, studyUid: string): StudySumm
       sopClasses: [],
     };
     let part = study.patients.get(row.patientId);
-    if (!part) study.patients.set(row.patientId, (part = { attrs: pick(row.attrs, PATIENT_KEYS), instances: 0, series: new Set() }));
+    if (!part)
+      study.patients.set(
+        row.patientId,
+        (part = { attrs: pick(row.attrs, PATIENT_KEYS), instances: 0, series: new Set() }),
+      );
     part.instances++;
     part.series.add(row.seriesUid);
     let s = study.series.get(row.seriesUid);
@@ -135,7 +139,8 @@ export class Hierarchy {
     for (const st of this.allStudies()) {
       for (const [pid, part] of st.patients) {
         let p = byId.get(pid);
-        if (!p) byId.set(pid, (p = { patientId: pid, attrs: part.attrs, studies: [], series: 0, instances: 0 }));
+        if (!p)
+          byId.set(pid, (p = { patientId: pid, attrs: part.attrs, studies: [], series: 0, instances: 0 }));
         p.studies.push(st);
         p.series += part.series.size;
         p.instances += part.instances;

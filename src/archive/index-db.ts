@@ -120,11 +120,15 @@ export class ArchiveIndex {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
-    const v = this.db.prepare('SELECT value FROM archive_meta WHERE key = ?').get('schema') as { value: string } | undefined;
-    if (!v) this.db.prepare('INSERT INTO archive_meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+    const v = this.db.prepare('SELECT value FROM archive_meta WHERE key = ?').get('schema') as
+      { value: string } | undefined;
+    if (!v)
+      this.db.prepare('INSERT INTO archive_meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
     else if (v.value !== SCHEMA_VERSION) {
       this.db.close();
-      throw new IndexSchemaError(`${file}: archive index schema ${v.value}, expected ${SCHEMA_VERSION}: delete the file to re-index`);
+      throw new IndexSchemaError(
+        `${file}: archive index schema ${v.value}, expected ${SCHEMA_VERSION}: delete the file to re-index`,
+      );
     }
     this.seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM instances').get() as { s: number }).s;
     this.stmt = {
@@ -148,7 +152,9 @@ export class ArchiveIndex {
          ON CONFLICT (path) DO UPDATE SET mtime_ms = excluded.mtime_ms, size = excluded.size, code = excluded.code,
            message = excluded.message, sop_instance_uid = excluded.sop_instance_uid`,
       ),
-      primaryBySop: this.db.prepare(`SELECT ${COLUMNS} FROM instances WHERE sop_instance_uid = ? AND primary_copy = 1`),
+      primaryBySop: this.db.prepare(
+        `SELECT ${COLUMNS} FROM instances WHERE sop_instance_uid = ? AND primary_copy = 1`,
+      ),
     };
   }
 
@@ -160,7 +166,11 @@ export class ArchiveIndex {
   knownFiles(): Map<string, { mtimeMs: number; size: number }> {
     const out = new Map<string, { mtimeMs: number; size: number }>();
     for (const table of ['instances', 'problems']) {
-      for (const r of this.db.prepare(`SELECT path, mtime_ms, size FROM ${table}`).iterate() as Iterable<{ path: string; mtime_ms: number; size: number }>) {
+      for (const r of this.db.prepare(`SELECT path, mtime_ms, size FROM ${table}`).iterate() as Iterable<{
+        path: string;
+        mtime_ms: number;
+        size: number;
+      }>) {
         out.set(r.path, { mtimeMs: r.mtime_ms, size: r.size });
       }
     }
@@ -189,7 +199,9 @@ export class ArchiveIndex {
       this.stmt.promote.run({ uid: row.sopInstanceUid });
       touched.add(row.studyUid);
       // Another copy of this SOP instance may have stopped being the one served.
-      for (const r of this.db.prepare('SELECT DISTINCT study_uid FROM instances WHERE sop_instance_uid = ?').all(row.sopInstanceUid) as { study_uid: string }[]) {
+      for (const r of this.db
+        .prepare('SELECT DISTINCT study_uid FROM instances WHERE sop_instance_uid = ?')
+        .all(row.sopInstanceUid) as { study_uid: string }[]) {
         touched.add(r.study_uid);
       }
       return [...touched];
@@ -217,7 +229,9 @@ export class ArchiveIndex {
       this.stmt.deleteInstance.run(path);
       this.stmt.promote.run({ uid: old.sop_instance_uid });
       touched.add(old.study_uid);
-      for (const r of this.db.prepare('SELECT DISTINCT study_uid FROM instances WHERE sop_instance_uid = ?').all(old.sop_instance_uid) as { study_uid: string }[]) {
+      for (const r of this.db
+        .prepare('SELECT DISTINCT study_uid FROM instances WHERE sop_instance_uid = ?')
+        .all(old.sop_instance_uid) as { study_uid: string }[]) {
         touched.add(r.study_uid);
       }
     }
@@ -232,19 +246,26 @@ export class ArchiveIndex {
 
   /** Paths of every copy of a SOP instance. */
   pathsOfSop(sopInstanceUid: string): string[] {
-    return (this.db.prepare('SELECT path FROM instances WHERE sop_instance_uid = ? ORDER BY path').all(sopInstanceUid) as { path: string }[]).map(
-      (r) => r.path,
-    );
+    return (
+      this.db
+        .prepare('SELECT path FROM instances WHERE sop_instance_uid = ? ORDER BY path')
+        .all(sopInstanceUid) as { path: string }[]
+    ).map((r) => r.path);
   }
 
   /** Served instances of some studies, series or SOP instances (ordered by path). */
-  primaryWhere(column: 'study_uid' | 'series_uid' | 'sop_instance_uid', values: readonly string[]): InstanceRow[] {
+  primaryWhere(
+    column: 'study_uid' | 'series_uid' | 'sop_instance_uid',
+    values: readonly string[],
+  ): InstanceRow[] {
     const out: InstanceRow[] = [];
     const CHUNK = 500;
     for (let i = 0; i < values.length; i += CHUNK) {
       const part = values.slice(i, i + CHUNK);
       const rows = this.db
-        .prepare(`SELECT ${COLUMNS} FROM instances WHERE ${column} IN (${part.map(() => '?').join(',')}) AND primary_copy = 1 ORDER BY path`)
+        .prepare(
+          `SELECT ${COLUMNS} FROM instances WHERE ${column} IN (${part.map(() => '?').join(',')}) AND primary_copy = 1 ORDER BY path`,
+        )
         .all(...part) as RawInstance[];
       for (const r of rows) out.push(fromRaw(r));
     }
@@ -260,14 +281,18 @@ export class ArchiveIndex {
   }
 
   studyUids(): string[] {
-    return (this.db.prepare('SELECT DISTINCT study_uid FROM instances WHERE primary_copy = 1 ORDER BY study_uid').all() as { study_uid: string }[]).map(
-      (r) => r.study_uid,
-    );
+    return (
+      this.db
+        .prepare('SELECT DISTINCT study_uid FROM instances WHERE primary_copy = 1 ORDER BY study_uid')
+        .all() as { study_uid: string }[]
+    ).map((r) => r.study_uid);
   }
 
   problems(): ProblemRow[] {
     return (
-      this.db.prepare('SELECT path, mtime_ms, size, code, message, sop_instance_uid FROM problems ORDER BY path').all() as {
+      this.db
+        .prepare('SELECT path, mtime_ms, size, code, message, sop_instance_uid FROM problems ORDER BY path')
+        .all() as {
         path: string;
         mtime_ms: number;
         size: number;
@@ -291,7 +316,12 @@ export class ArchiveIndex {
         `SELECT COUNT(*) AS files, COALESCE(SUM(primary_copy), 0) AS instances, (SELECT COUNT(*) FROM problems) AS problems FROM instances`,
       )
       .get() as { files: number; instances: number; problems: number };
-    return { files: c.files, instances: c.instances, duplicateCopies: c.files - c.instances, problems: c.problems };
+    return {
+      files: c.files,
+      instances: c.instances,
+      duplicateCopies: c.files - c.instances,
+      problems: c.problems,
+    };
   }
 
   close(): void {

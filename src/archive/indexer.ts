@@ -19,27 +19,57 @@ export type ArchiveProblemCode = 'missing-study-uid' | 'missing-series-uid';
 const toPosix = (p: string): string => p.split(sep).join('/');
 
 /** Identify one file and read its attributes (no index write). `rel` is relative to `dir`. */
-export async function examineFile(dir: string, rel: string, st?: { mtimeMs: number; size: number }): Promise<IndexedFile> {
+export async function examineFile(
+  dir: string,
+  rel: string,
+  st?: { mtimeMs: number; size: number },
+): Promise<IndexedFile> {
   const path = join(dir, rel);
   const s = st ?? (await stat(path));
   const base = { path: rel, mtimeMs: s.mtimeMs, size: s.size };
   const info = await readInstanceInfo(path);
   if (!info.ok) {
     const uid = info.error.detail?.sopInstanceUid;
-    return { ok: false, problem: { ...base, code: info.error.code, message: info.error.message, ...(typeof uid === 'string' && uid ? { sopInstanceUid: uid } : {}) } };
-  }
-  const i = info.value;
-  const missing = !i.studyInstanceUid ? 'missing-study-uid' : !i.seriesInstanceUid ? 'missing-series-uid' : undefined;
-  if (missing) {
-    const what = missing === 'missing-study-uid' ? 'StudyInstanceUID (0020,000D)' : 'SeriesInstanceUID (0020,000E)';
     return {
       ok: false,
-      problem: { ...base, code: missing, message: `${path}: no ${what}: cannot be placed in the Q/R hierarchy`, sopInstanceUid: i.sopInstanceUid },
+      problem: {
+        ...base,
+        code: info.error.code,
+        message: info.error.message,
+        ...(typeof uid === 'string' && uid ? { sopInstanceUid: uid } : {}),
+      },
+    };
+  }
+  const i = info.value;
+  const missing = !i.studyInstanceUid
+    ? 'missing-study-uid'
+    : !i.seriesInstanceUid
+      ? 'missing-series-uid'
+      : undefined;
+  if (missing) {
+    const what =
+      missing === 'missing-study-uid' ? 'StudyInstanceUID (0020,000D)' : 'SeriesInstanceUID (0020,000E)';
+    return {
+      ok: false,
+      problem: {
+        ...base,
+        code: missing,
+        message: `${path}: no ${what}: cannot be placed in the Q/R hierarchy`,
+        sopInstanceUid: i.sopInstanceUid,
+      },
     };
   }
   const attrs = await readHeaderAttributes(i);
   if (!attrs.ok) {
-    return { ok: false, problem: { ...base, code: attrs.error.code, message: attrs.error.message, sopInstanceUid: i.sopInstanceUid } };
+    return {
+      ok: false,
+      problem: {
+        ...base,
+        code: attrs.error.code,
+        message: attrs.error.message,
+        sopInstanceUid: i.sopInstanceUid,
+      },
+    };
   }
   return {
     ok: true,

@@ -29,4 +29,5 @@ export const QR_SOP_CLASSES: ReadonlyMap<string, { model: QueryModel; service: Q
 export const effectiveLevel = (model: QueryModel, level: QueryLevel): QueryLevel =>
   model === 'study' && level === 'PATIENT' ? 'STUDY' : level;
 
-export const isQueryLevel = (s: string): s is QueryLevel => s === 'PATIENT' || s === 'STUDY' || s === 'SERIES' || s === 'IMAGE';
+export const isQueryLevel = (s: string): s is QueryLevel =>
+  s === 'PATIENT' || s === 'STUDY' || s === 'SERIES' || s === 'IMAGE';

@@ -34,7 +34,8 @@ function padDateTime(vr: string, s: string, fill: '0' | '9'): string {
   return `${whole!.padEnd(width, fill)}.${frac.padEnd(6, fill)}`;
 }
 
-const values = (v: string | undefined): string[] => (v === undefined || v === '' ? [] : v.split('\\').map((x) => x.trim()));
+const values = (v: string | undefined): string[] =>
+  v === undefined || v === '' ? [] : v.split('\\').map((x) => x.trim());
 
 function wildcardRegex(pattern: string, caseInsensitive: boolean): RegExp {
   const body = pattern
@@ -84,8 +85,15 @@ export function compileMatcher(vr: string, query: string): Matcher {
     const set = new Set(values(q));
     return { kind: 'uid-list', test: (v) => values(v).some((x) => set.has(x)) };
   }
-  const alternatives = values(q).filter((x) => x !== '').map((x) => oneValueMatcher(vr, x));
-  const kind = alternatives.length === 1 ? alternatives[0]!.kind : alternatives.some((a) => a.kind !== 'single') ? alternatives[0]!.kind : 'single';
+  const alternatives = values(q)
+    .filter((x) => x !== '')
+    .map((x) => oneValueMatcher(vr, x));
+  const kind =
+    alternatives.length === 1
+      ? alternatives[0]!.kind
+      : alternatives.some((a) => a.kind !== 'single')
+        ? alternatives[0]!.kind
+        : 'single';
   return { kind, test: (v) => values(v).some((x) => alternatives.some((m) => m(x))) };
 }
 

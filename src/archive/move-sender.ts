@@ -45,11 +45,18 @@ export class MoveSender {
       }
       this.channel = { group: g, ch: opened.value };
     }
-    const o = await storeOne(this.channel.ch, inst, { timeoutMs: this.peer.dimseTimeoutMs, moveOriginator: this.origin });
+    const o = await storeOne(this.channel.ch, inst, {
+      timeoutMs: this.peer.dimseTimeoutMs,
+      moveOriginator: this.origin,
+    });
     if (!o.ok && o.failure && o.failure.kind !== 'no-presentation-context') {
       // The association is gone or in an unknown state: the next instance opens a new one.
       await this.closeChannel();
-      if (++this.reconnects > MAX_RECONNECTS) this.dead.set(g, `gave up after ${MAX_RECONNECTS} broken associations: ${describeFailure(o.failure)}`);
+      if (++this.reconnects > MAX_RECONNECTS)
+        this.dead.set(
+          g,
+          `gave up after ${MAX_RECONNECTS} broken associations: ${describeFailure(o.failure)}`,
+        );
     }
     return { outcome: outcomeOf(o), why: describeStoreFailure(o) };
   }

@@ -14,7 +14,9 @@ const STORAGE_BRANCH = '1.2.840.10008.5.1.4.1.1.';
 
 /** A storage SOP class as far as the archive is concerned: known storage, the storage branch, or private. */
 export const isArchivableSopClass = (uid: string): boolean =>
-  isStorageSopClass(uid) || uid.startsWith(STORAGE_BRANCH) || (!uid.startsWith(DICOM_ROOT) && /^[0-9.]+$/.test(uid));
+  isStorageSopClass(uid) ||
+  uid.startsWith(STORAGE_BRANCH) ||
+  (!uid.startsWith(DICOM_ROOT) && /^[0-9.]+$/.test(uid));
 
 export function archiveAcceptPolicy(opts: { acceptTransferSyntaxes?: readonly string[] } = {}): AcceptPolicy {
   const identifiers = new Set(UNCOMPRESSED_LE);

@@ -62,9 +62,15 @@ export interface QueryOptions {
 }
 
 /** Elements the archive handles itself, never as matching keys. */
-const SPECIAL = new Set([QUERY_RETRIEVE_LEVEL, SPECIFIC_CHARACTER_SET, RETRIEVE_AE_TITLE, INSTANCE_AVAILABILITY]);
+const SPECIAL = new Set([
+  QUERY_RETRIEVE_LEVEL,
+  SPECIFIC_CHARACTER_SET,
+  RETRIEVE_AE_TITLE,
+  INSTANCE_AVAILABILITY,
+]);
 
-const fail = (comment: string, status = IDENTIFIER_MISMATCH): { ok: false; error: QueryFailure } => err({ status, comment });
+const fail = (comment: string, status = IDENTIFIER_MISMATCH): { ok: false; error: QueryFailure } =>
+  err({ status, comment });
 
 /**
  * Check and compile an identifier. For a retrieve (C-MOVE, C-GET) only unique keys select, and
@@ -77,7 +83,8 @@ export function parseQuery(
   opts: QueryOptions = {},
 ): Result<ParsedQuery, QueryFailure> {
   const levelValue = str(identifier, QUERY_RETRIEVE_LEVEL).trim().toUpperCase();
-  if (!isQueryLevel(levelValue)) return fail(`QueryRetrieveLevel (0008,0052) missing or invalid: "${levelValue.slice(0, 16)}"`);
+  if (!isQueryLevel(levelValue))
+    return fail(`QueryRetrieveLevel (0008,0052) missing or invalid: "${levelValue.slice(0, 16)}"`);
   const levels = MODEL_LEVELS[model];
   if (!levels.includes(levelValue)) return fail(`${levelValue} level is not part of the ${model} root model`);
   const level = levelValue;
@@ -119,9 +126,11 @@ export function parseQuery(
         if (opts.relational) continue;
         return fail(`a ${level}-level request needs a single ${u.keyword} (${l} level)`);
       }
-      if (!isSingleValue(u.vr, k.query) && !opts.relational) return fail(`${u.keyword} above the ${level} level must be a single value`);
+      if (!isSingleValue(u.vr, k.query) && !opts.relational)
+        return fail(`${u.keyword} above the ${level} level must be a single value`);
     } else if (purpose === 'retrieve') {
-      if (!given || /[*?]/.test(k.query)) return fail(`a ${level}-level retrieve needs ${u.keyword} (one value or a list)`);
+      if (!given || /[*?]/.test(k.query))
+        return fail(`a ${level}-level retrieve needs ${u.keyword} (one value or a list)`);
     }
   }
   return ok({
@@ -142,7 +151,10 @@ const matchesAt = (e: Entity, keys: readonly QueryKey[], level: QueryLevel): boo
 function uidsOf(keys: readonly QueryKey[], tag: number): string[] | undefined {
   const k = keys.find((x) => x.tag === tag);
   if (!k || !k.matcher || k.matcher.kind !== 'uid-list') return undefined;
-  return k.query.split('\\').map((s) => s.trim()).filter(Boolean);
+  return k.query
+    .split('\\')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Studies to consider: in the patient root, reached through the patients matching the patient keys. */
@@ -153,11 +165,14 @@ function candidateStudies(h: Hierarchy, q: ParsedQuery): Entity[] {
     const out: Entity[] = [];
     for (const p of h.patients()) {
       if (!matchesAt({ level: 'PATIENT', patient: p }, q.keys, 'PATIENT')) continue;
-      for (const st of p.studies) if (!wanted || wanted.has(st.uid)) out.push({ level: 'STUDY', patient: p, study: st });
+      for (const st of p.studies)
+        if (!wanted || wanted.has(st.uid)) out.push({ level: 'STUDY', patient: p, study: st });
     }
     return out;
   }
-  const studies = uids ? uids.map((u) => h.study(u)).filter((s): s is StudySummary => s !== undefined) : h.allStudies();
+  const studies = uids
+    ? uids.map((u) => h.study(u)).filter((s): s is StudySummary => s !== undefined)
+    : h.allStudies();
   return studies.map((study) => ({ level: 'STUDY', study }));
 }
 
@@ -170,12 +185,16 @@ export function search(h: Hierarchy, index: ArchiveIndex, q: ParsedQuery): Entit
       .map((p): Entity => ({ level: 'PATIENT', patient: p }))
       .filter((e) => matchesAt(e, keys, 'PATIENT'));
   }
-  const studies = candidateStudies(h, q).filter((e) => matchesAt(e, keys, 'PATIENT') && matchesAt(e, keys, 'STUDY'));
+  const studies = candidateStudies(h, q).filter(
+    (e) => matchesAt(e, keys, 'PATIENT') && matchesAt(e, keys, 'STUDY'),
+  );
   if (q.level === 'STUDY') return studies;
   const seriesUids = uidsOf(keys, UNIQUE_KEY.SERIES.tag);
   const series: Entity[] = [];
   for (const s of studies) {
-    const list = seriesUids ? seriesUids.map((u) => s.study!.series.get(u)).filter((x) => x !== undefined) : [...s.study!.series.values()];
+    const list = seriesUids
+      ? seriesUids.map((u) => s.study!.series.get(u)).filter((x) => x !== undefined)
+      : [...s.study!.series.values()];
     // In the patient root, only the series holding this patient's instances.
     const part = s.patient ? s.study!.patients.get(s.patient.patientId) : undefined;
     for (const se of list) {
@@ -194,7 +213,13 @@ export function search(h: Hierarchy, index: ArchiveIndex, q: ParsedQuery): Entit
   for (const row of rows) {
     const parent = bySeries.get(`${row.studyUid}|${row.seriesUid}`);
     if (!parent || (parent.patient && row.patientId !== parent.patient.patientId)) continue;
-    const e: Entity = { level: 'IMAGE', patient: parent.patient, study: parent.study, series: parent.series, row };
+    const e: Entity = {
+      level: 'IMAGE',
+      patient: parent.patient,
+      study: parent.study,
+      series: parent.series,
+      row,
+    };
     if (matchesAt(e, keys, 'IMAGE')) images.push(e);
   }
   return images;

@@ -29,7 +29,14 @@ import {
 
 type Kind = 'move' | 'get';
 
-function sendResponse(ch: DimseChannel, msg: IncomingMessage, kind: Kind, status: number, extra: Partial<Command>, ds?: SmallDataset) {
+function sendResponse(
+  ch: DimseChannel,
+  msg: IncomingMessage,
+  kind: Kind,
+  status: number,
+  extra: Partial<Command>,
+  ds?: SmallDataset,
+) {
   const field = kind === 'move' ? CommandField.C_MOVE_RSP : CommandField.C_GET_RSP;
   return ch.send(
     msg.contextId,
@@ -48,19 +55,52 @@ function sendResponse(ch: DimseChannel, msg: IncomingMessage, kind: Kind, status
 /** C-GET: the requestor's context for this instance, where it accepted to be the storage SCP. */
 function getContextFor(ch: DimseChannel, inst: SendableInstance) {
   return ch.assoc.contexts.find(
-    (c) => c.accepted && c.requestorIsScp && c.abstractSyntax === inst.sopClassUid && c.transferSyntax === inst.transferSyntaxUid,
+    (c) =>
+      c.accepted &&
+      c.requestorIsScp &&
+      c.abstractSyntax === inst.sopClassUid &&
+      c.transferSyntax === inst.transferSyntaxUid,
   );
 }
 
-export async function serveRetrieve(ctx: ArchiveContext, ch: DimseChannel, msg: IncomingMessage, model: QueryModel, kind: Kind, op: Operation): Promise<void> {
+export async function serveRetrieve(
+  ctx: ArchiveContext,
+  ch: DimseChannel,
+  msg: IncomingMessage,
+  model: QueryModel,
+  kind: Kind,
+  op: Operation,
+): Promise<void> {
   ctx.counters[kind === 'move' ? 'moves' : 'gets']++;
   const callingAe = ch.assoc.info.callingAeTitle;
   const destinationAe = kind === 'move' ? (msg.command.MoveDestination ?? '') : undefined;
-  const finish = async (status: number, r: SubOperationsResult | undefined, instances: number, comment?: string) => {
+  const finish = async (
+    status: number,
+    r: SubOperationsResult | undefined,
+    instances: number,
+    comment?: string,
+  ) => {
     const c = r?.counts ?? { remaining: 0, completed: 0, failed: 0, warning: 0 };
-    ctx.log({ type: kind, callingAe, destination: destinationAe, instances, completed: c.completed, failed: c.failed, warning: c.warning, status, comment });
+    ctx.log({
+      type: kind,
+      callingAe,
+      destination: destinationAe,
+      instances,
+      completed: c.completed,
+      failed: c.failed,
+      warning: c.warning,
+      status,
+      comment,
+    });
     const extra = r ? countFields(c, r.cancelled) : {};
-    await sendResponse(ch, msg, kind, status, { ...extra, ErrorComment: comment?.slice(0, 64) }, r ? failedListIdentifier(r) : undefined);
+    await sendResponse(
+      ch,
+      msg,
+      kind,
+      status,
+      { ...extra, ErrorComment: comment?.slice(0, 64) },
+      r ? failedListIdentifier(r) : undefined,
+    );
   };
 
   let destination: Peer | undefined;
@@ -86,13 +126,19 @@ export async function serveRetrieve(ctx: ArchiveContext, ch: DimseChannel, msg: 
   let ordered: readonly SendableInstance[] = instances;
   let sender: MoveSender | undefined;
   if (destination) {
-    sender = new MoveSender(destination, instances, { aeTitle: callingAe, messageId: msg.command.MessageID ?? 0 });
+    sender = new MoveSender(destination, instances, {
+      aeTitle: callingAe,
+      messageId: msg.command.MessageID ?? 0,
+    });
     ordered = sender.ordered;
     send = (i) => sender!.send(i);
   } else {
     send = async (i) => {
       if (!getContextFor(ch, i)) {
-        return { outcome: 'failed', why: `no context with the SCP role for ${i.sopClassUid} in ${i.transferSyntaxUid}` };
+        return {
+          outcome: 'failed',
+          why: `no context with the SCP role for ${i.sopClassUid} in ${i.transferSyntaxUid}`,
+        };
       }
       const o = await storeOne(ch, i, { timeoutMs: ctx.dimseTimeoutMs });
       return { outcome: outcomeOf(o), why: describeStoreFailure(o) };
@@ -101,7 +147,11 @@ export async function serveRetrieve(ctx: ArchiveContext, ch: DimseChannel, msg: 
   const onPending = (c: SubOperationCounts) => sendResponse(ch, msg, kind, 0xff00, countFields(c, true));
   let r: SubOperationsResult;
   try {
-    r = await runSubOperations(ordered, send, { cancelled: () => op.cancelled || ch.ended, pendingEvery: ctx.pendingEvery, onPending });
+    r = await runSubOperations(ordered, send, {
+      cancelled: () => op.cancelled || ch.ended,
+      pendingEvery: ctx.pendingEvery,
+      onPending,
+    });
   } finally {
     await sender?.closeChannel();
   }
@@ -111,7 +161,17 @@ export async function serveRetrieve(ctx: ArchiveContext, ch: DimseChannel, msg: 
   const status = finalStatus(r);
   if (ch.ended) {
     const c = r.counts;
-    ctx.log({ type: kind, callingAe, destination: destinationAe, instances: instances.length, completed: c.completed, failed: c.failed, warning: c.warning, status, comment: 'association ended before the final response' });
+    ctx.log({
+      type: kind,
+      callingAe,
+      destination: destinationAe,
+      instances: instances.length,
+      completed: c.completed,
+      failed: c.failed,
+      warning: c.warning,
+      status,
+      comment: 'association ended before the final response',
+    });
     return;
   }
   const comment = status === 0xfe00 ? 'cancelled' : r.firstFailure;

@@ -35,7 +35,10 @@ export function archiveHandlers(ctx: ArchiveContext, store: StoreTarget): ScpHan
     let ops = running.get(ch);
     if (!ops) running.set(ch, (ops = new Map()));
     ops.set(id, op);
-    const work = service === 'find' ? serveFind(ctx, ch, msg, qr.model, op) : serveRetrieve(ctx, ch, msg, qr.model, service, op);
+    const work =
+      service === 'find'
+        ? serveFind(ctx, ch, msg, qr.model, op)
+        : serveRetrieve(ctx, ch, msg, qr.model, service, op);
     void work
       .catch(async (e: unknown) => {
         ctx.log({ type: 'error', message: `${service} failed: ${(e as Error)?.stack ?? String(e)}` });

@@ -38,16 +38,25 @@ export function selectForRetrieve(
       break;
     case 'SERIES': {
       const wanted = new Set(entities.map((e) => `${e.study!.uid}|${e.series!.uid}`));
-      rows = index.primaryWhere('series_uid', [...new Set(entities.map((e) => e.series!.uid))]).filter((r) => wanted.has(`${r.studyUid}|${r.seriesUid}`));
+      rows = index
+        .primaryWhere('series_uid', [...new Set(entities.map((e) => e.series!.uid))])
+        .filter((r) => wanted.has(`${r.studyUid}|${r.seriesUid}`));
       break;
     }
     case 'STUDY':
-      rows = index.primaryWhere('study_uid', entities.map((e) => e.study!.uid));
+      rows = index.primaryWhere(
+        'study_uid',
+        entities.map((e) => e.study!.uid),
+      );
       break;
     case 'PATIENT': {
       // The patient's instances: a study shared with another PatientID gives only this patient's.
       const pids = new Set(entities.map((e) => e.patient!.patientId));
-      rows = index.primaryWhere('study_uid', [...new Set(entities.flatMap((e) => e.patient!.studies.map((s) => s.uid)))]).filter((r) => pids.has(r.patientId));
+      rows = index
+        .primaryWhere('study_uid', [
+          ...new Set(entities.flatMap((e) => e.patient!.studies.map((s) => s.uid))),
+        ])
+        .filter((r) => pids.has(r.patientId));
       break;
     }
   }

@@ -7,7 +7,13 @@
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { DatasetSink } from '../net/dimse/channel.js';
-import { FolderStoreTarget, metaRefusal, type StoreRequestInfo, type StoreResult, type StoreTarget } from '../net/services/store-target.js';
+import {
+  FolderStoreTarget,
+  metaRefusal,
+  type StoreRequestInfo,
+  type StoreResult,
+  type StoreTarget,
+} from '../net/services/store-target.js';
 import type { Hierarchy } from './hierarchy.js';
 import type { ArchiveIndex } from './index-db.js';
 import { examineFile, record } from './indexer.js';
@@ -46,7 +52,8 @@ class DecidedSink implements DatasetSink<StoreResult> {
   abort(): void {}
 }
 
-const refusal = (status: number, comment: string): DecidedSink => new DecidedSink({ ok: false, status, comment });
+const refusal = (status: number, comment: string): DecidedSink =>
+  new DecidedSink({ ok: false, status, comment });
 
 export class ArchiveStoreTarget implements StoreTarget {
   private folder: FolderStoreTarget | undefined;
@@ -62,7 +69,6 @@ export class ArchiveStoreTarget implements StoreTarget {
   ) {
     this.storeDir = resolve(opts.dir, opts.storeDir ?? 'received');
     this.storeRel = relative(opts.dir, this.storeDir).split(sep).join('/');
-
   }
 
   open(req: StoreRequestInfo): DatasetSink<StoreResult> {
@@ -82,9 +88,11 @@ export class ArchiveStoreTarget implements StoreTarget {
   private decide(req: StoreRequestInfo): DatasetSink<StoreResult> {
     const bad = metaRefusal(req);
     if (bad) return refusal(bad.status, bad.comment);
-    if (this.opts.refuseSopClasses?.has(req.sopClassUid)) return refusal(0x0122, `SOP class ${req.sopClassUid} not supported`);
+    if (this.opts.refuseSopClasses?.has(req.sopClassUid))
+      return refusal(0x0122, `SOP class ${req.sopClassUid} not supported`);
     const existing = this.index.primaryBySop(req.sopInstanceUid);
-    if (existing && this.opts.onDuplicate === 'refuse') return refusal(0x0111, `duplicate SOP instance ${req.sopInstanceUid}`);
+    if (existing && this.opts.onDuplicate === 'refuse')
+      return refusal(0x0111, `duplicate SOP instance ${req.sopInstanceUid}`);
     if (existing && this.opts.onDuplicate === 'keep-first') {
       return new DecidedSink({
         ok: true,
@@ -123,7 +131,10 @@ export class ArchiveStoreTarget implements StoreTarget {
     let why: { status: number; comment: string } | undefined;
     if (!f.ok) {
       const structural = !['missing-uid', 'missing-study-uid', 'missing-series-uid'].includes(f.problem.code);
-      why = { status: structural ? 0xc000 : 0xa900, comment: `${f.problem.code}: data set cannot be indexed` };
+      why = {
+        status: structural ? 0xc000 : 0xa900,
+        comment: `${f.problem.code}: data set cannot be indexed`,
+      };
     } else if (f.row.sopInstanceUid !== req.sopInstanceUid) {
       why = { status: 0xa900, comment: 'SOP Instance UID of the data set differs from the command' };
     } else if (f.row.sopClassUid !== req.sopClassUid) {

@@ -36,7 +36,11 @@ export const describeStoreFailure = (o: StoreOutcome): string | undefined => {
 export async function runSubOperations<T extends { sopInstanceUid: string }>(
   items: readonly T[],
   send: (item: T) => Promise<{ outcome: SubOperationOutcome; why?: string }>,
-  opts: { cancelled(): boolean; pendingEvery: number; onPending(c: SubOperationCounts): Promise<unknown> | void },
+  opts: {
+    cancelled(): boolean;
+    pendingEvery: number;
+    onPending(c: SubOperationCounts): Promise<unknown> | void;
+  },
 ): Promise<SubOperationsResult> {
   const counts: SubOperationCounts = { remaining: items.length, completed: 0, failed: 0, warning: 0 };
   const failedUids: string[] = [];

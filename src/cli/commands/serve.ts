@@ -13,7 +13,8 @@ export const usage =
 export function parseMovePeer(s: string): MoveDestination {
   const m = /^([^=@]{1,16})[=@](\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(s.trim());
   const port = m ? Number(m[3]) : 0;
-  if (!m || port < 1 || port > 65535) throw new UsageError(`--peer ${s}: expected AE=host:port, e.g. STORESCP=127.0.0.1:11112`);
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`--peer ${s}: expected AE=host:port, e.g. STORESCP=127.0.0.1:11112`);
   return { aeTitle: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
@@ -66,16 +67,19 @@ export async function run(argv: string[]): Promise<number> {
       'max-pdu': { type: 'string' },
     },
   });
-  if (!values.dir || values.port === undefined || !values.ae) throw new UsageError('--dir, --port and --ae are required');
+  if (!values.dir || values.port === undefined || !values.ae)
+    throw new UsageError('--dir, --port and --ae are required');
   const findLimitStatus = values['find-limit-status'];
-  if (findLimitStatus !== 'cancel' && findLimitStatus !== 'warning') throw new UsageError('--find-limit-status is cancel (FE00) or warning (B001)');
+  if (findLimitStatus !== 'cancel' && findLimitStatus !== 'warning')
+    throw new UsageError('--find-limit-status is cancel (FE00) or warning (B001)');
   const onDuplicate = values['on-duplicate'];
   if (onDuplicate !== 'replace' && onDuplicate !== 'keep-first' && onDuplicate !== 'refuse') {
     throw new UsageError('--on-duplicate is replace, keep-first or refuse');
   }
   if (values.ae.length > 16) throw new UsageError('--ae: an AE title has at most 16 characters');
   const json = values.json!;
-  const out = (o: Record<string, unknown>, text: string) => (json ? console.log(JSON.stringify(o)) : console.error(text));
+  const out = (o: Record<string, unknown>, text: string) =>
+    json ? console.log(JSON.stringify(o)) : console.error(text);
   const opts: ArchiveOptions = {
     dir: values.dir,
     port: integer('--port', values.port, 0)!,
@@ -97,14 +101,32 @@ export async function run(argv: string[]): Promise<number> {
     pendingEvery: integer('--pending-every', values['pending-every'], 1),
     tls: tlsFrom(values),
     maxPduLength: integer('--max-pdu', values['max-pdu'], 1024),
-    log: (e) => out({ event: e.type, ...e, ...('status' in e ? { status: hex(e.status) } : {}) }, eventLine(e)),
-    onRefused: (why, remote) => out({ event: 'refused', remote, why }, `refused association from ${remote}: ${why}`),
+    log: (e) =>
+      out({ event: e.type, ...e, ...('status' in e ? { status: hex(e.status) } : {}) }, eventLine(e)),
+    onRefused: (why, remote) =>
+      out({ event: 'refused', remote, why }, `refused association from ${remote}: ${why}`),
   };
   const archive = await startArchive(opts);
   const s = archive.stats;
-  for (const p of archive.problems()) out({ event: 'unreadable', path: p.path, code: p.code, message: p.message }, `unreadable: ${p.path}: ${p.code}`);
+  for (const p of archive.problems())
+    out(
+      { event: 'unreadable', path: p.path, code: p.code, message: p.message },
+      `unreadable: ${p.path}: ${p.code}`,
+    );
   out(
-    { event: 'serving', aeTitle: archive.aeTitle, port: archive.port, dir: archive.dir, storeDir: archive.storeDir, ...s, index: { read: archive.indexReport.read, unchanged: archive.indexReport.unchanged, removed: archive.indexReport.removed } },
+    {
+      event: 'serving',
+      aeTitle: archive.aeTitle,
+      port: archive.port,
+      dir: archive.dir,
+      storeDir: archive.storeDir,
+      ...s,
+      index: {
+        read: archive.indexReport.read,
+        unchanged: archive.indexReport.unchanged,
+        removed: archive.indexReport.removed,
+      },
+    },
     `serving ${archive.dir} as ${archive.aeTitle} on port ${archive.port}: ${s.instances} instances in ${s.studies} studies ` +
       `(${s.series} series, ${s.patients} patients); ${s.unreadable} files unreadable; ${s.duplicateCopies} duplicate copies`,
   );

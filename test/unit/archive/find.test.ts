@@ -47,7 +47,11 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
     await a?.stop();
   });
 
-  const find = async (level: QueryLevel, keys: Record<string, string>, model: 'study' | 'patient' = 'study') => {
+  const find = async (
+    level: QueryLevel,
+    keys: Record<string, string>,
+    model: 'study' | 'patient' = 'study',
+  ) => {
     const r = await cFindAll(ch, buildIdentifier(level, keys), { model });
     if (!r.ok) throw new Error(`${r.error.kind}: ${r.error.message}`);
     return r.value;
@@ -55,21 +59,33 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
   const uids = (ids: SmallDataset[], tag: number) => ids.map((d) => str(d, tag)).sort();
 
   it('STUDY level, universal: one match per study of the corpus, with computed keys', async () => {
-    const r = await find('STUDY', { StudyInstanceUID: '', ModalitiesInStudy: '', NumberOfStudyRelatedInstances: '', PatientID: '' });
+    const r = await find('STUDY', {
+      StudyInstanceUID: '',
+      ModalitiesInStudy: '',
+      NumberOfStudyRelatedInstances: '',
+      PatientID: '',
+    });
     expect(r.status).toBe(0x0000);
     expect(r.complete).toBe(true);
     expect(r.identifiers.length).toBe(distinct(served.map((x) => x.studyInstanceUid)));
-    expect(uids(r.identifiers, TAG.StudyInstanceUID)).toEqual([...new Set(served.map((x) => x.studyInstanceUid))].sort());
+    expect(uids(r.identifiers, TAG.StudyInstanceUID)).toEqual(
+      [...new Set(served.map((x) => x.studyInstanceUid))].sort(),
+    );
     for (const id of r.identifiers) {
       const rows = served.filter((x) => x.studyInstanceUid === str(id, TAG.StudyInstanceUID));
       expect(str(id, TAG.QueryRetrieveLevel)).toBe('STUDY');
-      expect(Number(str(id, TAG.NumberOfStudyRelatedInstances))).toBe(distinct(rows.map((x) => x.sopInstanceUid)));
-      expect(str(id, TAG.ModalitiesInStudy).split('\\').filter(Boolean).sort()).toEqual([...new Set(rows.map((x) => x.modality).filter(Boolean))].sort());
+      expect(Number(str(id, TAG.NumberOfStudyRelatedInstances))).toBe(
+        distinct(rows.map((x) => x.sopInstanceUid)),
+      );
+      expect(str(id, TAG.ModalitiesInStudy).split('\\').filter(Boolean).sort()).toEqual(
+        [...new Set(rows.map((x) => x.modality).filter(Boolean))].sort(),
+      );
     }
   });
 
   it('StudyDate range, open range and single date match the manifest counts', async () => {
-    const count = (pred: (d: string) => boolean) => distinct(served.filter((x) => pred(x.studyDate)).map((x) => x.studyInstanceUid));
+    const count = (pred: (d: string) => boolean) =>
+      distinct(served.filter((x) => pred(x.studyDate)).map((x) => x.studyInstanceUid));
     // Study-level attributes come from one instance per study; the corpus has no study with two dates.
     const r1 = await find('STUDY', { StudyDate: '20100101-20151231', StudyInstanceUID: '' });
     expect(r1.identifiers.length).toBe(count((d) => d >= '20100101' && d <= '20151231'));
@@ -86,7 +102,9 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
 
   it('wildcards on PatientID and case-insensitive PatientName', async () => {
     const r = await find('STUDY', { PatientID: 'ANON*', StudyInstanceUID: '' });
-    const expected = distinct(served.filter((x) => x.patientId.startsWith('ANON')).map((x) => x.studyInstanceUid));
+    const expected = distinct(
+      served.filter((x) => x.patientId.startsWith('ANON')).map((x) => x.studyInstanceUid),
+    );
     expect(r.identifiers.length).toBe(expected);
     const row = served.find((x) => /^[A-Za-z]+\^[A-Za-z]+$/.test(x.patientName))!;
     const q = `${row.patientName.split('^')[0]!.toLowerCase()}^*`;
@@ -98,7 +116,9 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
 
   it('ModalitiesInStudy and a list of Study Instance UIDs', async () => {
     const mr = await find('STUDY', { ModalitiesInStudy: 'MR', StudyInstanceUID: '' });
-    expect(mr.identifiers.length).toBe(distinct(served.filter((x) => x.modality === 'MR').map((x) => x.studyInstanceUid)));
+    expect(mr.identifiers.length).toBe(
+      distinct(served.filter((x) => x.modality === 'MR').map((x) => x.studyInstanceUid)),
+    );
     const some = [...new Set(served.map((x) => x.studyInstanceUid))].slice(3, 8);
     const list = await find('STUDY', { StudyInstanceUID: some.join('\\') });
     expect(uids(list.identifiers, TAG.StudyInstanceUID)).toEqual([...some].sort());
@@ -107,21 +127,39 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
   it('SERIES and IMAGE levels under one study; SOPClassUID returned at IMAGE level', async () => {
     const study = [...new Set(served.map((x) => x.studyInstanceUid))]
       .map((u) => served.filter((x) => x.studyInstanceUid === u))
-      .sort((p, q) => distinct(q.map((x) => x.seriesInstanceUid)) - distinct(p.map((x) => x.seriesInstanceUid)))[0]!;
+      .sort(
+        (p, q) => distinct(q.map((x) => x.seriesInstanceUid)) - distinct(p.map((x) => x.seriesInstanceUid)),
+      )[0]!;
     const studyUid = study[0]!.studyInstanceUid;
-    const series = await find('SERIES', { StudyInstanceUID: studyUid, SeriesInstanceUID: '', Modality: '', NumberOfSeriesRelatedInstances: '' });
-    expect(uids(series.identifiers, TAG.SeriesInstanceUID)).toEqual([...new Set(study.map((x) => x.seriesInstanceUid))].sort());
+    const series = await find('SERIES', {
+      StudyInstanceUID: studyUid,
+      SeriesInstanceUID: '',
+      Modality: '',
+      NumberOfSeriesRelatedInstances: '',
+    });
+    expect(uids(series.identifiers, TAG.SeriesInstanceUID)).toEqual(
+      [...new Set(study.map((x) => x.seriesInstanceUid))].sort(),
+    );
     for (const s of series.identifiers) {
       const rows = study.filter((x) => x.seriesInstanceUid === str(s, TAG.SeriesInstanceUID));
       expect(Number(str(s, TAG.NumberOfSeriesRelatedInstances))).toBe(rows.length);
       expect(str(s, TAG.StudyInstanceUID)).toBe(studyUid);
     }
     const seriesUid = str(series.identifiers[0]!, TAG.SeriesInstanceUID);
-    const images = await find('IMAGE', { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: '', SOPClassUID: '' });
+    const images = await find('IMAGE', {
+      StudyInstanceUID: studyUid,
+      SeriesInstanceUID: seriesUid,
+      SOPInstanceUID: '',
+      SOPClassUID: '',
+    });
     const rows = study.filter((x) => x.seriesInstanceUid === seriesUid);
     expect(uids(images.identifiers, TAG.SOPInstanceUID)).toEqual(rows.map((x) => x.sopInstanceUid).sort());
     for (const i of images.identifiers) expect(str(i, TAG.SOPClassUID)).toMatch(/^[0-9.]+$/);
-    const one = await find('IMAGE', { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: rows[0]!.sopInstanceUid });
+    const one = await find('IMAGE', {
+      StudyInstanceUID: studyUid,
+      SeriesInstanceUID: seriesUid,
+      SOPInstanceUID: rows[0]!.sopInstanceUid,
+    });
     expect(uids(one.identifiers, TAG.SOPInstanceUID)).toEqual([rows[0]!.sopInstanceUid]);
   });
 
@@ -130,9 +168,15 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
     expect(patients.identifiers.length).toBe(distinct(served.map((x) => x.patientId)));
     const busiest = patients.identifiers
       .filter((p) => str(p, TAG.PatientID) !== '') // an empty PatientID cannot be asked for as a unique key
-      .sort((p, q) => Number(str(q, TAG.NumberOfPatientRelatedStudies)) - Number(str(p, TAG.NumberOfPatientRelatedStudies)))[0]!;
+      .sort(
+        (p, q) =>
+          Number(str(q, TAG.NumberOfPatientRelatedStudies)) -
+          Number(str(p, TAG.NumberOfPatientRelatedStudies)),
+      )[0]!;
     const pid = str(busiest, TAG.PatientID);
-    const expected = [...new Set(served.filter((x) => x.patientId === pid).map((x) => x.studyInstanceUid))].sort();
+    const expected = [
+      ...new Set(served.filter((x) => x.patientId === pid).map((x) => x.studyInstanceUid)),
+    ].sort();
     expect(Number(str(busiest, TAG.NumberOfPatientRelatedStudies))).toBe(expected.length);
     const studies = await find('STUDY', { PatientID: pid, StudyInstanceUID: '' }, 'patient');
     expect(uids(studies.identifiers, TAG.StudyInstanceUID)).toEqual(expected);
@@ -145,14 +189,22 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
     expect(str(r.identifiers[0]!, TAG.PatientName)).toBe(row.patientName);
     expect(str(r.identifiers[0]!, TAG.SpecificCharacterSet)).toBe('ISO_IR 192');
     // and a query value in UTF-8 matches it
-    const id = buildIdentifier('STUDY', { StudyInstanceUID: '', PatientName: `${row.patientName.slice(0, 3)}*` });
+    const id = buildIdentifier('STUDY', {
+      StudyInstanceUID: '',
+      PatientName: `${row.patientName.slice(0, 3)}*`,
+    });
     id.set(TAG.SpecificCharacterSet, { vr: 'CS', value: 'ISO_IR 192' });
     const q = await cFindAll(ch, id);
-    expect(q.ok && q.value.identifiers.map((d) => str(d, TAG.StudyInstanceUID))).toContain(row.studyInstanceUid);
+    expect(q.ok && q.value.identifiers.map((d) => str(d, TAG.StudyInstanceUID))).toContain(
+      row.studyInstanceUid,
+    );
   });
 
   it('an unsupported key comes back empty with FF01 pending status', async () => {
-    const id = buildIdentifier('STUDY', { StudyInstanceUID: served[0]!.studyInstanceUid, OtherPatientIDs: '' });
+    const id = buildIdentifier('STUDY', {
+      StudyInstanceUID: served[0]!.studyInstanceUid,
+      OtherPatientIDs: '',
+    });
     const q = cFind(ch, id);
     const ids: SmallDataset[] = [];
     for await (const m of q.matches) ids.push(m);
@@ -165,7 +217,11 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
   });
 
   it('level checks: keys below the level, missing unique keys above it, a level outside the model', async () => {
-    const bad = async (level: QueryLevel, keys: Record<string, string>, model: 'study' | 'patient' = 'study') => {
+    const bad = async (
+      level: QueryLevel,
+      keys: Record<string, string>,
+      model: 'study' | 'patient' = 'study',
+    ) => {
       const r = await cFindAll(ch, buildIdentifier(level, keys), { model });
       if (!r.ok) throw new Error(r.error.message);
       return r.value;
@@ -186,7 +242,10 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
 
 describe.skipIf(!hasCorpus())('archive C-FIND limits and cancel', () => {
   it('findLimit N: exactly N matches, then FE00 (or B001)', async () => {
-    for (const [status, expected] of [['cancel', 0xfe00], ['warning', 0xb001]] as const) {
+    for (const [status, expected] of [
+      ['cancel', 0xfe00],
+      ['warning', 0xb001],
+    ] as const) {
       const a = await startCorpusArchive({ findLimit: 7, findLimitStatus: status });
       try {
         const ch = await channelTo(a.archive, FIND_CONTEXTS);
@@ -196,7 +255,10 @@ describe.skipIf(!hasCorpus())('archive C-FIND limits and cancel', () => {
         expect(r.ok && r.value.complete).toBe(false);
         expect(r.ok && r.value.cancelledByUs).toBe(false);
         // At or under the limit: complete.
-        const uidList = servedRows(a.archive).map((x) => x.studyInstanceUid).filter((u, i, all) => all.indexOf(u) === i).slice(0, 7);
+        const uidList = servedRows(a.archive)
+          .map((x) => x.studyInstanceUid)
+          .filter((u, i, all) => all.indexOf(u) === i)
+          .slice(0, 7);
         const under = await cFindAll(ch, buildIdentifier('STUDY', { StudyInstanceUID: uidList.join('\\') }));
         expect(under.ok && [under.value.status, under.value.identifiers.length]).toEqual([0, 7]);
         await ch.assoc.release();
@@ -210,7 +272,10 @@ describe.skipIf(!hasCorpus())('archive C-FIND limits and cancel', () => {
     const a = await startCorpusArchive();
     try {
       const ch = await channelTo(a.archive, FIND_CONTEXTS);
-      const q2 = cFind(ch, buildIdentifier('STUDY', { StudyInstanceUID: '', PatientName: '', StudyDescription: '' }));
+      const q2 = cFind(
+        ch,
+        buildIdentifier('STUDY', { StudyInstanceUID: '', PatientName: '', StudyDescription: '' }),
+      );
       q2.cancel(); // sent right behind the request
       let got = 0;
       for await (const m of q2.matches) {

@@ -57,8 +57,12 @@ export async function channelTo(
   contexts: ContextProposal[],
   callingAeTitle = 'TESTSCU',
 ): Promise<DimseChannel> {
-  const r = await openChannel({ host: '127.0.0.1', port: archive.port, aeTitle: archive.aeTitle, callingAeTitle }, contexts);
-  if (!r.ok) throw new Error(`cannot open an association to the archive: ${r.error.kind}: ${r.error.message}`);
+  const r = await openChannel(
+    { host: '127.0.0.1', port: archive.port, aeTitle: archive.aeTitle, callingAeTitle },
+    contexts,
+  );
+  if (!r.ok)
+    throw new Error(`cannot open an association to the archive: ${r.error.kind}: ${r.error.message}`);
   return r.value;
 }
 

@@ -29,15 +29,23 @@ describe.skipIf(!hasCorpus())('archive index of the corpus', () => {
     const c = index.counts();
     expect(c.files + c.problems).toBe(manifest().length + 2);
     for (const p of problems) {
-      expect(p.code).toMatch(/^(not-dicom|no-meta|unknown-transfer-syntax|lying-transfer-syntax|truncated|too-deep|missing-uid|deflate-error|malformed|io|missing-study-uid|missing-series-uid)$/);
+      expect(p.code).toMatch(
+        /^(not-dicom|no-meta|unknown-transfer-syntax|lying-transfer-syntax|truncated|too-deep|missing-uid|deflate-error|malformed|io|missing-study-uid|missing-series-uid)$/,
+      );
       expect(p.message).toContain(p.path.split('/').pop());
       expect(indexed.has(p.path)).toBe(false);
     }
     expect(problems.find((p) => p.path === 'MANIFEST.tsv')?.code).toBe('not-dicom');
     expect(problems.find((p) => p.path === 'dcm4che/3gb-bulk-data-truncated')?.code).toBe('truncated');
     // Readable files without a Study Instance UID cannot be placed in the hierarchy: recorded, not dropped.
-    const noStudy = manifest().filter((r) => r.studyInstanceUid === '' && r.sopInstanceUid !== '').map((r) => r.path);
-    for (const p of noStudy) expect(problems.find((x) => x.path === p), p).toBeDefined();
+    const noStudy = manifest()
+      .filter((r) => r.studyInstanceUid === '' && r.sopInstanceUid !== '')
+      .map((r) => r.path);
+    for (const p of noStudy)
+      expect(
+        problems.find((x) => x.path === p),
+        p,
+      ).toBeDefined();
   });
 
   it('header attributes agree with the manifest (read with pydicom)', () => {
@@ -56,18 +64,23 @@ describe.skipIf(!hasCorpus())('archive index of the corpus', () => {
       expect(row.attrs.ManufacturerModelName ?? '', row.path).toBe(m.model);
       expect(row.attrs.SoftwareVersions ?? '', row.path).toBe(m.softwareVersions);
       expect(row.attrs.PatientBirthDate ?? '', row.path).toBe(m.patientBirthDate);
-      expect(row.attrs.NumberOfFrames ?? '', row.path).toBe(m.numberOfFrames === null ? '' : String(m.numberOfFrames));
+      expect(row.attrs.NumberOfFrames ?? '', row.path).toBe(
+        m.numberOfFrames === null ? '' : String(m.numberOfFrames),
+      );
     }
   });
 
   it('decodes names with the declared character set', () => {
     const rows = index.primaryWhere('study_uid', index.studyUids());
     const byPath = new Map(manifest().map((r) => [r.path, r]));
-    const singleByte = rows.filter((r) => /^ISO_IR (100|101|144|126|127|138|148|192)$/.test(r.attrs.SpecificCharacterSet ?? ''));
+    const singleByte = rows.filter((r) =>
+      /^ISO_IR (100|101|144|126|127|138|148|192)$/.test(r.attrs.SpecificCharacterSet ?? ''),
+    );
     expect(singleByte.length).toBeGreaterThan(5);
     expect(singleByte.some((r) => /[^\x20-\x7e]/.test(r.attrs.PatientName ?? ''))).toBe(true);
     // pydicom drops empty trailing component groups ("Wang^XiaoDong=王^小東=" → "…小東"); the index keeps the value.
-    for (const r of singleByte) expect((r.attrs.PatientName ?? '').replace(/=+$/, ''), r.path).toBe(byPath.get(r.path)!.patientName);
+    for (const r of singleByte)
+      expect((r.attrs.PatientName ?? '').replace(/=+$/, ''), r.path).toBe(byPath.get(r.path)!.patientName);
   });
 
   it('the hierarchy counts match the manifest', () => {
@@ -101,7 +114,12 @@ describe.skipIf(!hasCorpus())('incremental re-indexing', () => {
     const index = new ArchiveIndex(join(tmp, 'index.sqlite'));
     try {
       const files = manifest()
-        .filter((r) => r.transferSyntax === 'Explicit VR Little Endian' && r.studyInstanceUid !== '' && r.dcmdumpStatus === 'ok')
+        .filter(
+          (r) =>
+            r.transferSyntax === 'Explicit VR Little Endian' &&
+            r.studyInstanceUid !== '' &&
+            r.dcmdumpStatus === 'ok',
+        )
         .slice(0, 3);
       const { mkdirSync } = await import('node:fs');
       mkdirSync(join(dir, 'sub'), { recursive: true });
@@ -118,7 +136,12 @@ describe.skipIf(!hasCorpus())('incremental re-indexing', () => {
       r = await indexFolder(dir, index);
       expect(r).toMatchObject({ read: 2, unchanged: 1, removed: 1, problems: 1 });
       expect(r.touchedStudies).toEqual(new Set([files[0]!.studyInstanceUid, files[2]!.studyInstanceUid]));
-      const paths = index.primaryWhere('sop_instance_uid', files.map((f) => f.sopInstanceUid)).map((x) => x.path);
+      const paths = index
+        .primaryWhere(
+          'sop_instance_uid',
+          files.map((f) => f.sopInstanceUid),
+        )
+        .map((x) => x.path);
       expect(paths.sort()).toEqual(['c.dcm', 'sub/b.dcm']);
     } finally {
       index.close();

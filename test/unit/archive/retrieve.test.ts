@@ -12,7 +12,15 @@ import { FolderStoreTarget, type ReceivedInstance } from '../../../src/net/servi
 import { hasCorpus, type ManifestRow } from '../../harness/corpus.js';
 import { freePort } from '../../harness/ports.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
-import { type CorpusArchive, channelTo, datasetDigest, distinct, sentDigest, servedRows, startCorpusArchive } from './fixtures.js';
+import {
+  type CorpusArchive,
+  channelTo,
+  datasetDigest,
+  distinct,
+  sentDigest,
+  servedRows,
+  startCorpusArchive,
+} from './fixtures.js';
 
 const MOVE_CONTEXTS = [
   { abstractSyntax: QR.study.move, transferSyntaxes: UNCOMPRESSED_LE },
@@ -92,7 +100,11 @@ describe.skipIf(!hasCorpus())('archive C-MOVE', () => {
     expect(r.value.status).toBe(0xb000);
     expect(r.value.errorComment).toMatch(/0117/);
     expect([...r.value.failedSopInstanceUids].sort()).toEqual(refused);
-    expect(r.value.counts).toMatchObject({ completed: all.length - refused.length, failed: refused.length, warning: 0 });
+    expect(r.value.counts).toMatchObject({
+      completed: all.length - refused.length,
+      failed: refused.length,
+      warning: 0,
+    });
     expect(r.value.pendingResponses).toBe(all.length - 1);
     expect(pendings.slice(0, 3)).toEqual([1, 2, 3]);
     const arrived = dest.received.map((x) => x.sopInstanceUid);
@@ -105,38 +117,65 @@ describe.skipIf(!hasCorpus())('archive C-MOVE', () => {
 
   it('SERIES and IMAGE level moves send exactly the selected instances', async () => {
     dest.received.length = 0;
-    const multi = served.filter((r) => served.filter((x) => x.seriesInstanceUid === r.seriesInstanceUid).length >= 3)[0]!;
-    const seriesRows = served.filter((x) => x.studyInstanceUid === multi.studyInstanceUid && x.seriesInstanceUid === multi.seriesInstanceUid);
+    const multi = served.filter(
+      (r) => served.filter((x) => x.seriesInstanceUid === r.seriesInstanceUid).length >= 3,
+    )[0]!;
+    const seriesRows = served.filter(
+      (x) => x.studyInstanceUid === multi.studyInstanceUid && x.seriesInstanceUid === multi.seriesInstanceUid,
+    );
     const ch = await channelTo(a.archive, MOVE_CONTEXTS);
-    const s = await cMove(ch, buildIdentifier('SERIES', { StudyInstanceUID: multi.studyInstanceUid, SeriesInstanceUID: multi.seriesInstanceUid }), 'DEST');
+    const s = await cMove(
+      ch,
+      buildIdentifier('SERIES', {
+        StudyInstanceUID: multi.studyInstanceUid,
+        SeriesInstanceUID: multi.seriesInstanceUid,
+      }),
+      'DEST',
+    );
     expect(s.ok && s.value.counts.completed).toBe(seriesRows.length);
     const two = seriesRows.slice(0, 2).map((x) => x.sopInstanceUid);
     const i = await cMove(
       ch,
-      buildIdentifier('IMAGE', { StudyInstanceUID: multi.studyInstanceUid, SeriesInstanceUID: multi.seriesInstanceUid, SOPInstanceUID: two.join('\\') }),
+      buildIdentifier('IMAGE', {
+        StudyInstanceUID: multi.studyInstanceUid,
+        SeriesInstanceUID: multi.seriesInstanceUid,
+        SOPInstanceUID: two.join('\\'),
+      }),
       'DEST',
     );
     expect(i.ok && [i.value.status, i.value.counts.completed]).toEqual([0, 2]);
     // Patient root, PATIENT level.
     const pid = multi.patientId;
     const p = await cMove(ch, buildIdentifier('PATIENT', { PatientID: pid }), 'DEST', { model: 'patient' });
-    expect(p.ok && p.value.counts.completed).toBe(distinct(served.filter((x) => x.patientId === pid).map((x) => x.sopInstanceUid)));
+    expect(p.ok && p.value.counts.completed).toBe(
+      distinct(served.filter((x) => x.patientId === pid).map((x) => x.sopInstanceUid)),
+    );
     await ch.assoc.release();
     expect(dest.received.map((x) => x.sopInstanceUid).sort()).toEqual(
-      [...seriesRows.map((x) => x.sopInstanceUid), ...two, ...served.filter((x) => x.patientId === pid).map((x) => x.sopInstanceUid)].sort(),
+      [
+        ...seriesRows.map((x) => x.sopInstanceUid),
+        ...two,
+        ...served.filter((x) => x.patientId === pid).map((x) => x.sopInstanceUid),
+      ].sort(),
     );
     expectByteIdentical(dest.received, allRows);
   });
 
   it('an unknown destination is A801; a retrieve without its unique key is A900; no match is Success with zero counts', async () => {
     const ch = await channelTo(a.archive, MOVE_CONTEXTS);
-    const unknown = await cMove(ch, buildIdentifier('STUDY', { StudyInstanceUID: served[0]!.studyInstanceUid }), 'NOWHERE');
+    const unknown = await cMove(
+      ch,
+      buildIdentifier('STUDY', { StudyInstanceUID: served[0]!.studyInstanceUid }),
+      'NOWHERE',
+    );
     expect(unknown.ok && unknown.value.status).toBe(0xa801);
     expect(unknown.ok && lookupStatus('C-MOVE', unknown.value.status).action).toBe('stop-run');
     const noKey = await cMove(ch, buildIdentifier('STUDY', { PatientName: 'A*' }), 'DEST');
     expect(noKey.ok && noKey.value.status).toBe(0xa900);
     const none = await cMove(ch, buildIdentifier('STUDY', { StudyInstanceUID: '1.2.3.4.5.6.7.8.9' }), 'DEST');
-    expect(none.ok && [none.value.status, none.value.counts.completed, none.value.counts.failed]).toEqual([0, 0, 0]);
+    expect(none.ok && [none.value.status, none.value.counts.completed, none.value.counts.failed]).toEqual([
+      0, 0, 0,
+    ]);
     await ch.assoc.release();
   });
 
@@ -148,7 +187,9 @@ describe.skipIf(!hasCorpus())('archive C-MOVE', () => {
       const study = served[0]!.studyInstanceUid;
       const r = await cMove(ch, buildIdentifier('STUDY', { StudyInstanceUID: study }), 'DOWN');
       await ch.assoc.release();
-      const uids = [...new Set(served.filter((x) => x.studyInstanceUid === study).map((x) => x.sopInstanceUid))].sort();
+      const uids = [
+        ...new Set(served.filter((x) => x.studyInstanceUid === study).map((x) => x.sopInstanceUid)),
+      ].sort();
       expect(r.ok && r.value.status).toBe(0xa702);
       expect(r.ok && r.value.counts.failed).toBe(uids.length);
       expect(r.ok && [...r.value.failedSopInstanceUids].sort()).toEqual(uids);
@@ -175,14 +216,21 @@ describe.skipIf(!hasCorpus())('archive C-MOVE', () => {
         MoveDestination: 'DEST',
         CommandDataSetType: DATASET_PRESENT,
       },
-      encodeSmallDataset(buildIdentifier('STUDY', { StudyInstanceUID: studies.join('\\') }), encodingOf(ctx.transferSyntax)),
+      encodeSmallDataset(
+        buildIdentifier('STUDY', { StudyInstanceUID: studies.join('\\') }),
+        encodingOf(ctx.transferSyntax),
+      ),
       {
         timeoutMs: 60_000,
         onResponse: (m) => {
           if (m.command.Status === 0xff00) {
             if (!cancelSent) {
               cancelSent = true;
-              void ch.send(ctx.id, { CommandField: CommandField.C_CANCEL_RQ, MessageIDBeingRespondedTo: messageId, CommandDataSetType: NO_DATASET });
+              void ch.send(ctx.id, {
+                CommandField: CommandField.C_CANCEL_RQ,
+                MessageIDBeingRespondedTo: messageId,
+                CommandDataSetType: NO_DATASET,
+              });
             }
             return undefined;
           }
@@ -219,7 +267,10 @@ describe.skipIf(!hasCorpus())('archive C-GET', () => {
     for (const r of rows) {
       const i = await readInstanceInfo(r.absPath);
       if (!i.ok) throw new Error(i.error.message);
-      pairs.set(`${i.value.sopClassUid}|${i.value.transferSyntaxUid}`, { sopClassUid: i.value.sopClassUid, transferSyntaxes: [i.value.transferSyntaxUid] });
+      pairs.set(`${i.value.sopClassUid}|${i.value.transferSyntaxUid}`, {
+        sopClassUid: i.value.sopClassUid,
+        transferSyntaxes: [i.value.transferSyntaxUid],
+      });
     }
     return [...pairs.values()];
   }
@@ -229,7 +280,11 @@ describe.skipIf(!hasCorpus())('archive C-GET', () => {
     const byStudy = new Map<string, ManifestRow[]>();
     for (const r of served) byStudy.set(r.studyInstanceUid, [...(byStudy.get(r.studyInstanceUid) ?? []), r]);
     const picked = [...byStudy.values()]
-      .sort((p, q) => distinct(q.map((x) => `${x.sopClass}|${x.transferSyntax}`)) - distinct(p.map((x) => `${x.sopClass}|${x.transferSyntax}`)))
+      .sort(
+        (p, q) =>
+          distinct(q.map((x) => `${x.sopClass}|${x.transferSyntax}`)) -
+          distinct(p.map((x) => `${x.sopClass}|${x.transferSyntax}`)),
+      )
       .slice(0, 3)
       .flat();
     expect(distinct(picked.map((x) => x.transferSyntax))).toBeGreaterThan(1);
@@ -239,9 +294,15 @@ describe.skipIf(!hasCorpus())('archive C-GET', () => {
       const got: ReceivedInstance[] = [];
       const peer = { host: '127.0.0.1', port: a.archive.port, aeTitle: 'ARCHIVE', callingAeTitle: 'GETSCU' };
       const studies = [...new Set(picked.map((x) => x.studyInstanceUid))];
-      const r = await cGet(peer, buildIdentifier('STUDY', { StudyInstanceUID: studies.join('\\') }), storage, new FolderStoreTarget(join(tmp, 'all')), {
-        onStored: (x) => x.ok && got.push(x.instance),
-      });
+      const r = await cGet(
+        peer,
+        buildIdentifier('STUDY', { StudyInstanceUID: studies.join('\\') }),
+        storage,
+        new FolderStoreTarget(join(tmp, 'all')),
+        {
+          onStored: (x) => x.ok && got.push(x.instance),
+        },
+      );
       expect(r.ok).toBe(true);
       if (!r.ok) return;
       const uids = [...new Set(picked.map((x) => x.sopInstanceUid))].sort();
@@ -266,13 +327,19 @@ describe.skipIf(!hasCorpus())('archive C-GET', () => {
       const failedExpected: string[] = [];
       for (const x of picked) {
         const i = await readInstanceInfo(x.absPath);
-        if (i.ok && i.value.sopClassUid === left && !failedExpected.includes(x.sopInstanceUid)) failedExpected.push(x.sopInstanceUid);
+        if (i.ok && i.value.sopClassUid === left && !failedExpected.includes(x.sopInstanceUid))
+          failedExpected.push(x.sopInstanceUid);
       }
       expect(failedExpected.length).toBeGreaterThan(0);
       expect(r2.value.status).toBe(failedExpected.length === uids.length ? 0xa702 : 0xb000);
       expect([...r2.value.failedSopInstanceUids].sort()).toEqual(failedExpected.sort());
-      expect(r2.value.counts).toMatchObject({ completed: uids.length - failedExpected.length, failed: failedExpected.length });
-      expect(got2.map((x) => x.sopInstanceUid).sort()).toEqual(uids.filter((u) => !failedExpected.includes(u)));
+      expect(r2.value.counts).toMatchObject({
+        completed: uids.length - failedExpected.length,
+        failed: failedExpected.length,
+      });
+      expect(got2.map((x) => x.sopInstanceUid).sort()).toEqual(
+        uids.filter((u) => !failedExpected.includes(u)),
+      );
     } finally {
       removeTempDir(tmp);
     }
@@ -286,8 +353,19 @@ describe.skipIf(!hasCorpus())('archive C-GET', () => {
       { abstractSyntax: storage[0]!.sopClassUid, transferSyntaxes: storage[0]!.transferSyntaxes }, // no SCP role proposed
     ]);
     const { cGetOn } = await import('../../../src/net/services/retrieve-scu.js');
-    const r = await cGetOn(ch, buildIdentifier('IMAGE', { StudyInstanceUID: row.studyInstanceUid, SeriesInstanceUID: row.seriesInstanceUid, SOPInstanceUID: row.sopInstanceUid }));
+    const r = await cGetOn(
+      ch,
+      buildIdentifier('IMAGE', {
+        StudyInstanceUID: row.studyInstanceUid,
+        SeriesInstanceUID: row.seriesInstanceUid,
+        SOPInstanceUID: row.sopInstanceUid,
+      }),
+    );
     await ch.assoc.release();
-    expect(r.ok && [r.value.status, r.value.counts.failed, r.value.failedSopInstanceUids]).toEqual([0xa702, 1, [row.sopInstanceUid]]);
+    expect(r.ok && [r.value.status, r.value.counts.failed, r.value.failedSopInstanceUids]).toEqual([
+      0xa702,
+      1,
+      [row.sopInstanceUid],
+    ]);
   });
 });
