@@ -240,6 +240,43 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
   });
 });
 
+describe.skipIf(!hasCorpus())('archive C-FIND, relational option', () => {
+  it('relational: SERIES and IMAGE queries without the unique keys above them search the whole archive', async () => {
+    const a = await startCorpusArchive({ relational: true });
+    try {
+      const ch = await channelTo(a.archive, FIND_CONTEXTS);
+      const served = servedRows(a.archive);
+      const r = await cFindAll(ch, buildIdentifier('SERIES', { Modality: 'CT', SeriesInstanceUID: '' }));
+      // A series whose instances carry several modalities has its first instance's (Orthanc does the same): left out.
+      const mixed = new Set(
+        served
+          .filter((x) =>
+            served.some((y) => y.seriesInstanceUid === x.seriesInstanceUid && y.modality !== x.modality),
+          )
+          .map((x) => x.seriesInstanceUid),
+      );
+      expect(mixed.size).toBeGreaterThan(0);
+      const expected = [...new Set(served.filter((x) => x.modality === 'CT').map((x) => x.seriesInstanceUid))]
+        .filter((u) => !mixed.has(u))
+        .sort();
+      expect(r.ok && r.value.status).toBe(0);
+      const got = r.ok ? r.value.identifiers.map((d) => str(d, TAG.SeriesInstanceUID)) : [];
+      expect(got.filter((u) => !mixed.has(u)).sort()).toEqual(expected);
+      const row = served[10]!;
+      const i = await cFindAll(
+        ch,
+        buildIdentifier('IMAGE', { SOPInstanceUID: row.sopInstanceUid, StudyInstanceUID: '' }),
+      );
+      expect(
+        i.ok && i.value.identifiers.map((d) => [str(d, TAG.SOPInstanceUID), str(d, TAG.StudyInstanceUID)]),
+      ).toEqual([[row.sopInstanceUid, row.studyInstanceUid]]);
+      await ch.assoc.release();
+    } finally {
+      await a.stop();
+    }
+  });
+});
+
 describe.skipIf(!hasCorpus())('archive C-FIND limits and cancel', () => {
   it('findLimit N: exactly N matches, then FE00 (or B001)', async () => {
     for (const [status, expected] of [

@@ -199,6 +199,34 @@ describe.skipIf(!hasCorpus())('archive C-MOVE', () => {
     }
   });
 
+  it('pendingEvery N: one pending response every N sub-operations', async () => {
+    const b = await startCorpusArchive({
+      pendingEvery: 4,
+      peers: [{ aeTitle: 'DEST', host: '127.0.0.1', port: dest.server.port }],
+    });
+    try {
+      const study = [...new Set(served.map((x) => x.studyInstanceUid))]
+        .map((u) => served.filter((x) => x.studyInstanceUid === u && /^[0-9.]{1,64}$/.test(x.sopInstanceUid)))
+        .find((rows) => rows.length >= 9)!;
+      const ch = await channelTo(b.archive, MOVE_CONTEXTS);
+      const counts: number[] = [];
+      const r = await cMove(
+        ch,
+        buildIdentifier('STUDY', { StudyInstanceUID: study[0]!.studyInstanceUid }),
+        'DEST',
+        {
+          onPending: (c) => counts.push(c.completed!),
+        },
+      );
+      await ch.assoc.release();
+      const n = served.filter((x) => x.studyInstanceUid === study[0]!.studyInstanceUid).length;
+      expect(r.ok && r.value.counts.completed).toBe(n);
+      expect(counts).toEqual(Array.from({ length: Math.floor((n - 1) / 4) }, (_, i) => 4 * (i + 1)));
+    } finally {
+      await b.stop();
+    }
+  });
+
   it('C-CANCEL stops the sub-operations: FE00 with the remaining count', async () => {
     dest.received.length = 0;
     const ch = await channelTo(a.archive, MOVE_CONTEXTS);
