@@ -315,6 +315,7 @@ export class Association {
         this.state = 'Sta13';
         this.startArtim();
         this.socket.end();
+        this.settleRequests();
         return;
       case 'AA-2':
         this.stopArtim();
@@ -358,6 +359,7 @@ export class Association {
         this.state = 'Sta13';
         this.startArtim();
         this.socket.end();
+        this.notifyUser();
         return;
       case 'AE-1':
       case 'DT-1':
@@ -367,6 +369,37 @@ export class Association {
   }
 
   private protocolErrorMessage: string | undefined;
+  private userNotified = false;
+
+  /**
+   * Tell the local user that the association is over (the A-P-ABORT indication of AA-8, or the end): pending
+   * requests and the DIMSE layer. After AA-8 the association no longer exists (Sta13); only the transport is left to
+   * close, which takes until ARTIM expires when the peer does not close it: nobody waits for that.
+   */
+  private notifyUser(): void {
+    if (this.userNotified) return;
+    this.userNotified = true;
+    this.settleRequests();
+    this.handler?.closed(this.failure);
+  }
+
+  /**
+   * Answer a pending A-ASSOCIATE or A-RELEASE request with the failure. AA-1 (we sent an A-ABORT, e.g. when the
+   * association or release timer fired) does this at once: that confirmation can no longer come.
+   */
+  private settleRequests(): void {
+    const f = this.failure;
+    if (this.pendingAssociate) {
+      const r = this.pendingAssociate;
+      this.pendingAssociate = undefined;
+      r(f ?? { kind: 'closed', message: 'transport closed before the association was answered' });
+    }
+    if (this.pendingRelease) {
+      const r = this.pendingRelease;
+      this.pendingRelease = undefined;
+      r(f);
+    }
+  }
 
   private abortFailure(pdu: Extract<ControlPdu, { type: 'abort' }>): NetFailure {
     return {
@@ -456,17 +489,7 @@ export class Association {
     this.stopPhaseTimer();
     this.reader.kill();
     const f = this.failure;
-    if (this.pendingAssociate) {
-      const r = this.pendingAssociate;
-      this.pendingAssociate = undefined;
-      r(f ?? { kind: 'closed', message: 'transport closed before the association was answered' });
-    }
-    if (this.pendingRelease) {
-      const r = this.pendingRelease;
-      this.pendingRelease = undefined;
-      r(f);
-    }
-    this.handler?.closed(f);
+    this.notifyUser();
     for (const r of this.endedResolvers) r(f);
     this.endedResolvers = [];
     if (!this.socket.destroyed) this.socket.destroy();

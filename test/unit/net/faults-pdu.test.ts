@@ -95,6 +95,14 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     return r.error;
   };
 
+  /** The A-ABORTs the peer received, once its script (which ends by expecting one) is done. */
+  const abortsReceived = async (p: ScriptedPeer) => {
+    const c = await p.connection(1);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    return abortsIn(c.received);
+  };
+
   /** After the misbehaviour the peer expects our A-ABORT and closes. */
   const ABORTED: Step[] = [{ do: 'expect', pdu: 'abort' }, { do: 'close' }];
 
@@ -114,7 +122,7 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'garbage' }, ...ABORTED]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 1 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 1 }]);
     await expectNextAssociationWorks();
   });
 
@@ -134,12 +142,27 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     await expectNextAssociationWorks();
   });
 
+  it('garbage during data transfer from a peer that then stays silent: the pending request fails at once, not after ARTIM', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'garbage' }, { do: 'silent' }]);
+    const ch = await openChannel(
+      { host: peer.host, port: peer.port, aeTitle: 'SCRIPTED', callingAeTitle: 'FAULT_SCU', timeouts: { ...FAST, artimMs: 4_000 } },
+      ECHO_CONTEXT,
+    );
+    if (!ch.ok) throw new Error(ch.error.message);
+    const t0 = Date.now();
+    const r = await cEcho(ch.value, 4_000);
+    expect(r).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'protocol-error' } } });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(ch.value.ended).toBe(true);
+    await expectNextAssociationWorks();
+  });
+
   it('a P-DATA-TF whose PDV length overruns the PDU: protocol-error, abort reason 6 (invalid parameter value)', async () => {
     const broken = Buffer.from([P_DATA, 0, 0, 0, 0, 10, 0, 0, 0x10, 0, 1, 3, 1, 2, 3, 4]);
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: broken }, ...ABORTED]);
     const f = await echoFailure(peer);
     expect(f).toMatchObject({ kind: 'no-response', cause: { kind: 'protocol-error' } });
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 6 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 6 }]);
     await expectNextAssociationWorks();
   });
 
@@ -168,7 +191,7 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     ]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 6 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 6 }]);
     await expectNextAssociationWorks();
   });
 
@@ -186,7 +209,7 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'send', bytes: (c) => acFor(c, sub) }, ...ABORTED]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 6 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 6 }]);
     await expectNextAssociationWorks();
   });
 
@@ -212,7 +235,7 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     const f = await echoFailure(peer, 4_096);
     expect(f).toMatchObject({ kind: 'no-response', cause: { kind: 'protocol-error' } });
     expect(f.kind === 'no-response' && f.cause?.message).toMatch(/exceeds the negotiated maximum of 4096/);
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 6 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 6 }]);
     await expectNextAssociationWorks();
   });
 
@@ -226,7 +249,7 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: rq }, ...ABORTED]);
     const f = await echoFailure(peer);
     expect(f).toMatchObject({ kind: 'no-response', cause: { kind: 'protocol-error' } });
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 2 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 2 }]);
     await expectNextAssociationWorks();
   });
 
@@ -234,7 +257,7 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'send', bytes: encodePData(1, true, Buffer.alloc(10), 1_000)[0]! }, ...ABORTED]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
-    expect(abortsIn((await peer.connection(1)).received)).toEqual([{ source: 2, reason: 2 }]);
+    expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 2 }]);
     await expectNextAssociationWorks();
   });
 
