@@ -100,6 +100,7 @@ export class Association {
   /** Requestor: send the A-ASSOCIATE-RQ and wait for the answer. */
   requestAssociation(rq: Parameters<typeof encodeAssociateRq>[0]): Promise<AssociateAc | NetFailure> {
     return new Promise((resolve) => {
+      this.refuseInvalid('Evt2');
       this.pendingAssociate = resolve;
       this.sentRq = rq;
       this.dispatch('Evt2');
@@ -109,6 +110,7 @@ export class Association {
 
   /** Acceptor: accept with the negotiated contexts. */
   accept(ac: Parameters<typeof encodeAssociateAc>[0], info: AssociationInfo): void {
+    this.refuseInvalid('Evt7');
     this.setInfo(info);
     this.pendingAc = ac;
     this.dispatch('Evt7');
@@ -117,6 +119,7 @@ export class Association {
 
   /** Acceptor: reject (PS3.8 Table 9-21 values). */
   reject(result: number, source: number, reason: number): void {
+    this.refuseInvalid('Evt8');
     this.pendingRj = encodeAssociateRj(result, source, reason);
     this.dispatch('Evt8');
   }
@@ -196,6 +199,11 @@ export class Association {
   private abortSource = 0;
   private abortReason = 0;
   private lastPdu: ControlPdu | undefined;
+
+  /** A local primitive the table does not allow in this state is a programmer error: refuse it before it changes anything. */
+  private refuseInvalid(event: Event): void {
+    if (!transition(this.state, event)) throw new Error(`Upper Layer: ${event} is not valid in ${this.state}`);
+  }
 
   private dispatch(event: Event, pdu?: ControlPdu): void {
     const action = transition(this.state, event);
