@@ -54,6 +54,8 @@ export interface ArchiveOptions {
   maxPduLength?: number;
   timeouts?: Partial<AssociationTimeouts>;
   log?: (e: ArchiveEvent) => void;
+  /** Indexing progress at start-up and on reindex(): files done of files listed. */
+  onIndexProgress?: (done: number, total: number) => void;
   onRefused?: (why: string, remote: string) => void;
 }
 
@@ -117,7 +119,10 @@ export async function startArchive(opts: ArchiveOptions): Promise<Archive> {
   const index = new ArchiveIndex(opts.dbPath ?? join(dir, DEFAULT_INDEX_FILE));
   let indexReport: IndexReport;
   try {
-    indexReport = await indexFolder(dir, index, { alsoUnder: writable ? [storeDir] : [] });
+    indexReport = await indexFolder(dir, index, {
+      alsoUnder: writable ? [storeDir] : [],
+      onProgress: opts.onIndexProgress,
+    });
   } catch (e) {
     index.close();
     throw e;
@@ -200,7 +205,10 @@ export async function startArchive(opts: ArchiveOptions): Promise<Archive> {
     },
     problems: () => index.problems(),
     reindex: async () => {
-      const r = await indexFolder(dir, index, { alsoUnder: writable ? [storeDir] : [] });
+      const r = await indexFolder(dir, index, {
+        alsoUnder: writable ? [storeDir] : [],
+        onProgress: opts.onIndexProgress,
+      });
       hierarchy.invalidate(r.touchedStudies);
       return r;
     },

@@ -103,37 +103,60 @@ export interface IndexReport {
   touchedStudies: Set<string>;
 }
 
-/** Index `dir` (recursively, hidden files skipped) and `alsoUnder` folders outside it (the store folder). */
+/** Files examined at once while indexing (reads overlap; rows are still written in path order). */
+const READ_AHEAD = 8;
+
+/**
+ * Index `dir` (recursively, hidden files skipped) and `alsoUnder` folders outside it (the store
+ * folder). `onProgress` is told how many of the listed files are done.
+ */
 export async function indexFolder(
   dir: string,
   index: ArchiveIndex,
-  opts: { alsoUnder?: readonly string[]; onFile?: (f: IndexedFile) => void } = {},
+  opts: { alsoUnder?: readonly string[]; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<IndexReport> {
   const known = index.knownFiles();
   const report: IndexReport = { read: 0, unchanged: 0, removed: 0, problems: 0, touchedStudies: new Set() };
   const seen = new Set<string>();
   const roots = [dir, ...(opts.alsoUnder ?? []).filter((d) => relative(dir, d).startsWith('..'))];
-  for (const abs of await listFiles(roots)) {
-    const rel = toPosix(relative(dir, abs));
-    if (seen.has(rel)) continue;
-    seen.add(rel);
-    let s;
-    try {
-      s = await stat(abs);
-    } catch {
-      continue; // gone since it was listed
-    }
-    const k = known.get(rel);
-    if (k && k.mtimeMs === s.mtimeMs && k.size === s.size) {
-      report.unchanged++;
-      continue;
-    }
-    const f = await examineFile(dir, rel, s);
+  const files = await listFiles(roots);
+  const pending: Promise<IndexedFile | undefined>[] = [];
+  let done = 0;
+  const settle = async () => {
+    const f = await pending.shift()!;
+    opts.onProgress?.(++done, files.length);
+    if (!f) return;
     report.read++;
     if (!f.ok) report.problems++;
     for (const u of record(index, f)) report.touchedStudies.add(u);
-    opts.onFile?.(f);
+  };
+  for (const abs of files) {
+    const rel = toPosix(relative(dir, abs));
+    if (seen.has(rel)) {
+      opts.onProgress?.(++done, files.length);
+      continue;
+    }
+    seen.add(rel);
+    pending.push(
+      (async () => {
+        let s;
+        try {
+          s = await stat(abs);
+        } catch {
+          seen.delete(rel); // gone since it was listed: its row goes too
+          return undefined;
+        }
+        const k = known.get(rel);
+        if (k && k.mtimeMs === s.mtimeMs && k.size === s.size) {
+          report.unchanged++;
+          return undefined;
+        }
+        return examineFile(dir, rel, s);
+      })(),
+    );
+    if (pending.length >= READ_AHEAD) await settle();
   }
+  while (pending.length > 0) await settle();
   for (const rel of known.keys()) {
     if (seen.has(rel)) continue;
     report.removed++;

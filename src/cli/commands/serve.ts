@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { type ArchiveOptions, startArchive } from '../../archive/archive.js';
 import type { ArchiveEvent, MoveDestination } from '../../archive/context.js';
 import { hex } from '../../net/dimse/status.js';
-import { UsageError, tlsFrom } from '../common.js';
+import { UsageError, progress, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
 export const usage =
@@ -106,7 +106,10 @@ export async function run(argv: string[]): Promise<number> {
     onRefused: (why, remote) =>
       out({ event: 'refused', remote, why }, `refused association from ${remote}: ${why}`),
   };
+  const bar = progress(!json);
+  opts.onIndexProgress = (done, total) => bar.update(`indexing ${done}/${total} files`);
   const archive = await startArchive(opts);
+  bar.done();
   const s = archive.stats;
   for (const p of archive.problems())
     out(
@@ -130,10 +133,29 @@ export async function run(argv: string[]): Promise<number> {
     `serving ${archive.dir} as ${archive.aeTitle} on port ${archive.port}: ${s.instances} instances in ${s.studies} studies ` +
       `(${s.series} series, ${s.patients} patients); ${s.unreadable} files unreadable; ${s.duplicateCopies} duplicate copies`,
   );
+  // SIGHUP: re-index the folder (files added, changed or removed behind the archive's back).
+  const onHup = () => {
+    void archive.reindex().then((r) => {
+      bar.done();
+      out(
+        {
+          event: 'reindexed',
+          read: r.read,
+          unchanged: r.unchanged,
+          removed: r.removed,
+          problems: r.problems,
+          ...archive.stats,
+        },
+        `re-indexed: ${r.read} files read, ${r.removed} removed, ${r.problems} unreadable among those read; ${archive.stats.instances} instances served`,
+      );
+    });
+  };
+  process.on('SIGHUP', onHup);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.off('SIGHUP', onHup);
   const end = archive.stats;
   await archive.close();
   out(

@@ -97,6 +97,22 @@ describe.skipIf(!hasCorpus())('pacshift serve as a process', () => {
       const r = await cFindAll(ch.value, buildIdentifier('STUDY', { StudyInstanceUID: '' }));
       expect(r.ok && r.value.identifiers.length).toBe(serving.studies);
       await ch.value.assoc.release();
+      // SIGHUP re-indexes: nothing changed, nothing read.
+      const reindexed = new Promise<void>((res) => {
+        const check = setInterval(() => {
+          if (lines.some((l) => l.event === 'reindexed')) {
+            clearInterval(check);
+            res();
+          }
+        }, 20);
+      });
+      child.kill('SIGHUP');
+      await reindexed;
+      expect(lines.find((l) => l.event === 'reindexed')).toMatchObject({
+        read: 0,
+        removed: 0,
+        instances: serving.instances,
+      });
       const exited = new Promise<number | null>((res) => child.once('close', res)); // after stdout is drained
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
