@@ -52,6 +52,8 @@ export const ARCHIVE_ATTRIBUTES: readonly ArchiveAttribute[] = [
   a(0x0020000d, 'StudyInstanceUID', 'UI', 'STUDY'),
   a(0x00200010, 'StudyID', 'SH', 'STUDY'),
   a(0x00101010, 'PatientAge', 'AS', 'STUDY'),
+  // General Equipment (series) in the standard; a study key in Orthanc and in inventories: served at the study level.
+  a(0x00080080, 'InstitutionName', 'LO', 'STUDY'),
   a(0x00080061, 'ModalitiesInStudy', 'CS', 'STUDY', 'computed'),
   a(0x00080062, 'SOPClassesInStudy', 'UI', 'STUDY', 'computed'),
   a(0x00201206, 'NumberOfStudyRelatedSeries', 'IS', 'STUDY', 'computed'),
@@ -61,7 +63,6 @@ export const ARCHIVE_ATTRIBUTES: readonly ArchiveAttribute[] = [
   a(0x00080031, 'SeriesTime', 'TM', 'SERIES'),
   a(0x00080060, 'Modality', 'CS', 'SERIES'),
   a(0x00080070, 'Manufacturer', 'LO', 'SERIES'),
-  a(0x00080080, 'InstitutionName', 'LO', 'SERIES'),
   a(0x00081010, 'StationName', 'SH', 'SERIES'),
   a(0x0008103e, 'SeriesDescription', 'LO', 'SERIES'),
   a(0x00081090, 'ManufacturerModelName', 'LO', 'SERIES'),
