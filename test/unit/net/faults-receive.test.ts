@@ -138,6 +138,46 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     expect(w.identical).toBe(true);
   });
 
+  it('a second C-STORE command before the first data set ended: we abort (protocol-error), both temporary files go', async () => {
+    const [request, ac, store, wait] = halfDataset();
+    const second: Step = {
+      do: 'send-message',
+      contextId: 1,
+      command: { ...(store as Extract<Step, { do: 'send-message' }>).command, MessageID: 2, AffectedSOPInstanceUID: `${large.sopInstanceUid}.2` },
+      dataset: largeDataset,
+      datasetBytes: HALF,
+    };
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [request!, ac!, store!, wait!, second, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    await expectCleanAfter('protocol-error');
+    expect(filesIn(dir).filter((f) => f.includes(large.sopInstanceUid))).toEqual([]);
+  });
+
+  it('a data set whose last fragment comes on another presentation context: we abort (protocol-error), nothing stored', async () => {
+    const [request, ac, store] = halfDataset();
+    const twoContexts = {
+      ...(request as Extract<Step, { do: 'request' }>),
+      contexts: [
+        { id: 1, abstractSyntax: large.sopClassUid, transferSyntaxes: [large.transferSyntaxUid] },
+        { id: 3, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] },
+      ],
+    };
+    // an empty last data set fragment (PDV of length 2) on context 3 while the data set runs on context 1
+    const endElsewhere = Buffer.from([0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 3, 2]);
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [
+      twoContexts,
+      ac!,
+      { ...(store as Extract<Step, { do: 'send-message' }>), datasetBytes: 10_000 },
+      { do: 'send', bytes: endElsewhere },
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    await expectCleanAfter('protocol-error');
+  });
+
   it('our SCP shuts down while half a data set has arrived: it aborts, the sender sees the abort, no file is left', async () => {
     const ownDir = makeTempDir('faults-shutdown');
     const closing = await startWorkingScp(ownDir);
