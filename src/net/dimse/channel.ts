@@ -141,6 +141,11 @@ export class DimseChannel implements PDataHandler {
       }
       const ctx = this.assoc.context(contextId);
       if (!ctx || !ctx.accepted) return this.protocolError(`command on presentation context ${contextId}, which was not accepted`);
+      // PS3.7 9.3.1: a message's data set follows its command; a new command before the last fragment is a protocol error
+      // (and would orphan the data set being received, with its temporary file).
+      if (this.current) {
+        return this.protocolError(`${commandName(cmd.CommandField)} before the end of the data set of ${commandName(this.current.command.CommandField)}`);
+      }
       if (!hasDataset(cmd)) {
         this.deliver({ contextId, context: ctx, command: cmd });
         return;
@@ -151,6 +156,9 @@ export class DimseChannel implements PDataHandler {
     }
     const cur = this.current;
     if (!cur) return this.protocolError('end of a data set without a command');
+    if (cur.contextId !== contextId) {
+      return this.protocolError(`data set begun on presentation context ${cur.contextId} ended on ${contextId}`);
+    }
     this.current = undefined;
     const ctx = this.assoc.context(contextId)!;
     const done = cur.sink.end();
