@@ -54,6 +54,7 @@ class FileSink implements DatasetSink<StoreResult> {
     private readonly dir: string,
     private readonly finalPath: () => Promise<string>,
     private readonly req: StoreRequestInfo,
+    private readonly release: () => void = () => undefined,
   ) {
     this.tmp = join(dir, `.${safeName(req.sopInstanceUid)}.${process.pid}.${Math.random().toString(36).slice(2)}.part`);
     const meta = buildPart10Meta({
@@ -98,6 +99,14 @@ class FileSink implements DatasetSink<StoreResult> {
   }
 
   async end(): Promise<StoreResult> {
+    try {
+      return await this.finish();
+    } finally {
+      this.release();
+    }
+  }
+
+  private async finish(): Promise<StoreResult> {
     if (this.batched > 0 || !this.fh) await this.flush();
     await this.writing;
     const fh = await this.fh!;
@@ -129,7 +138,10 @@ class FileSink implements DatasetSink<StoreResult> {
         if (this.fh) await (await this.fh).close();
       })
       .catch(() => undefined)
-      .finally(() => rm(this.tmp, { force: true }));
+      .finally(() => {
+        this.release();
+        return rm(this.tmp, { force: true });
+      });
   }
 }
 
@@ -163,6 +175,8 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 
 export class FolderStoreTarget implements StoreTarget {
   private ready: Promise<unknown>;
+  /** Final names chosen by instances still being received: two copies of one UID arriving at once get two names. */
+  private readonly reserved = new Set<string>();
   constructor(
     readonly dir: string,
     /** 'keep-both': a second instance with the same UID gets a suffixed name; 'overwrite' replaces it. */
@@ -175,11 +189,21 @@ export class FolderStoreTarget implements StoreTarget {
     const refusal = metaRefusal(req);
     if (refusal) return new RefusingSink(refusal);
     const base = join(this.dir, safeName(req.sopInstanceUid));
+    let chosen: string | undefined;
     const finalPath = async () => {
       await this.ready;
-      if (this.onDuplicate === 'overwrite' || !(await exists(`${base}.dcm`))) return `${base}.dcm`;
-      for (let i = 2; ; i++) if (!(await exists(`${base}.${i}.dcm`))) return `${base}.${i}.dcm`;
+      if (this.onDuplicate === 'overwrite') return `${base}.dcm`;
+      for (let i = 1; ; i++) {
+        const p = i === 1 ? `${base}.dcm` : `${base}.${i}.dcm`;
+        if (this.reserved.has(p)) continue;
+        // Reserved before the look-up, so that an instance of the same UID arriving meanwhile tries the next name.
+        this.reserved.add(p);
+        if (!(await exists(p))) return (chosen = p);
+        this.reserved.delete(p);
+      }
     };
-    return new FileSink(this.dir, finalPath, req);
+    return new FileSink(this.dir, finalPath, req, () => {
+      if (chosen !== undefined) this.reserved.delete(chosen);
+    });
   }
 }
