@@ -9,6 +9,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   find: () => import('./commands/find.js'),
   store: () => import('./commands/store.js'),
   receive: () => import('./commands/receive.js'),
+  verify: () => import('./commands/verify.js'),
+  status: () => import('./commands/status.js'),
+  report: () => import('./commands/report.js'),
   serve: () => import('./commands/serve.js'),
 };
 

@@ -1,0 +1,105 @@
+/**
+ * What a failure code asks of the project team, in words for a PACS administrator: DICOM statuses
+ * through the status table (src/net/dimse/status.ts), pacshift's own codes from the table below.
+ */
+import { lookupStatus, type DimseService, type StatusAction } from '../net/dimse/status.js';
+
+/** The status table's actions, said plainly. */
+export const ACTION_TEXT: Readonly<Record<StatusAction, string>> = {
+  verify: 'Stored; verification follows.',
+  'accept-warning-verify':
+    'Accepted with a warning: check the comment and the elements the peer changed; verification compares the content.',
+  'retry-backoff':
+    'The peer was out of resources: retried with back-off. If it persists, check its storage, licences and association limits, then requeue.',
+  quarantine:
+    'Data conflict or invalid data: the object is quarantined and never blindly retried. Correct the data (or the rule that changed it), then requeue.',
+  'retry-other-syntax-then-quarantine':
+    'The peer cannot read the object: one retry in another transfer syntax where the plan allows it, then quarantine.',
+  'compare-content':
+    'The peer already holds this SOP Instance UID: contents are compared; equal is done, different is a conflict to resolve at the target.',
+  'quarantine-capability-gap':
+    'The target does not support this SOP class: ask its vendor, or exclude the class with a scope rule.',
+  'stop-configuration':
+    'Configuration or protocol error (permissions, AE titles, a bug): fix the configuration and requeue; retrying alone will not help.',
+  progress: 'In progress.',
+  reconcile: 'The retrieve ended with failed sub-operations: the missing instances are retried one by one.',
+  'backoff-retry-smaller':
+    'The source was out of resources: retried after a back-off, in smaller parts (series, then instances).',
+  'stop-run': "Move destination unknown: register pacshift's AE title, host and port at the source.",
+  'incomplete-split': 'The peer cut its answer short: the query is split until every part is complete.',
+  'resend-commit': 'Storage commitment failed: the instance is sent again and commitment asked again.',
+  conflict: 'Storage commitment reports a class/instance conflict: resolve at the target.',
+  later: 'The peer asked to try later.',
+  none: 'No action.',
+};
+
+/** pacshift's own failure codes. */
+export const CODE_ACTIONS: Readonly<Record<string, string>> = {
+  VERIFY_MISSING:
+    'Instances confirmed stored are not at the target. The study is verified again after a back-off (the target may still be indexing); if they stay missing, requeue the study to send them again, or ask the target administrator.',
+  VERIFY_DUPLICATE:
+    'The target holds a SOP Instance UID more than once (often a copy under another PatientID). Remove or merge the wrong copy at the target, then verify again.',
+  VERIFY_PIXEL_MISMATCH:
+    'Pixel data at the target differs from what was sent. Check whether the target recompressed lossily or another copy replaced ours; send again.',
+  VERIFY_ATTRIBUTE_MISMATCH:
+    'Attributes at the target differ from what was sent (coercion, reconciliation with the RIS, another copy). Compare, correct at the target or send again.',
+  VERIFY_UNEXPECTED:
+    'The target holds instances in this study that pacshift did not send. Check whether another source or the target itself created them.',
+  VANISHED:
+    "The study disappeared from the source before it was migrated. Confirm with the source's administrator (deleted, merged or moved to another patient).",
+  LEASE_EXPIRED:
+    'The worker handling the study stopped answering (crash, overload) until its attempts ran out. Read the log around that time, then requeue.',
+  CONNECT_FAILED: 'The peer could not be reached. Check the network, host and port; the study is retried.',
+  TIMEOUT: 'The peer did not answer in time. Check its load and the plan timeouts; the study is retried.',
+  ABORTED: 'The peer aborted the association. Read its log; the study is retried.',
+  CLOSED: 'The connection closed without a release. Check the network and the peer; the study is retried.',
+  NO_RESPONSE: 'The association ended before the peer answered. The study is retried.',
+  ASSOC_REJECTED: "The peer refused the association. Check the AE titles and the peer's list of known AEs.",
+  NO_PRESENTATION_CONTEXT:
+    'The peer does not offer the service or SOP class needed. Check its configuration.',
+  TLS: 'The TLS handshake failed. Check certificates, CA and host name.',
+  PROTOCOL_ERROR: "The peer broke the DICOM protocol. Keep its log and pacshift's for a bug report.",
+  QUERY_INCOMPLETE:
+    "The target's C-FIND answers stayed incomplete even for small queries. Raise its result limit.",
+  NO_PATIENT_ID:
+    'Patient-root queries need the PatientID the transfer recorded: use study-root queries, or check the records.',
+  TOO_MANY_SOP_CLASSES:
+    'A series holds more SOP classes than one association can carry: verify that series by C-MOVE or by hand.',
+  LOCAL_IO:
+    'pacshift could not write retrieved copies locally. Check free space and permissions of the spool folder.',
+};
+
+const SERVICES: readonly DimseService[] = ['C-STORE', 'C-MOVE', 'C-GET', 'C-FIND'];
+
+/** "0xA700" or 0xA700 → the number; undefined for our own codes. */
+export function statusNumber(code: string | number): number | undefined {
+  if (typeof code === 'number') return code;
+  const m = /^0x([0-9a-f]{4})$/i.exec(code.trim());
+  return m ? parseInt(m[1]!, 16) : undefined;
+}
+
+export interface CodeExplanation {
+  /** What the code means (per service where they differ). */
+  readonly meaning: string;
+  readonly action: string;
+}
+
+/** Meaning and action of a failure code. DICOM statuses are looked up for each service that can return them. */
+export function explainCode(code: string | number | null): CodeExplanation {
+  if (code === null) return { meaning: 'no code recorded', action: 'See the cause.' };
+  const n = statusNumber(code);
+  if (n === undefined)
+    return { meaning: String(code), action: CODE_ACTIONS[String(code)] ?? 'See the cause.' };
+  const per = SERVICES.map((svc) => {
+    const e = lookupStatus(svc, n);
+    return { svc, meaning: e.meaning, action: ACTION_TEXT[e.action] };
+  });
+  /** One text when every service agrees, else "C-STORE: …; C-MOVE/C-GET: …". */
+  const merge = (pick: (p: (typeof per)[number]) => string, sep: string): string => {
+    const by = new Map<string, DimseService[]>();
+    for (const p of per) by.set(pick(p), [...(by.get(pick(p)) ?? []), p.svc]);
+    if (by.size === 1) return [...by.keys()][0]!;
+    return [...by].map(([text, svcs]) => `${svcs.join('/')}: ${text}`).join(sep);
+  };
+  return { meaning: merge((p) => p.meaning, '; '), action: merge((p) => p.action, ' ') };
+}
