@@ -11,7 +11,7 @@ import type { NetFailure } from '../../../src/net/errors.js';
 import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
 import { storeInstances, type SendableInstance } from '../../../src/net/services/store-scu.js';
 import { storageAcceptPolicy } from '../../../src/net/services/scp.js';
-import { encodeAssociateRq } from '../../../src/net/ul/pdu.js';
+import { encodeAssociateAc, encodeAssociateRq } from '../../../src/net/ul/pdu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import {
   type WorkingScp,
@@ -256,5 +256,80 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     expect(client.scriptError).toBeUndefined();
     await client.closed;
     await expectNextAssociationWorks();
+  });
+
+  it('a release collision (the peer sends its own A-RELEASE-RQ): both released cleanly (PS3.8 Sta7 → Sta9 → Sta11)', async () => {
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'accept' },
+      { do: 'expect', pdu: 'release-rq' },
+      { do: 'release-rq' },
+      { do: 'expect', pdu: 'release-rp' },
+      { do: 'release-rp' },
+      { do: 'silent' },
+    ]);
+    const r = await request(peer);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(await r.value.release()).toBeUndefined();
+    expect(r.value.state).toBe('Sta1');
+    const conn = await peer.connection(1);
+    await conn.scriptDone;
+    expect(conn.scriptError).toBeUndefined();
+    await expectNextAssociationWorks();
+  });
+
+  it('a peer that aborts instead of answering our A-RELEASE-RQ: release() is the abort', async () => {
+    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept' }, { do: 'expect', pdu: 'release-rq' }, { do: 'abort', source: 2, reason: 0 }, { do: 'silent' }]);
+    const r = await request(peer);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(await r.value.release()).toMatchObject({ kind: 'aborted', source: 2, reason: 0 });
+    await expectNextAssociationWorks();
+  });
+
+  it('an A-ASSOCIATE-AC naming a transfer syntax we did not propose: that context is not accepted', async () => {
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      {
+        do: 'send',
+        bytes: (c) =>
+          encodeAssociateAc({
+            calledAeTitle: c.associateRq!.calledAeTitle,
+            callingAeTitle: c.associateRq!.callingAeTitle,
+            presentationContexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2.4.50' }],
+            userInformation: { maxPduLength: 16_384, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+          }),
+      },
+      { do: 'expect', pdu: 'release-rq' },
+      { do: 'release-rp' },
+      { do: 'close' },
+    ]);
+    const f = failureOf(await request(peer));
+    expect(f.kind).toBe('no-presentation-context');
+    await expectNextAssociationWorks();
+  });
+
+  it('ARTIM at our SCP: a client that sends part of an A-ASSOCIATE-RQ and stops is dropped after artimMs', async () => {
+    const artimDir = makeTempDir('faults-artim2');
+    const quick = await startWorkingScp(artimDir, { artimMs: 200 });
+    try {
+      const rq = encodeAssociateRq({
+        calledAeTitle: quick.aeTitle,
+        callingAeTitle: 'SLOW',
+        presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
+        userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+      });
+      const t0 = Date.now();
+      const client = await runScriptedClient('127.0.0.1', quick.server.port, [{ do: 'send', bytes: rq.subarray(0, 40) }, { do: 'silent' }]);
+      const closedAt = await client.otherSideClosed;
+      expect(closedAt - t0).toBeGreaterThanOrEqual(190);
+      expect(closedAt - t0).toBeLessThan(1_500);
+      await expect.poll(() => quick.server.active.size).toBe(0);
+      client.socket.destroy();
+      const w = await checkWorkingAssociation(quick, inst);
+      expect(w.identical).toBe(true);
+    } finally {
+      await quick.server.close();
+      removeTempDir(artimDir);
+    }
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NetFailure } from '../../../src/net/errors.js';
-import { CommandField } from '../../../src/net/dimse/command.js';
+import { CommandField, NO_DATASET, encodeCommand } from '../../../src/net/dimse/command.js';
 import { type Peer, openChannel } from '../../../src/net/peer.js';
 import { cEcho } from '../../../src/net/services/echo.js';
 import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
@@ -14,7 +14,7 @@ import { type SendableInstance, type StoreOutcome, storeInstances } from '../../
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
 import { type WorkingScp, checkWorkingAssociation, corpusRows, guardProcess, sendable, startWorkingScp } from '../../harness/fault-kit.js';
-import { type ScriptedPeer, type Step, abortsIn, startScriptedPeer } from '../../harness/scripted-peer.js';
+import { type ScriptedPeer, type Step, abortsIn, encodePData, startScriptedPeer } from '../../harness/scripted-peer.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
 const FAST = { connectMs: 1_000, artimMs: 1_000, associationMs: 1_000, releaseMs: 1_000 };
@@ -187,6 +187,32 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'respond', status: 0xa700, comment: 'disk full' }, { do: 'expect', pdu: 'release-rq' }, { do: 'release-rp' }, { do: 'close' }]);
     const [o] = await storeInstances(scripted(peer), [small]);
     expect(o).toMatchObject({ ok: false, status: 0xa700, errorComment: 'disk full', entry: { action: 'retry-backoff', category: 'failure' } });
+    await expectNextAssociationWorks();
+  });
+
+  /** A P-DATA-TF carrying one complete command set on a context. */
+  const commandPdu = (contextId: number, command: Buffer) => encodePData(contextId, true, command, 16_384)[0]!;
+
+  it('a response whose command set does not decode: we abort, no-response caused by protocol-error', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(1, Buffer.from([0, 0, 0, 1, 0xff, 0, 0, 0])) }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    const { result } = await echoOn(peer);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'protocol-error', message: expect.stringMatching(/malformed command set/) } } });
+    await expectNextAssociationWorks();
+  });
+
+  it('a response on a presentation context that was never proposed: we abort, protocol-error', async () => {
+    const rsp = encodeCommand({ CommandField: CommandField.C_ECHO_RSP, MessageIDBeingRespondedTo: 1, CommandDataSetType: NO_DATASET, Status: 0 });
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(99, rsp) }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    const { result } = await echoOn(peer);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'protocol-error', message: expect.stringMatching(/context 99/) } } });
+    await expectNextAssociationWorks();
+  });
+
+  it('a response to a message we never sent is ignored; ours then times out (dimse)', async () => {
+    const stray = encodeCommand({ CommandField: CommandField.C_ECHO_RSP, MessageIDBeingRespondedTo: 4242, CommandDataSetType: NO_DATASET, Status: 0 });
+    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(1, stray) }, { do: 'silent' }]);
+    const { result } = await echoOn(peer, 300);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', phase: 'dimse' } });
     await expectNextAssociationWorks();
   });
 });
