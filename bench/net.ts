@@ -11,7 +11,8 @@
  *
  * Options: --quick (200 small + 5 large, 1 run: a smoke test), --runs N, --sets small,large,
  * --assoc 1,2,4, --big-pdu-assoc 1 (empty: no 128 KiB rows), --paths dcmtk,pacshift-send,pacshift-receive,
- * --small N, --large N, --cache DIR, --no-build, --tsx, --cpu-prof DIR (profile the pacshift process),
+ * --small N, --large N, --cache DIR, --no-build, --tsx, --pacshift-dist DIR (a CLI built elsewhere, for A/B
+ * comparisons), --cpu-prof DIR (profile the pacshift process),
  * --json FILE.
  */
 import { execFileSync } from 'node:child_process';
@@ -41,6 +42,7 @@ const { values: o } = parseArgs({
     cache: { type: 'string', default: join(tmpdir(), 'pacshift-bench-net') },
     'no-build': { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
+    'pacshift-dist': { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
   },
@@ -54,6 +56,8 @@ const log = (s: string) => console.error(s);
 
 function pacshiftCommand(): { cmd: string; args: string[] } {
   if (o.tsx) return { cmd: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts')] };
+  // Another build of the CLI (e.g. the previous commit's, to compare a change A/B).
+  if (o['pacshift-dist']) return { cmd: process.execPath, args: [join(resolve(o['pacshift-dist']), 'cli/bin.js')] };
   // Built JS, in a folder of our own (another engineer's `npm run build` may be rewriting dist/).
   const out = join(ROOT, 'node_modules/.cache/pacshift-bench/dist');
   if (!o['no-build'] || !existsSync(join(out, 'cli/bin.js'))) {
