@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CommandField, DATASET_PRESENT } from '../../../src/net/dimse/command.js';
+import { CommandField, DATASET_PRESENT, NO_DATASET } from '../../../src/net/dimse/command.js';
 import { openChannel } from '../../../src/net/peer.js';
 import { type SendableInstance, proposalsFor, storeOne } from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
@@ -176,6 +176,23 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     await c.scriptDone;
     expect(c.scriptError).toBeUndefined();
     await expectCleanAfter('protocol-error');
+  });
+
+  it('a C-STORE-RQ that announces no data set: a failure status, no crash, and the SCP keeps serving', async () => {
+    const [request, ac, store] = halfDataset();
+    const noData: Step = {
+      do: 'send-message',
+      contextId: 1,
+      command: { ...(store as Extract<Step, { do: 'send-message' }>).command, CommandDataSetType: NO_DATASET },
+    };
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [request!, ac!, noData, { do: 'receive' }, { do: 'release-rq' }, { do: 'expect', pdu: 'release-rp' }, { do: 'close' }]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    expect(c.messages[0]!.command).toMatchObject({ CommandField: CommandField.C_STORE_RSP, MessageIDBeingRespondedTo: 1, Status: 0xc000 });
+    expect(await scp.ended.at(-1)).toBeUndefined();
+    expect(finalFiles()).toEqual([]);
+    const w = await checkWorkingAssociation(scp, small);
+    expect(w.identical).toBe(true);
   });
 
   it('our SCP shuts down while half a data set has arrived: it aborts, the sender sees the abort, no file is left', async () => {
