@@ -51,6 +51,14 @@ export function channelFor(assoc: Association, h: ScpHandlers): DimseChannel {
         await respond(ch, msg, CommandField.C_ECHO_RSP, 0x0000);
         return;
       }
+      if (f === CommandField.C_STORE_RQ && h.store && msg.sinkResult === undefined) {
+        // CommandDataSetType said no data set follows: nothing to store (PS3.7 9.3.1.1 requires one).
+        await respond(ch, msg, CommandField.C_STORE_RSP, 0xc000, {
+          AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
+          ErrorComment: 'C-STORE-RQ without a data set',
+        });
+        return;
+      }
       if (f === CommandField.C_STORE_RQ && h.store) {
         const res = msg.sinkResult as StoreResult | { error: unknown };
         const result: StoreResult =
