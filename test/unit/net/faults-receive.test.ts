@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandField, DATASET_PRESENT, NO_DATASET } from '../../../src/net/dimse/command.js';
 import { openChannel } from '../../../src/net/peer.js';
+import { startScp, storageAcceptPolicy } from '../../../src/net/services/scp.js';
+import { FolderStoreTarget } from '../../../src/net/services/store-target.js';
 import { type SendableInstance, proposalsFor, storeOne } from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
@@ -193,6 +195,37 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     expect(finalFiles()).toEqual([]);
     const w = await checkWorkingAssociation(scp, small);
     expect(w.identical).toBe(true);
+  });
+
+  it('a request handler that throws (a provider bug): the association is aborted naming the error, no unhandled rejection', async () => {
+    const ownDir = makeTempDir('faults-handler');
+    const ended: Promise<unknown>[] = [];
+    const buggy = await startScp({
+      aeTitle: 'BUGGY',
+      port: 0,
+      host: '127.0.0.1',
+      policy: storageAcceptPolicy(),
+      handlers: {
+        store: new FolderStoreTarget(ownDir),
+        onAssociation: (a) => ended.push(a.whenEnded()),
+        onOtherRequest: () => Promise.reject(new Error('provider bug')),
+      },
+    });
+    try {
+      const find: Step = { do: 'send-message', contextId: 1, command: { CommandField: CommandField.C_FIND_RQ, MessageID: 1, AffectedSOPClassUID: large.sopClassUid, Priority: 0, CommandDataSetType: NO_DATASET } };
+      const steps = halfDataset().slice(0, 2).map((st) => (st.do === 'request' ? { ...st, calledAeTitle: 'BUGGY' } : st));
+      const c = await runScriptedClient('127.0.0.1', buggy.port, [...steps, find, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+      await c.scriptDone;
+      expect(c.scriptError).toBeUndefined();
+      expect(await ended[0]).toMatchObject({ kind: 'local', message: expect.stringMatching(/provider bug/) });
+      // the server survives: the next association is served
+      const again = await runScriptedClient('127.0.0.1', buggy.port, [...steps, { do: 'release-rq' }, { do: 'expect', pdu: 'release-rp' }, { do: 'close' }]);
+      await again.scriptDone;
+      expect(again.scriptError).toBeUndefined();
+    } finally {
+      await buggy.close();
+      removeTempDir(ownDir);
+    }
   });
 
   it('our SCP shuts down while half a data set has arrived: it aborts, the sender sees the abort, no file is left', async () => {
