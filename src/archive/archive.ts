@@ -10,6 +10,7 @@ import type { AllowedPeer } from '../net/association/server.js';
 import type { AssociationTimeouts } from '../net/association/types.js';
 import { startScp } from '../net/services/scp.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
+import { HEADER_ATTRIBUTES_KEY } from './attributes.js';
 import type { ArchiveContext, ArchiveCounters, ArchiveEvent, MoveDestination } from './context.js';
 import { Hierarchy } from './hierarchy.js';
 import { ArchiveIndex, DEFAULT_INDEX_FILE, type ProblemRow } from './index-db.js';
@@ -116,7 +117,7 @@ export async function startArchive(opts: ArchiveOptions): Promise<Archive> {
     () => true,
     () => false,
   );
-  const index = new ArchiveIndex(opts.dbPath ?? join(dir, DEFAULT_INDEX_FILE));
+  const index = new ArchiveIndex(opts.dbPath ?? join(dir, DEFAULT_INDEX_FILE), HEADER_ATTRIBUTES_KEY);
   let indexReport: IndexReport;
   try {
     indexReport = await indexFolder(dir, index, {

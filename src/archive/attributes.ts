@@ -77,7 +77,13 @@ export const ARCHIVE_ATTRIBUTES: readonly ArchiveAttribute[] = [
   a(0x00080023, 'ContentDate', 'DA', 'IMAGE'),
   a(0x00080033, 'ContentTime', 'TM', 'IMAGE'),
   a(0x00200013, 'InstanceNumber', 'IS', 'IMAGE'),
+  a(0x00080008, 'ImageType', 'CS', 'IMAGE'),
+  a(0x00200012, 'AcquisitionNumber', 'IS', 'IMAGE'),
   a(0x00280008, 'NumberOfFrames', 'IS', 'IMAGE'),
+  a(0x00280004, 'PhotometricInterpretation', 'CS', 'IMAGE'),
+  a(0x00280010, 'Rows', 'US', 'IMAGE'),
+  a(0x00280011, 'Columns', 'US', 'IMAGE'),
+  a(0x00280100, 'BitsAllocated', 'US', 'IMAGE'),
   a(0x00083002, 'AvailableTransferSyntaxUID', 'UI', 'IMAGE', 'computed'),
 ];
 
@@ -103,6 +109,15 @@ export const HEADER_TAGS: ReadonlySet<number> = new Set([
 
 /** The last header tag the indexer needs: the walk stops after it. */
 export const LAST_HEADER_TAG = Math.max(...HEADER_TAGS);
+
+/** Identifies the set of header attributes indexed: an index made with another set is re-read. */
+export const HEADER_ATTRIBUTES_KEY = [...HEADER_TAGS]
+  .sort((x, y) => x - y)
+  .map((t) => t.toString(16))
+  .join(',');
+
+/** VRs whose values are binary numbers (indexed as decimal text, returned as numbers). */
+export const BINARY_NUMBER_VRS: ReadonlySet<string> = new Set(['US', 'SS', 'UL', 'SL', 'FL', 'FD']);
 
 export const LEVEL_ORDER: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 export const levelRank = (l: QueryLevel): number => LEVEL_ORDER.indexOf(l);

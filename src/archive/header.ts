@@ -9,9 +9,17 @@ import type { InstanceInfo } from '../dicom/part10.js';
 import { FileSource, type ByteSource } from '../dicom/source.js';
 import { decodeText } from '../dicom/text.js';
 import { EXPLICIT_LE } from '../dicom/transfer-syntax.js';
+import { decodeNumbers } from '../dicom/value.js';
+import { isVR } from '../dicom/vr.js';
 import { walk } from '../dicom/walk.js';
 import { type Result, err, ok } from '../util/result.js';
-import { HEADER_TAGS, LAST_HEADER_TAG, SPECIFIC_CHARACTER_SET, attributeByTag } from './attributes.js';
+import {
+  BINARY_NUMBER_VRS,
+  HEADER_TAGS,
+  LAST_HEADER_TAG,
+  SPECIFIC_CHARACTER_SET,
+  attributeByTag,
+} from './attributes.js';
 
 /** Keyword → decoded value (multiple values joined with `\`, padding removed). Absent attributes are absent. */
 export type HeaderAttributes = Record<string, string>;
@@ -74,6 +82,12 @@ export async function readHeaderAttributes(
   for (const [tag, { vr, bytes }] of raw) {
     const attr = attributeByTag.get(tag);
     if (!attr) continue;
+    if (BINARY_NUMBER_VRS.has(attr.vr)) {
+      // Binary numbers, in the file's byte order (a UN or implicit element holds the dictionary VR's bytes).
+      const nums = decodeNumbers(isVR(attr.vr) ? attr.vr : 'US', bytes, encoding.littleEndian);
+      if (nums && nums.length > 0) out[attr.keyword] = nums.map(String).join('\\');
+      continue;
+    }
     const text =
       TEXT_VRS.has(vr) || (vr === 'UN' && TEXT_VRS.has(attr.vr))
         ? decodeText(bytes, charset)

@@ -115,7 +115,14 @@ export class ArchiveIndex {
     primaryBySop: Database.Statement;
   };
 
-  constructor(readonly file: string) {
+  /**
+   * `attributesKey` names the set of header attributes the rows hold (HEADER_ATTRIBUTES_KEY): an index
+   * made with another set is emptied, so that the next indexing reads every file again.
+   */
+  constructor(
+    readonly file: string,
+    attributesKey?: string,
+  ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -129,6 +136,18 @@ export class ArchiveIndex {
       throw new IndexSchemaError(
         `${file}: archive index schema ${v.value}, expected ${SCHEMA_VERSION}: delete the file to re-index`,
       );
+    }
+    if (attributesKey !== undefined) {
+      const k = this.db.prepare('SELECT value FROM archive_meta WHERE key = ?').get('attributes') as
+        { value: string } | undefined;
+      if (k?.value !== attributesKey) {
+        this.db.exec('DELETE FROM instances; DELETE FROM problems;');
+        this.db
+          .prepare(
+            'INSERT INTO archive_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          )
+          .run('attributes', attributesKey);
+      }
     }
     this.seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM instances').get() as { s: number }).s;
     this.stmt = {

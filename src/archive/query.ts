@@ -8,6 +8,7 @@ import { type SmallDataset, str } from '../dicom/small-dataset.js';
 import type { QueryLevel, QueryModel } from '../net/services/sop-classes.js';
 import { type Result, err, ok } from '../util/result.js';
 import {
+  BINARY_NUMBER_VRS,
   INSTANCE_AVAILABILITY,
   QUERY_RETRIEVE_LEVEL,
   RETRIEVE_AE_TITLE,
@@ -225,6 +226,15 @@ export function search(h: Hierarchy, index: ArchiveIndex, q: ParsedQuery): Entit
   return images;
 }
 
+/** An indexed value as an element value: empty is zero-length whatever the VR; binary VRs get numbers. */
+function elementValue(vr: string, v: string): string | number | number[] | null {
+  if (v === '') return null;
+  if (!BINARY_NUMBER_VRS.has(vr)) return v;
+  const nums = v.split('\\').map(Number);
+  if (nums.some((n) => !Number.isFinite(n))) return null;
+  return nums.length === 1 ? nums[0]! : nums;
+}
+
 const isNonAscii = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) > 0x7e);
 
 /**
@@ -243,7 +253,7 @@ export function responseIdentifier(q: ParsedQuery, e: Entity, aeTitle: string): 
     // Keys the archive matches are at or above the level; the others (unsupported, or below the level) come back empty.
     const v = k.level !== undefined ? (entityValue(e, k.keyword) ?? '') : '';
     if (isNonAscii(v)) nonAscii = true;
-    ds.set(k.tag, { vr: k.vr, value: v });
+    ds.set(k.tag, { vr: k.vr, value: elementValue(k.vr, v) });
   }
   const levels = MODEL_LEVELS[q.model];
   for (const l of levels.slice(0, levels.indexOf(q.level) + 1)) {
@@ -251,7 +261,7 @@ export function responseIdentifier(q: ParsedQuery, e: Entity, aeTitle: string): 
     if (!ds.has(u.tag)) {
       const v = entityValue(e, u.keyword) ?? '';
       if (isNonAscii(v)) nonAscii = true;
-      ds.set(u.tag, { vr: u.vr, value: v });
+      ds.set(u.tag, { vr: u.vr, value: elementValue(u.vr, v) });
     }
   }
   if (q.retrieveAeRequested) ds.set(RETRIEVE_AE_TITLE, { vr: 'AE', value: aeTitle });

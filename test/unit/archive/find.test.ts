@@ -155,6 +155,33 @@ describe.skipIf(!hasCorpus())('archive C-FIND over the corpus', () => {
     const rows = study.filter((x) => x.seriesInstanceUid === seriesUid);
     expect(uids(images.identifiers, TAG.SOPInstanceUID)).toEqual(rows.map((x) => x.sopInstanceUid).sort());
     for (const i of images.identifiers) expect(str(i, TAG.SOPClassUID)).toMatch(/^[0-9.]+$/);
+    // Binary VRs: indexed values come back as numbers; a key the archive does not index is zero-length, never 0.
+    const mrRow = served.find(
+      (x) => x.sopClass === 'MR Image Storage' && x.transferSyntax === 'Explicit VR Little Endian',
+    )!;
+    // (buildIdentifier would write '' as 0 in a binary VR: zero-length values are set by hand.)
+    const pxId = buildIdentifier('IMAGE', {
+      StudyInstanceUID: mrRow.studyInstanceUid,
+      SeriesInstanceUID: mrRow.seriesInstanceUid,
+      SOPInstanceUID: mrRow.sopInstanceUid,
+    });
+    for (const t of [0x00280010, 0x00280011, 0x00280101]) pxId.set(t, { vr: 'US', value: null });
+    const pxR = await cFindAll(ch, pxId);
+    if (!pxR.ok) throw new Error(pxR.error.message);
+    const px = pxR.value;
+    const rowsEl = px.identifiers[0]!.get(0x00280010)!;
+    expect(rowsEl.vr).toBe('US');
+    expect(typeof rowsEl.value === 'number' && rowsEl.value > 0).toBe(true);
+    const bitsStored = px.identifiers[0]!.get(0x00280101)!;
+    expect(bitsStored.vr).toBe('US');
+    expect(Array.isArray(bitsStored.value) && bitsStored.value.length === 0).toBe(true); // zero-length on the wire
+    const byRows = await find('IMAGE', {
+      StudyInstanceUID: mrRow.studyInstanceUid,
+      SeriesInstanceUID: mrRow.seriesInstanceUid,
+      SOPInstanceUID: '',
+      Rows: String(rowsEl.value),
+    });
+    expect(uids(byRows.identifiers, TAG.SOPInstanceUID)).toContain(mrRow.sopInstanceUid);
     const one = await find('IMAGE', {
       StudyInstanceUID: studyUid,
       SeriesInstanceUID: seriesUid,

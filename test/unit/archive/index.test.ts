@@ -149,3 +149,28 @@ describe.skipIf(!hasCorpus())('incremental re-indexing', () => {
     }
   });
 });
+
+describe.skipIf(!hasCorpus())('index made with another set of attributes', () => {
+  it('is emptied on open, so that every file is read again', async () => {
+    const tmp = makeTempDir('archive-attrs');
+    const dir = join(tmp, 'served');
+    try {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dir);
+      const row = manifest().find((r) => r.dcmdumpStatus === 'ok' && r.studyInstanceUid !== '')!;
+      symlinkSync(row.absPath, join(dir, 'a.dcm'));
+      let index = new ArchiveIndex(join(tmp, 'i.sqlite'), 'old-set');
+      expect((await indexFolder(dir, index)).read).toBe(1);
+      index.close();
+      index = new ArchiveIndex(join(tmp, 'i.sqlite'), 'old-set');
+      expect((await indexFolder(dir, index)).read).toBe(0);
+      index.close();
+      index = new ArchiveIndex(join(tmp, 'i.sqlite'), 'new-set');
+      expect(index.counts()).toMatchObject({ files: 0, problems: 0 });
+      expect((await indexFolder(dir, index)).read).toBe(1);
+      index.close();
+    } finally {
+      removeTempDir(tmp);
+    }
+  });
+});
