@@ -7,6 +7,9 @@ export const QUERY_RETRIEVE_LEVEL = 0x00080052;
 
 export class IdentifierError extends Error {}
 
+/** VRs whose values are binary numbers: an empty key must stay zero-length (a value 0 would be a matching key). */
+const BINARY_VRS = new Set(['US', 'SS', 'UL', 'SL', 'FL', 'FD', 'AT', 'SV', 'UV']);
+
 export function buildIdentifier(level: QueryLevel, keys: Record<string, string | null>): SmallDataset {
   const ds: SmallDataset = new Map();
   ds.set(QUERY_RETRIEVE_LEVEL, { vr: 'CS', value: level });
@@ -14,6 +17,8 @@ export function buildIdentifier(level: QueryLevel, keys: Record<string, string |
     const d = lookupKeyword(k);
     if (!d) throw new IdentifierError(`unknown attribute keyword or tag: ${k}`);
     if (d.vr === 'SQ') ds.set(d.tag, { vr: 'SQ', value: [] });
+    else if (BINARY_VRS.has(d.vr) && (v === null || v.trim() === ''))
+      ds.set(d.tag, { vr: d.vr, value: null });
     else ds.set(d.tag, { vr: d.vr, value: v ?? '' });
   }
   return ds;
