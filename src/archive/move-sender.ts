@@ -31,7 +31,11 @@ export class MoveSender {
     this.ordered = this.groups.flat();
   }
 
-  async send(inst: SendableInstance): Promise<{ outcome: SubOperationOutcome; why?: string }> {
+  /** Send `inst` (as it is now on disk: `actual`, when its file was re-read since it was selected). */
+  async send(
+    inst: SendableInstance,
+    actual: SendableInstance = inst,
+  ): Promise<{ outcome: SubOperationOutcome; why?: string }> {
     const g = this.groupOf.get(inst)!;
     const deadWhy = this.dead.get(g);
     if (deadWhy) return { outcome: 'failed', why: deadWhy };
@@ -45,7 +49,7 @@ export class MoveSender {
       }
       this.channel = { group: g, ch: opened.value };
     }
-    const o = await storeOne(this.channel.ch, inst, {
+    const o = await storeOne(this.channel.ch, actual, {
       timeoutMs: this.peer.dimseTimeoutMs,
       moveOriginator: this.origin,
     });

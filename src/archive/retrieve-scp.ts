@@ -13,6 +13,7 @@ import type { QueryModel } from '../net/services/sop-classes.js';
 import { type SendableInstance, storeOne } from '../net/services/store-scu.js';
 import type { ArchiveContext } from './context.js';
 import { type Operation, identifierOf } from './find-scp.js';
+import { type ServedInstance, freshen } from './fresh.js';
 import { MoveSender } from './move-sender.js';
 import { selectForRetrieve } from './select.js';
 import {
@@ -122,25 +123,31 @@ export async function serveRetrieve(
   if (!sel.ok) return finish(sel.error.status, undefined, 0, sel.error.comment);
   const instances = sel.value;
 
-  let send: (i: SendableInstance) => Promise<{ outcome: SubOperationOutcome; why?: string }>;
-  let ordered: readonly SendableInstance[] = instances;
+  let send: (i: ServedInstance) => Promise<{ outcome: SubOperationOutcome; why?: string }>;
+  let ordered: readonly ServedInstance[] = instances;
   let sender: MoveSender | undefined;
   if (destination) {
-    sender = new MoveSender(destination, instances, {
+    const moveSender = new MoveSender(destination, instances, {
       aeTitle: callingAe,
       messageId: msg.command.MessageID ?? 0,
     });
-    ordered = sender.ordered;
-    send = (i) => sender!.send(i);
+    sender = moveSender;
+    ordered = moveSender.ordered as ServedInstance[];
+    send = async (i) => {
+      const f = await freshen(ctx, i);
+      return f.ok ? moveSender.send(i, f.instance) : { outcome: 'failed', why: f.why };
+    };
   } else {
     send = async (i) => {
-      if (!getContextFor(ch, i)) {
+      const f = await freshen(ctx, i);
+      if (!f.ok) return { outcome: 'failed', why: f.why };
+      if (!getContextFor(ch, f.instance)) {
         return {
           outcome: 'failed',
-          why: `no context with the SCP role for ${i.sopClassUid} in ${i.transferSyntaxUid}`,
+          why: `no context with the SCP role for ${i.sopClassUid} in ${f.instance.transferSyntaxUid}`,
         };
       }
-      const o = await storeOne(ch, i, { timeoutMs: ctx.dimseTimeoutMs });
+      const o = await storeOne(ch, f.instance, { timeoutMs: ctx.dimseTimeoutMs });
       return { outcome: outcomeOf(o), why: describeStoreFailure(o) };
     };
   }

@@ -5,13 +5,16 @@
 import { join } from 'node:path';
 import type { SmallDataset } from '../dicom/small-dataset.js';
 import type { QueryModel } from '../net/services/sop-classes.js';
-import type { SendableInstance } from '../net/services/store-scu.js';
 import { type Result, ok } from '../util/result.js';
+import type { ServedInstance } from './fresh.js';
 import type { Hierarchy } from './hierarchy.js';
 import type { ArchiveIndex, InstanceRow } from './index-db.js';
 import { type QueryFailure, type QueryOptions, parseQuery, search } from './query.js';
 
-export const sendableOf = (dir: string, r: InstanceRow): SendableInstance => ({
+export const sendableOf = (dir: string, r: InstanceRow): ServedInstance => ({
+  rel: r.path,
+  mtimeMs: r.mtimeMs,
+  size: r.size,
   path: join(dir, r.path),
   sopClassUid: r.sopClassUid,
   sopInstanceUid: r.sopInstanceUid,
@@ -27,7 +30,7 @@ export function selectForRetrieve(
   model: QueryModel,
   identifier: SmallDataset,
   opts: QueryOptions = {},
-): Result<SendableInstance[], QueryFailure> {
+): Result<ServedInstance[], QueryFailure> {
   const q = parseQuery(model, identifier, 'retrieve', opts);
   if (!q.ok) return q;
   const entities = search(h, index, q.value);

@@ -9,7 +9,7 @@ import { cGet, cMove } from '../../../src/net/services/retrieve-scu.js';
 import { startScp, storageAcceptPolicy } from '../../../src/net/services/scp.js';
 import { QR, UNCOMPRESSED_LE } from '../../../src/net/services/sop-classes.js';
 import { FolderStoreTarget, type ReceivedInstance } from '../../../src/net/services/store-target.js';
-import { hasCorpus, type ManifestRow } from '../../harness/corpus.js';
+import { hasCorpus, manifest, type ManifestRow } from '../../harness/corpus.js';
 import { freePort } from '../../harness/ports.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 import {
@@ -397,3 +397,64 @@ describe.skipIf(!hasCorpus())('archive C-GET', () => {
     ]);
   });
 });
+
+describe.skipIf(!hasCorpus())('files changed behind the archive', () => {
+  it('a retrieve sends files as they are now: gone or replaced ones fail with the cause, touched ones go', async () => {
+    const { copyFileSync, rmSync, utimesSync, mkdirSync } = await import('node:fs');
+    const { startArchive } = await import('../../../src/archive/archive.js');
+    const rows = wellFormed().slice(0, 4);
+    const tmp = makeTempDir('archive-fresh');
+    const served = join(tmp, 'served');
+    mkdirSync(served);
+    rows.slice(0, 3).forEach((r, i) => copyFileSync(r.absPath, join(served, `${i}.dcm`)));
+    const dest = await startReceiver('DEST');
+    const a = await startArchive({
+      dir: served,
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'FRESH',
+      dbPath: join(tmp, 'i.sqlite'),
+      storeDir: join(tmp, 'received'),
+      peers: [{ aeTitle: 'DEST', host: '127.0.0.1', port: dest.server.port }],
+    });
+    try {
+      expect(a.stats.instances).toBe(3);
+      rmSync(join(served, '0.dcm'));
+      copyFileSync(rows[3]!.absPath, join(served, '1.dcm')); // another instance in its place
+      utimesSync(join(served, '2.dcm'), new Date(), new Date(Date.now() + 5000)); // same bytes, new mtime
+      const ch = await channelTo(a, MOVE_CONTEXTS);
+      const studies = [...new Set(rows.slice(0, 3).map((r) => r.studyInstanceUid))];
+      const r = await cMove(ch, buildIdentifier('STUDY', { StudyInstanceUID: studies.join('\\') }), 'DEST');
+      await ch.assoc.release();
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.value.status).toBe(0xb000);
+      expect([...r.value.failedSopInstanceUids].sort()).toEqual(
+        [rows[0]!.sopInstanceUid, rows[1]!.sopInstanceUid].sort(),
+      );
+      expect(dest.received.map((x) => x.sopInstanceUid)).toEqual([rows[2]!.sopInstanceUid]);
+      expect(datasetDigest(dest.received[0]!.path)).toBe(sentDigest(rows[2]!.absPath));
+      // The index followed: the deleted file is gone, the replaced one serves its new instance.
+      expect(a.stats.instances).toBe(2);
+      expect(a.problems()).toEqual([]);
+    } finally {
+      await a.close();
+      await dest.stop();
+      removeTempDir(tmp);
+    }
+  });
+});
+
+/** Well-formed files with valid UIDs, each from another study. */
+function wellFormed(): ManifestRow[] {
+  const seen = new Set<string>();
+  return manifest().filter((r) => {
+    const ok =
+      r.dcmdumpStatus === 'ok' &&
+      r.studyInstanceUid !== '' &&
+      /^[0-9.]{1,64}$/.test(r.sopInstanceUid) &&
+      !seen.has(r.studyInstanceUid);
+    if (ok) seen.add(r.studyInstanceUid);
+    return ok && r.transferSyntax === 'Explicit VR Little Endian';
+  });
+}
