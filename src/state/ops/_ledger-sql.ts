@@ -1,6 +1,7 @@
 /**
  * The definition of done, in one SQL expression shared by the ledger rows and their summary.
- * Precedence: verified > excluded (by rule, or its job excluded) > stored-not-verified > failed
+ * Precedence: verified (a verified study with instances the target refused — quarantined — is failed:
+ * it is not all there) > excluded (by rule, or its job excluded) > stored-not-verified > failed
  * (failed/dead job, or vanished from the source before it was stored) > pending (everything else:
  * no scope decision yet, no job yet, or a job under way or waiting for its back-off).
  */
@@ -10,6 +11,7 @@ export const LEDGER_FROM_SQL = `
   LEFT JOIN jobs j ON j.study_uid = s.study_uid AND j.kind = 'migrate'`;
 
 export const LEDGER_STATUS_SQL = `CASE
+    WHEN j.state = 'verified' AND EXISTS (SELECT 1 FROM quarantine q WHERE q.study_uid = s.study_uid) THEN 'failed'
     WHEN j.state = 'verified' THEN 'verified'
     WHEN j.state = 'excluded' OR d.in_scope = FALSE THEN 'excluded'
     WHEN j.state IN ('stored', 'verifying') THEN 'migrated-not-verified'

@@ -32,7 +32,7 @@ export async function ledger(ctx: OpContext, opts: LedgerOptions = {}): Promise<
     params,
   );
   const counts = new Map<string, Row>();
-  const quarantined = new Map<string, number>();
+  const quarantined = new Map<string, { n: number; status: number | null; cause: string | null }>();
   for (const part of chunks(rows.map((r) => String(r.study_uid)))) {
     const aggregates = await ctx.db.all<Row>(
       `SELECT study_uid, COUNT(received_at) AS received, COUNT(stored_at) AS stored,
@@ -43,10 +43,11 @@ export async function ledger(ctx: OpContext, opts: LedgerOptions = {}): Promise<
     );
     for (const a of aggregates) counts.set(String(a.study_uid), a);
     const q = await ctx.db.all<Row>(
-      `SELECT study_uid, COUNT(*) AS n FROM quarantine WHERE study_uid IN (${placeholders(part.length)}) GROUP BY study_uid`,
+      `SELECT study_uid, COUNT(*) AS n, MIN(status) AS status, MIN(cause) AS cause
+       FROM quarantine WHERE study_uid IN (${placeholders(part.length)}) GROUP BY study_uid`,
       part,
     );
-    for (const a of q) quarantined.set(String(a.study_uid), num(a.n));
+    for (const a of q) quarantined.set(String(a.study_uid), { n: num(a.n), status: numOrNull(a.status), cause: strOrNull(a.cause) });
   }
   return rows.map((r) => {
     const uid = String(r.study_uid);
@@ -55,6 +56,9 @@ export async function ledger(ctx: OpContext, opts: LedgerOptions = {}): Promise<
     const vanished = r.vanished_at !== null && r.vanished_at !== undefined;
     const jobFailed = jobState === 'failed' || jobState === 'dead';
     const c = counts.get(uid);
+    const q = quarantined.get(uid);
+    // A verified job whose study is failed: the target refused some instances (they are in quarantine).
+    const refused = status === 'failed' && jobState === 'verified' && q !== undefined;
     return {
       studyUid: uid,
       status,
@@ -63,20 +67,31 @@ export async function ledger(ctx: OpContext, opts: LedgerOptions = {}): Promise<
       jobId: numOrNull(r.job_id),
       jobState,
       attempts: num(r.attempts),
-      errorCode: status !== 'failed' ? null : jobFailed ? strOrNull(r.last_error_code) : VANISHED,
+      errorCode:
+        status !== 'failed'
+          ? null
+          : refused
+            ? q.status === null
+              ? 'QUARANTINED'
+              : `0x${q.status.toString(16).toUpperCase().padStart(4, '0')}`
+            : jobFailed
+              ? strOrNull(r.last_error_code)
+              : VANISHED,
       error:
         status !== 'failed'
           ? null
-          : jobFailed
-            ? strOrNull(r.last_error)
-            : 'the study vanished from the source before it was migrated',
+          : refused
+            ? `${q.n} instance(s) refused by the target (quarantined): ${q.cause ?? 'no cause recorded'}`
+            : jobFailed
+              ? strOrNull(r.last_error)
+              : 'the study vanished from the source before it was migrated',
       vanished,
       instancesReported: numOrNull(r.num_instances),
       instancesReceived: num(c?.received),
       instancesStored: num(c?.stored),
       instancesVerified: num(c?.verified),
       instancesWithProblems: num(c?.problems),
-      instancesQuarantined: quarantined.get(uid) ?? 0,
+      instancesQuarantined: q?.n ?? 0,
     };
   });
 }
