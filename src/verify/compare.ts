@@ -8,7 +8,16 @@ import type { Instance, Json, VerifyOutcome } from '../state/types.js';
 import type { PassThroughRecord } from './pass-through.js';
 import { isIdentifying } from './phi.js';
 import type { AttributeDifference, InstanceVerification, PixelComparison } from './types.js';
-import { compareValues, ENCODING_KEYWORDS, SYNTAX_DEPENDENT_KEYWORDS, UNDECODABLE_KEY } from './values.js';
+import { canRepresent } from './repertoire.js';
+import {
+  ANSWER_CHARSET_KEY,
+  compareValues,
+  ENCODING_KEYWORDS,
+  isMetaKey,
+  isTextKeyword,
+  SYNTAX_DEPENDENT_KEYWORDS,
+  UNDECODABLE_KEY,
+} from './values.js';
 
 export interface JudgeOptions {
   /** Keywords compared in the listing (C-FIND answers). */
@@ -57,11 +66,23 @@ export function compareHeaders(
   seenIn: 'query' | 'retrieved',
 ): { differences: AttributeDifference[]; unanswered: string[] } {
   const skip = new Set([...undecodableOf(expected), ...undecodableOf(found)]);
+  const answerCharset = found[ANSWER_CHARSET_KEY];
   const differences: AttributeDifference[] = [];
   const unanswered: string[] = [];
   for (const k of keywords) {
-    if (!(k in expected) || skip.has(k) || ENCODING_KEYWORDS.has(k) || k === UNDECODABLE_KEY) continue;
-    const c = compareValues(k, expected[k], found[k], mode);
+    if (!(k in expected) || skip.has(k) || ENCODING_KEYWORDS.has(k) || isMetaKey(k)) continue;
+    const e = expected[k];
+    // A C-FIND answer in a character set that cannot hold the value says nothing about the value.
+    if (
+      typeof answerCharset === 'string' &&
+      typeof e === 'string' &&
+      isTextKeyword(k) &&
+      !canRepresent(e, answerCharset)
+    ) {
+      unanswered.push(k);
+      continue;
+    }
+    const c = compareValues(k, e, found[k], mode);
     if (c === 'different') differences.push(difference(k, seenIn, expected[k], found[k]));
     else if (c === 'unanswered') unanswered.push(k);
   }
@@ -101,8 +122,7 @@ const dedupe = (ds: AttributeDifference[]): AttributeDifference[] => {
 /** Keywords compared on a retrieved copy: everything recorded, syntax-dependent ones only within one syntax. */
 function retrievedKeywords(expected: Header, sameSyntax: boolean): string[] {
   return Object.keys(expected).filter(
-    (k) =>
-      k !== UNDECODABLE_KEY && !ENCODING_KEYWORDS.has(k) && (sameSyntax || !SYNTAX_DEPENDENT_KEYWORDS.has(k)),
+    (k) => !isMetaKey(k) && !ENCODING_KEYWORDS.has(k) && (sameSyntax || !SYNTAX_DEPENDENT_KEYWORDS.has(k)),
   );
 }
 

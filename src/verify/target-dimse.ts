@@ -22,7 +22,7 @@ import { err, ok, type Result } from '../util/result.js';
 import { fromNetFailure, fromStatus, incomplete } from './failure.js';
 import type { Header, RetrievedFiles, TargetListing, VerifyTarget } from './target.js';
 import type { VerifyFailure } from './types.js';
-import { ENCODING_KEYWORDS, identifierJson, UNDECODABLE_KEY } from './values.js';
+import { ANSWER_CHARSET_KEY, ENCODING_KEYWORDS, identifierJson, isMetaKey } from './values.js';
 
 export interface DimseTargetOptions {
   readonly peer: Peer;
@@ -36,6 +36,7 @@ export interface DimseTargetOptions {
 }
 
 const SOP_INSTANCE_UID = 0x00080018;
+const SPECIFIC_CHARACTER_SET = 0x00080005;
 const SERIES_INSTANCE_UID = 0x0020000e;
 /** Contexts beside the C-GET one (PS3.8: at most 128 per association). */
 const MAX_STORAGE_CONTEXTS = 127;
@@ -89,10 +90,17 @@ export function dimseTarget(opts: DimseTargetOptions): VerifyTarget {
       above.PatientID = pid;
     }
     const asked = keywords.filter(
-      (k) => !ENCODING_KEYWORDS.has(k) && k !== UNDECODABLE_KEY && lookupKeyword(k)?.keyword === k,
+      (k) => !ENCODING_KEYWORDS.has(k) && !isMetaKey(k) && lookupKeyword(k)?.keyword === k,
     );
     const byTag = new Map<number, string>(asked.map((k) => [lookupKeyword(k)!.tag, k]));
     byTag.set(SOP_INSTANCE_UID, 'SOPInstanceUID');
+    const charsets = new Set<string>();
+    /** The answer as a header, with the character set it came in (the default repertoire when absent). */
+    const headerOf = (d: SmallDataset): Header => {
+      const cs = str(d, SPECIFIC_CHARACTER_SET).trim();
+      charsets.add(cs);
+      return { ...identifierJson(d, byTag), [ANSWER_CHARSET_KEY]: cs };
+    };
     const opened = await openChannel(peer, [
       { abstractSyntax: QR[model].find, transferSyntaxes: UNCOMPRESSED_LE },
     ]);
@@ -114,8 +122,7 @@ export function dimseTarget(opts: DimseTargetOptions): VerifyTarget {
         for (const d of ids) {
           const sop = str(d, SOP_INSTANCE_UID).trim();
           if (!sop) continue;
-          const h = identifierJson(d, byTag);
-          instances.set(sop, [...(instances.get(sop) ?? []), h]);
+          instances.set(sop, [...(instances.get(sop) ?? []), headerOf(d)]);
         }
       };
       for (const seriesUid of [...seriesUids].sort()) {
@@ -149,13 +156,18 @@ export function dimseTarget(opts: DimseTargetOptions): VerifyTarget {
             );
           for (const d of part.value.ids) {
             const sop = str(d, SOP_INSTANCE_UID).trim();
-            if (sop) partial.set(sop, [...(partial.get(sop) ?? []), identifierJson(d, byTag)]);
+            if (sop) partial.set(sop, [...(partial.get(sop) ?? []), headerOf(d)]);
           }
         }
         // The capped answer may hold instances not expected: keep those too.
         add(images.value.ids.filter((d) => !partial.has(str(d, SOP_INSTANCE_UID).trim())));
         for (const [sop, hs] of partial) instances.set(sop, [...(instances.get(sop) ?? []), ...hs]);
       }
+      const narrow = [...charsets].filter((c) => !/192|GB18030|GBK/.test(c));
+      if (narrow.length > 0)
+        notes.push(
+          `C-FIND answered in ${narrow.map((c) => c || 'the default repertoire').join(', ')}: text values outside it are compared on retrieved copies only`,
+        );
       return ok({ instances, complete, mode: 'query', notes });
     } finally {
       if (!ch.ended) await ch.assoc.release();
@@ -163,9 +175,11 @@ export function dimseTarget(opts: DimseTargetOptions): VerifyTarget {
   }
 
   /**
-   * Retrieves exactly the expected instances: C-GET at IMAGE level, per series, a list of SOP
-   * Instance UIDs at a time, on one association whose storage contexts cover their classes and
-   * syntaxes (instances the target holds besides are not fetched: the listing reports them).
+   * Retrieves exactly the given instances: C-GET at IMAGE level, per series, a list of SOP Instance
+   * UIDs at a time, on one association whose storage contexts cover their classes and syntaxes
+   * (instances the target holds besides are not fetched: the listing reports them). A list the peer
+   * refuses as a whole (Orthanc: C000 when one UID is unknown) is asked again one instance at a time;
+   * an instance still refused is noted and not retrieved.
    */
   async function retrieve(
     studyUid: string,
@@ -196,24 +210,40 @@ export function dimseTarget(opts: DimseTargetOptions): VerifyTarget {
         const bySeries = new Map<string, string[]>();
         for (const i of g.instances)
           bySeries.set(i.seriesUid, [...(bySeries.get(i.seriesUid) ?? []), i.sopInstanceUid]);
+        /** One C-GET for a list; a list the peer refuses as a whole is asked again one instance at a time. */
+        const getList = async (seriesUid: string, uids: string[]): Promise<VerifyFailure | undefined> => {
+          const identifier = buildIdentifier('IMAGE', {
+            ...above,
+            SeriesInstanceUID: seriesUid,
+            SOPInstanceUID: uids.join('\\'),
+          });
+          const r = await cGetOn(ch, identifier, { model, timeoutMs });
+          if (!r.ok) return fromNetFailure(r.error, what);
+          const o = r.value;
+          if (o.entry.category === 'failure' || o.entry.category === 'cancel') {
+            if (uids.length > 1) {
+              for (const u of uids) {
+                const f = await getList(seriesUid, [u]);
+                if (f) return f;
+              }
+              return undefined;
+            }
+            notes.push(
+              `${fromStatus('C-GET', o.status, `C-GET of ${uids[0]} from ${name}`, o.errorComment).message}`,
+            );
+            return undefined;
+          }
+          if ((o.counts.failed ?? 0) > 0 || (o.counts.warning ?? 0) > 0) {
+            notes.push(
+              `${what}: ${o.counts.failed ?? 0} failed and ${o.counts.warning ?? 0} warning sub-operations`,
+            );
+          }
+          return undefined;
+        };
         for (const [seriesUid, uids] of bySeries) {
           for (let at = 0; at < uids.length; at += listSize) {
-            const identifier = buildIdentifier('IMAGE', {
-              ...above,
-              SeriesInstanceUID: seriesUid,
-              SOPInstanceUID: uids.slice(at, at + listSize).join('\\'),
-            });
-            const r = await cGetOn(ch, identifier, { model, timeoutMs });
-            if (!r.ok) return failed(fromNetFailure(r.error, what));
-            const o = r.value;
-            if (o.entry.category === 'failure' || o.entry.category === 'cancel') {
-              return failed(fromStatus('C-GET', o.status, what, o.errorComment));
-            }
-            if ((o.counts.failed ?? 0) > 0 || (o.counts.warning ?? 0) > 0) {
-              notes.push(
-                `${what}: ${o.counts.failed ?? 0} failed and ${o.counts.warning ?? 0} warning sub-operations`,
-              );
-            }
+            const f = await getList(seriesUid, uids.slice(at, at + listSize));
+            if (f) return failed(f);
           }
         }
       } finally {

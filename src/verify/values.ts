@@ -9,6 +9,18 @@ import type { Json } from '../state/types.js';
 
 /** Header key listing the keywords whose text could not be decoded (never a DICOM keyword). */
 export const UNDECODABLE_KEY = '_undecodable';
+/** Header key of a C-FIND answer: the Specific Character Set it was given in. */
+export const ANSWER_CHARSET_KEY = '_charset';
+/** Keys that describe a header rather than belong to it: never compared. */
+export const isMetaKey = (k: string): boolean => k.startsWith('_');
+
+const TEXT_VRS = new Set(['PN', 'LO', 'SH', 'LT', 'ST', 'UT', 'UC']);
+/** Text VRs go through the Specific Character Set. */
+export const isTextKeyword = (keyword: string): boolean => TEXT_VRS.has(vrOfKeyword(keyword));
+
+function vrOfKeyword(keyword: string): string {
+  return lookupKeyword(keyword)?.vr ?? 'UN';
+}
 
 /** Attributes of the record that are facts about one encoding, not about the instance: never compared. */
 export const ENCODING_KEYWORDS: ReadonlySet<string> = new Set(['TransferSyntaxUID', 'SpecificCharacterSet']);
@@ -27,8 +39,6 @@ export type Comparison =
 
 const isEmpty = (v: Json | undefined): boolean =>
   v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
-
-const vrOfKeyword = (keyword: string): string => lookupKeyword(keyword)?.vr ?? 'UN';
 
 function valuesOf(v: Json): string[] {
   if (Array.isArray(v)) return v.map((x) => (x === null ? '' : String(x)));

@@ -14,7 +14,7 @@ import type { Header, VerifyTarget } from './target.js';
 import { dimseTarget } from './target-dimse.js';
 import { folderTarget } from './target-folder.js';
 import type { InstanceVerification, StudyVerification, VerifyFailure, VerifyLevel } from './types.js';
-import { UNDECODABLE_KEY } from './values.js';
+import { isMetaKey } from './values.js';
 
 /** Compared for every study, whatever the level: the instance is where it belongs. */
 export const IDENTIFIER_KEYWORDS = [
@@ -57,7 +57,7 @@ const zeroCounts = (): Record<VerifyOutcome, number> =>
 /** The keywords a retrieved copy is read for: whatever the transfer recorded. */
 function recordedKeywords(expected: readonly Instance[]): string[] {
   const ks = new Set<string>();
-  for (const i of expected) for (const k of Object.keys(i.header ?? {})) if (k !== UNDECODABLE_KEY) ks.add(k);
+  for (const i of expected) for (const k of Object.keys(i.header ?? {})) if (!isMetaKey(k)) ks.add(k);
   return [...ks].sort();
 }
 
@@ -87,8 +87,10 @@ export async function verifyStudy(
     notes.push(...listing.value.notes);
 
     let retrieved: Map<string, PassThroughRecord[]> | undefined;
-    if (sampled && expected.length > 0) {
-      const r = await target.retrieve(studyUid, expected);
+    // Only what the listing found: the missing are known missing, and some peers refuse a whole list for one unknown UID.
+    const present = expected.filter((i) => listing.value.instances.has(i.sopInstanceUid));
+    if (sampled && present.length > 0) {
+      const r = await target.retrieve(studyUid, present);
       if (!r.ok) return r;
       notes.push(...r.value.notes);
       try {
