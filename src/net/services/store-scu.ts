@@ -147,7 +147,15 @@ export async function storeInstances(
     const n = Math.max(1, Math.min(opts.associations ?? 1, queue.length));
     const worker = async () => {
       let reconnects = 0;
-      while (queue.length > 0) {
+      // The next instance this worker will send, taken off the shared queue early so that its beginning can be
+      // read while the peer works on the current one (another worker cannot take it); it survives a reconnect.
+      let claimed: { inst: SendableInstance; bytes: Promise<Buffer | undefined> } | undefined;
+      const failRest = (f: NetFailure) => {
+        if (claimed) record({ ok: false, instance: claimed.inst, failure: f });
+        claimed = undefined;
+        while (queue.length > 0) record({ ok: false, instance: queue.shift()!, failure: f });
+      };
+      while (queue.length > 0 || claimed) {
         const opened = await openChannel(peer, contexts);
         if (!opened.ok) {
           // The association could not be opened: the instance at the head fails with that cause.
@@ -155,36 +163,32 @@ export async function storeInstances(
           const f = opened.error;
           const retryable = f.kind === 'closed' || f.kind === 'timeout' || f.kind === 'aborted';
           if (!retryable || ++reconnects > (opts.maxReconnects ?? 3)) {
-            while (queue.length > 0) record({ ok: false, instance: queue.shift()!, failure: f });
+            failRest(f);
             return;
           }
           continue;
         }
         const ch = opened.value;
-        // The prefetched beginning of a file, and which instance it belongs to: with several workers on one
-        // queue, another worker may take the instance we prefetched.
-        let head: { inst: SendableInstance; bytes: Promise<Buffer | undefined> } | undefined;
-        while (queue.length > 0 && !ch.ended) {
-          const inst = queue.shift()!;
-          const h = head?.inst === inst ? await head.bytes : undefined;
-          if (head && head.inst !== inst) await head.bytes;
-          head = undefined;
-          const pending = storeOne(ch, inst, { head: h, timeoutMs: peer.dimseTimeoutMs, moveOriginator: opts.moveOriginator });
+        while ((claimed || queue.length > 0) && !ch.ended) {
+          const cur = claimed ?? { inst: queue.shift()!, bytes: Promise.resolve(undefined) };
+          claimed = undefined;
+          const h = await cur.bytes;
+          const pending = storeOne(ch, cur.inst, { head: h, timeoutMs: peer.dimseTimeoutMs, moveOriginator: opts.moveOriginator });
           // While the peer works on this one, read the beginning of the next file.
-          const next = queue[0];
-          if (next) head = { inst: next, bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength).catch(() => undefined) };
+          const next = queue.shift();
+          if (next) claimed = { inst: next, bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength).catch(() => undefined) };
           const o = await pending;
           record(o);
           // The budget is for consecutive failures (an unreachable peer), not for instances a peer aborts on.
           if (o.ok) reconnects = 0;
           if (!o.ok && o.failure && o.failure.kind !== 'no-presentation-context') {
             if (++reconnects > (opts.maxReconnects ?? 3)) {
-              while (queue.length > 0) record({ ok: false, instance: queue.shift()!, failure: o.failure });
+              if (claimed) await claimed.bytes;
+              failRest(o.failure);
             }
             break;
           }
         }
-        if (head) await head.bytes;
         if (!ch.ended) await ch.assoc.release();
       }
     };
