@@ -1,0 +1,236 @@
+/**
+ * Inventory of a folder source: every file is identified (readInstanceInfo: UIDs, transfer syntax,
+ * structure) and its header values read (readHeaderAttributes, decoded with its character set), and
+ * the same study / series / instance rows as a network inventory are written. Counts are those of the
+ * files found. Each instance records the file it comes from in attrs.path (relative to source.path),
+ * which is where a folder source retrieves it from. A file that cannot be read is a finding (its
+ * typed error code); DICOMDIR files are skipped.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, relative } from 'node:path';
+import { readHeaderAttributes, type HeaderAttribute } from '../dicom/digest.js';
+import { lookupKeyword } from '../dicom/keyword.js';
+import { readInstanceInfo } from '../dicom/part10.js';
+import type { InstanceInput, Json, SeriesInput, StudyInput } from '../state/index.js';
+import { listFiles } from '../util/files.js';
+import type { Findings } from './findings.js';
+import type { Flusher } from './flush.js';
+import { SERIES_KEYS, STUDY_KEYS, intOf } from './keys.js';
+
+const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
+/** Study-level values read from the files (counts and ModalitiesInStudy are computed). */
+const COMPUTED = new Set([
+  'ModalitiesInStudy',
+  'NumberOfStudyRelatedSeries',
+  'NumberOfStudyRelatedInstances',
+  'NumberOfSeriesRelatedInstances',
+]);
+
+export interface FolderInventoryOptions {
+  readonly dir: string;
+  readonly extraKeys: readonly string[];
+  readonly findings: Findings;
+  readonly flusher: Flusher;
+  /** Files read at once (default 4). */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: { files: number; total: number; instances: number }) => void;
+}
+
+export interface FolderOutcome {
+  readonly files: number;
+  readonly instances: number;
+  readonly studies: number;
+  readonly series: number;
+  readonly skipped: number;
+  readonly unreadable: number;
+  readonly duplicates: number;
+  readonly undatedStudies: number;
+  readonly stopped: boolean;
+}
+
+interface StudyAcc {
+  row: StudyInput;
+  patients: Set<string>;
+  series: Set<string>;
+  instances: number;
+  modalities: Set<string>;
+  institutions: Set<string>;
+}
+
+interface SeriesAcc {
+  row: SeriesInput;
+  instances: number;
+}
+
+const tagOf = (kw: string): number => lookupKeyword(kw)!.tag;
+
+function textOf(a: HeaderAttribute | undefined): string | null | undefined {
+  if (!a) return undefined;
+  if (a.text !== undefined) return a.text.trim() === '' ? null : a.text.trim();
+  if (a.numbers) return a.numbers.length ? a.numbers.map(String).join('\\') : null;
+  return null;
+}
+
+export async function inventoryFolder(o: FolderInventoryOptions): Promise<FolderOutcome> {
+  const files = await listFiles([o.dir]);
+  const studyKeys = [
+    ...STUDY_KEYS.filter((k) => !COMPUTED.has(k.keyword)).map((k) => k.keyword),
+    ...o.extraKeys,
+  ];
+  const seriesKeys = SERIES_KEYS.filter((k) => !COMPUTED.has(k.keyword)).map((k) => k.keyword);
+  const wanted = [...new Set([...studyKeys, ...seriesKeys, 'InstanceNumber'])];
+  const tags = wanted.map(tagOf);
+  const studies = new Map<string, StudyAcc>();
+  const series = new Map<string, SeriesAcc>();
+  const sops = new Set<string>();
+  const out = { files: 0, instances: 0, skipped: 0, unreadable: 0, duplicates: 0 };
+  let next = 0;
+
+  const one = async (path: string): Promise<void> => {
+    const rel = relative(o.dir, path);
+    if (basename(path).toUpperCase() === 'DICOMDIR') {
+      out.skipped++;
+      return;
+    }
+    const info = await readInstanceInfo(path);
+    if (!info.ok) {
+      out.unreadable++;
+      const uid = info.error.detail?.sopInstanceUid;
+      o.findings.add(
+        'inventory.unreadable-file',
+        { path: rel, code: info.error.code },
+        null,
+        typeof uid === 'string' ? uid : null,
+      );
+      return;
+    }
+    const i = info.value;
+    if (i.sopClassUid === MEDIA_STORAGE_DIRECTORY) {
+      out.skipped++;
+      return;
+    }
+    if (!i.studyInstanceUid || !i.seriesInstanceUid) {
+      out.unreadable++;
+      o.findings.add(
+        'inventory.unreadable-file',
+        { path: rel, code: i.studyInstanceUid ? 'missing-series-uid' : 'missing-study-uid' },
+        null,
+        i.sopInstanceUid,
+      );
+      return;
+    }
+    if (sops.has(i.sopInstanceUid)) {
+      out.duplicates++;
+      o.findings.add('inventory.duplicate-instance', { path: rel }, i.studyInstanceUid, i.sopInstanceUid);
+      return;
+    }
+    sops.add(i.sopInstanceUid);
+    const h = await readHeaderAttributes(path, tags);
+    if (!h.ok) {
+      sops.delete(i.sopInstanceUid);
+      out.unreadable++;
+      o.findings.add(
+        'inventory.unreadable-file',
+        { path: rel, code: h.error.code },
+        i.studyInstanceUid,
+        i.sopInstanceUid,
+      );
+      return;
+    }
+    const v = (kw: string) => textOf(h.value.get(tagOf(kw)));
+    const studyUid = i.studyInstanceUid;
+    let st = studies.get(studyUid);
+    const patient = `${v('PatientID') ?? ''}\u0000${v('IssuerOfPatientID') ?? ''}`;
+    if (!st) {
+      const attrs: Record<string, Json> = {};
+      const row: Record<string, unknown> = { studyUid };
+      for (const k of STUDY_KEYS) {
+        if (COMPUTED.has(k.keyword)) continue;
+        const val = v(k.keyword) ?? null;
+        if (k.prop) row[k.prop] = val;
+        else attrs[k.keyword] = val;
+      }
+      for (const kw of o.extraKeys) attrs[kw] = v(kw) ?? null;
+      st = {
+        row: { ...(row as unknown as StudyInput), attrs },
+        patients: new Set([patient]),
+        series: new Set(),
+        instances: 0,
+        modalities: new Set(),
+        institutions: new Set(),
+      };
+      studies.set(studyUid, st);
+    } else if (!st.patients.has(patient)) {
+      st.patients.add(patient);
+      o.findings.add('inventory.study-in-several-patients', { patients: st.patients.size }, studyUid);
+    }
+    st.instances++;
+    st.series.add(i.seriesInstanceUid);
+    const modality = v('Modality');
+    if (modality) st.modalities.add(modality);
+    const inst = v('InstitutionName');
+    if (inst) st.institutions.add(inst);
+    let se = series.get(i.seriesInstanceUid);
+    if (!se) {
+      const row: Record<string, unknown> = { seriesUid: i.seriesInstanceUid, studyUid };
+      const attrs: Record<string, Json> = {};
+      for (const k of SERIES_KEYS) {
+        if (COMPUTED.has(k.keyword)) continue;
+        const val = v(k.keyword) ?? null;
+        if (k.prop) row[k.prop] = k.kind === 'int' ? intOf(val) : val;
+        else attrs[k.keyword] = val;
+      }
+      se = { row: { ...(row as unknown as SeriesInput), attrs }, instances: 0 };
+      series.set(i.seriesInstanceUid, se);
+    }
+    se.instances++;
+    const size = (await stat(path)).size;
+    const instance: InstanceInput = {
+      sopInstanceUid: i.sopInstanceUid,
+      seriesUid: i.seriesInstanceUid,
+      studyUid,
+      sopClassUid: i.sopClassUid,
+      instanceNumber: intOf(v('InstanceNumber')) ?? null,
+      transferSyntaxUid: i.transferSyntaxUid,
+      sizeBytes: size,
+      attrs: { path: rel },
+    };
+    out.instances++;
+    await o.flusher.add(undefined, [], [instance]);
+  };
+
+  const worker = async (): Promise<void> => {
+    while (next < files.length && !o.signal?.aborted) {
+      const path = files[next++]!;
+      await one(path);
+      out.files++;
+      o.onProgress?.({ files: out.files, total: files.length, instances: out.instances });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, worker));
+
+  let undated = 0;
+  for (const st of studies.values()) {
+    const row: StudyInput = {
+      ...st.row,
+      numSeries: st.series.size,
+      numInstances: st.instances,
+      modalitiesInStudy: st.modalities.size ? [...st.modalities].sort().join('\\') : null,
+      institutionName:
+        st.row.institutionName ?? (st.institutions.size ? [...st.institutions].join('\\') : null),
+    };
+    if (!row.studyDate) undated++;
+    await o.flusher.add(row, [], []);
+  }
+  for (const se of series.values())
+    await o.flusher.add(undefined, [{ ...se.row, numInstances: se.instances }], []);
+  await o.flusher.flush();
+  return {
+    ...out,
+    studies: studies.size,
+    series: series.size,
+    undatedStudies: undated,
+    stopped: o.signal?.aborted ?? false,
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * Inventory against the built-in archive serving the corpus in place: uncapped, capped by Cancel
+ * (FE00) and by B001, and capped by the plan's findLimit alone. Ground truth: the manifest rows of
+ * the files the archive serves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDA } from '../../../src/inventory/dates.js';
+import { type InventorySummary, runInventory } from '../../../src/inventory/index.js';
+import type { InventoryQuery } from '../../../src/state/index.js';
+import { hasCorpus } from '../../harness/corpus.js';
+import { type CorpusArchive, servedRows, startCorpusArchive } from '../archive/fixtures.js';
+import { type Truth, difference, dimseSource, inventoried, migration, truthOf } from './fixtures.js';
+
+/** Covered as store.finishInventoryRun decides it. */
+function uncoveredIds(queries: readonly InventoryQuery[]): Set<number> {
+  const kids = new Map<number, InventoryQuery[]>();
+  for (const q of queries)
+    if (q.parentId !== null) kids.set(q.parentId, [...(kids.get(q.parentId) ?? []), q]);
+  const covered = (q: InventoryQuery): boolean =>
+    q.complete || ((kids.get(q.id)?.length ?? 0) > 0 && kids.get(q.id)!.every(covered));
+  return new Set(queries.filter((q) => !covered(q)).map((q) => q.id));
+}
+
+async function inventoryOf(archive: CorpusArchive, sourceMore = '', planMore = '') {
+  const m = await migration(dimseSource(archive.archive.port, 'ARCHIVE', sourceMore), planMore);
+  const summary = await runInventory(m.ctx);
+  const truth = truthOf(servedRows(archive.archive));
+  const found = await inventoried(m.ctx.store, truth);
+  const queries = await m.ctx.store.listQueries(summary.runId);
+  return { m, summary, truth, found, queries };
+}
+
+/**
+ * What a capped inventory must prove: every dated study found, nothing invented, every study missed
+ * explained (empty StudyDate and empty PatientID: the undated pass reaches it only by
+ * ModalitiesInStudy then StudyTime, and it leaked), every series or instance missed sits under an
+ * uncovered query, and the run claims completeness only when nothing is missing.
+ */
+function expectHonestCappedInventory(r: {
+  summary: InventorySummary;
+  truth: Truth;
+  found: Awaited<ReturnType<typeof inventoried>>;
+  queries: InventoryQuery[];
+}) {
+  const { summary, truth, found, queries } = r;
+  expect(difference(found.studies, new Set(truth.studies.keys()))).toEqual([]);
+  const missing = difference(truth.studies.keys(), found.studies);
+  for (const uid of missing) {
+    const row = truth.studies.get(uid)!;
+    expect({ uid, studyDate: row.studyDate, patientId: row.patientId }).toEqual({
+      uid,
+      studyDate: '',
+      patientId: '',
+    });
+  }
+  const dated = [...truth.studies.values()]
+    .filter((s) => parseDA(s.studyDate) !== undefined)
+    .map((s) => s.studyInstanceUid);
+  expect(difference(dated, found.studies)).toEqual([]);
+
+  const uncovered = uncoveredIds(queries);
+  expect(
+    new Set(summary.uncoveredQueries.filter((id) => queries.find((q) => q.id === id)!.parentId === null)),
+  ).toEqual(new Set(queries.filter((q) => q.parentId === null && uncovered.has(q.id)).map((q) => q.id)));
+  const uncoveredAt = (level: string, key: string, uid: string) =>
+    queries.some((q) => uncovered.has(q.id) && q.level === level && q.params[key] === uid);
+  for (const [series, study] of truth.series)
+    if (found.studies.has(study) && !found.series.has(series))
+      expect(uncoveredAt('SERIES', 'StudyInstanceUID', study)).toBe(true);
+  for (const [sop, series] of truth.instances)
+    if (found.series.has(series) && !found.instances.has(sop))
+      expect(uncoveredAt('IMAGE', 'SeriesInstanceUID', series)).toBe(true);
+
+  const everything =
+    missing.length === 0 &&
+    found.series.size === truth.series.size &&
+    found.instances.size === truth.instances.size;
+  if (!everything) expect(summary.complete).toBe(false);
+  expect(summary.complete).toBe(uncovered.size === 0);
+  // The splits are in the queries table: capped study-level queries with parts below them.
+  const capped = queries.filter((q) => q.level === 'STUDY' && !q.complete && q.error?.startsWith('capped'));
+  expect(capped.length).toBeGreaterThan(0);
+  const root = queries.find((q) => q.level === 'STUDY' && q.parentId === null)!;
+  expect(queries.filter((q) => q.parentId === root.id).map((q) => q.params.StudyDate)).toEqual(
+    expect.arrayContaining(['-18991231', '20270101-']),
+  );
+  expect(summary.studies).toBe(found.studies.size);
+}
+
+describe.skipIf(!hasCorpus())('inventory of the built-in archive', () => {
+  describe('uncapped', () => {
+    let archive: CorpusArchive;
+    beforeAll(async () => {
+      archive = await startCorpusArchive();
+    });
+    afterAll(async () => archive?.stop());
+
+    it('lists every study, series and instance with one study-level query, complete, with the counts the source reports', async () => {
+      const r = await inventoryOf(archive);
+      try {
+        expect(r.found.studies).toEqual(new Set(r.truth.studies.keys()));
+        expect(r.found.series).toEqual(new Set(r.truth.series.keys()));
+        expect(r.found.instances).toEqual(new Set(r.truth.instances.keys()));
+        expect(r.summary.complete).toBe(true);
+        expect(r.summary).toMatchObject({
+          studies: r.truth.studies.size,
+          series: r.truth.series.size,
+          instances: r.truth.instances.size,
+          vanishChecked: { study: true, series: true, instance: true },
+          findings: {},
+        });
+        expect(r.summary.undatedStudies).toBe(
+          [...r.truth.studies.values()].filter((s) => parseDA(s.studyDate) === undefined).length,
+        );
+        expect(r.summary.changes.study.new).toBe(r.truth.studies.size);
+        expect(r.summary.changes.instance.new).toBe(r.truth.instances.size);
+        expect(r.queries.filter((q) => q.level === 'STUDY')).toHaveLength(1);
+        // Values: a study's row holds what its files say; ModalitiesInStudy as the source computed it.
+        const row = r.truth.studies.get(
+          [...r.truth.studies.keys()].find((u) => r.truth.studies.get(u)!.studyDate !== '')!,
+        )!;
+        const st = await r.m.ctx.store.getStudy(row.studyInstanceUid);
+        expect(st?.studyDate).toBe(row.studyDate);
+        expect(st?.patientId ?? '').toBe(row.patientId);
+        const inst = await r.m.ctx.store.getInstance(row.sopInstanceUid);
+        expect(inst?.seriesUid).toBe(row.seriesInstanceUid);
+        expect(inst?.transferSyntaxUid).toMatch(/^1\.2\./);
+      } finally {
+        await r.m.stop();
+      }
+    });
+  });
+
+  describe('a scope rule on a series-level attribute', () => {
+    let archive: CorpusArchive;
+    beforeAll(async () => {
+      archive = await startCorpusArchive();
+    });
+    afterAll(async () => archive?.stop());
+
+    it('asks for it at study level; when the strict archive refuses the key (A900), asks again without it', async () => {
+      const scope =
+        'scope:\n  rules:\n    - { id: no-station-7, action: exclude, match: { StationName: STATION7 } }\n';
+      const r = await inventoryOf(archive, '', scope);
+      try {
+        expect(r.summary.queries?.droppedKeys).toContain('StationName');
+        expect(r.summary.complete).toBe(true);
+        expect(r.found.studies).toEqual(new Set(r.truth.studies.keys()));
+        const params = (await r.m.ctx.store.getInventoryRun(r.summary.runId))?.params as {
+          extraKeys: string[];
+        };
+        expect(params.extraKeys).toEqual(['StationName']);
+      } finally {
+        await r.m.stop();
+      }
+    });
+  });
+
+  describe('capped by Cancel (FE00) after 5 matches at every level', () => {
+    let archive: CorpusArchive;
+    beforeAll(async () => {
+      archive = await startCorpusArchive({ findLimit: 5 });
+    });
+    afterAll(async () => archive?.stop());
+
+    it('splits until every part completes, finds every dated study, and never claims a completeness it lacks', async () => {
+      const r = await inventoryOf(archive);
+      try {
+        expectHonestCappedInventory(r);
+        expect(r.summary.queries!.capped).toBeGreaterThan(0);
+        expect(r.summary.queries!.studyLevel.dated).toBeGreaterThan(0);
+        expect(r.summary.queries!.studyLevel.undated).toBeGreaterThan(0);
+        // Capped series and instance lists were split too (Modality, InstanceNumber).
+        expect(r.queries.some((q) => q.level === 'IMAGE' && q.params.InstanceNumber !== undefined)).toBe(
+          true,
+        );
+      } finally {
+        await r.m.stop();
+      }
+    });
+  });
+
+  describe('capped by B001 after 10 matches', () => {
+    let archive: CorpusArchive;
+    beforeAll(async () => {
+      archive = await startCorpusArchive({ findLimit: 10, findLimitStatus: 'warning' });
+    });
+    afterAll(async () => archive?.stop());
+
+    it('treats B001 as incomplete and splits', async () => {
+      const r = await inventoryOf(archive);
+      try {
+        expect(r.queries.find((q) => q.parentId === null && q.level === 'STUDY')?.status).toBe(0xb001);
+        expectHonestCappedInventory(r);
+      } finally {
+        await r.m.stop();
+      }
+    });
+  });
+
+  describe('capped only by the plan (source.findLimit) on a source that answers everything', () => {
+    let archive: CorpusArchive;
+    beforeAll(async () => {
+      archive = await startCorpusArchive();
+    });
+    afterAll(async () => archive?.stop());
+
+    it('treats an answer of findLimit matches as incomplete, splits it, and still lists every study', async () => {
+      const r = await inventoryOf(archive, 'findLimit: 40');
+      try {
+        const root = r.queries.find((q) => q.parentId === null && q.level === 'STUDY')!;
+        expect(root.status).toBe(0);
+        expect(root.complete).toBe(false);
+        expect(root.error).toMatch(/source\.findLimit \(40\)/);
+        // The source answered in full, so every study was in some answer.
+        expect(r.found.studies).toEqual(new Set(r.truth.studies.keys()));
+        expectHonestCappedInventory(r);
+      } finally {
+        await r.m.stop();
+      }
+    });
+  });
+});
