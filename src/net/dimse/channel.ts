@@ -175,34 +175,42 @@ export class DimseChannel implements PDataHandler {
 
   /** Deliver messages in the order they arrived, even when a sink finishes asynchronously. */
   private deliver(msg: IncomingMessage | Promise<IncomingMessage>): void {
-    this.deliverChain = this.deliverChain.then(async () => {
-      const m = await msg;
-      if ((m.command.CommandField & 0x8000) !== 0) {
-        const id = m.command.MessageIDBeingRespondedTo ?? -1;
-        const p = this.pending.get(id);
-        if (!p) return; // a response to nothing we asked: ignore (logged by the caller if needed)
-        this.armTimer(id, p);
-        if (p.onResponse(m)) {
-          clearTimeout(p.timer);
-          this.pending.delete(id);
-        }
-        return;
-      }
-      if (!this.handlers.onRequest) {
-        this.protocolError(`${commandName(m.command.CommandField)} not expected here`);
-        return;
-      }
-      this.inFlightRequests++;
-      try {
-        await this.handlers.onRequest(m, this);
-      } finally {
-        this.inFlightRequests--;
-        if (this.inFlightRequests === 0 && this.releaseWaiting) {
-          this.releaseWaiting = false;
-          this.assoc.answerRelease();
-        }
-      }
+    this.deliverChain = this.deliverChain.then(() => this.deliverOne(msg)).catch((e: unknown) => {
+      // A handler threw (a bug in a service or a caller's callback): this association's state is unknown, so it goes,
+      // with the error as its failure; the process and the other associations carry on, and later messages still flow.
+      const message = `request or response handler failed: ${(e as Error)?.message ?? String(e)}`;
+      (this.assoc as unknown as { failure?: NetFailure }).failure ??= { kind: 'local', message };
+      this.assoc.abort();
     });
+  }
+
+  private async deliverOne(msg: IncomingMessage | Promise<IncomingMessage>): Promise<void> {
+    const m = await msg;
+    if ((m.command.CommandField & 0x8000) !== 0) {
+      const id = m.command.MessageIDBeingRespondedTo ?? -1;
+      const p = this.pending.get(id);
+      if (!p) return; // a response to nothing we asked: ignore (logged by the caller if needed)
+      this.armTimer(id, p);
+      if (p.onResponse(m)) {
+        clearTimeout(p.timer);
+        this.pending.delete(id);
+      }
+      return;
+    }
+    if (!this.handlers.onRequest) {
+      this.protocolError(`${commandName(m.command.CommandField)} not expected here`);
+      return;
+    }
+    this.inFlightRequests++;
+    try {
+      await this.handlers.onRequest(m, this);
+    } finally {
+      this.inFlightRequests--;
+      if (this.inFlightRequests === 0 && this.releaseWaiting) {
+        this.releaseWaiting = false;
+        this.assoc.answerRelease();
+      }
+    }
   }
 
   releaseRequested(): boolean {

@@ -9,7 +9,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandField, DATASET_PRESENT, NO_DATASET } from '../../../src/net/dimse/command.js';
 import { openChannel } from '../../../src/net/peer.js';
 import { startScp, storageAcceptPolicy } from '../../../src/net/services/scp.js';
-import { FolderStoreTarget } from '../../../src/net/services/store-target.js';
 import { type SendableInstance, proposalsFor, storeOne } from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
@@ -198,7 +197,6 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
   });
 
   it('a request handler that throws (a provider bug): the association is aborted naming the error, no unhandled rejection', async () => {
-    const ownDir = makeTempDir('faults-handler');
     const ended: Promise<unknown>[] = [];
     const buggy = await startScp({
       aeTitle: 'BUGGY',
@@ -206,7 +204,6 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
       host: '127.0.0.1',
       policy: storageAcceptPolicy(),
       handlers: {
-        store: new FolderStoreTarget(ownDir),
         onAssociation: (a) => ended.push(a.whenEnded()),
         onOtherRequest: () => Promise.reject(new Error('provider bug')),
       },
@@ -224,7 +221,6 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
       expect(again.scriptError).toBeUndefined();
     } finally {
       await buggy.close();
-      removeTempDir(ownDir);
     }
   });
 
