@@ -3,13 +3,14 @@
  * (more than one write batch, so a temporary file exists on disk). The SCP's association ends with the typed
  * failure, the temporary file is removed, nothing is left under the final name, and the SCP keeps serving.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandField, DATASET_PRESENT, NO_DATASET } from '../../../src/net/dimse/command.js';
 import { openChannel } from '../../../src/net/peer.js';
+import { FolderStoreTarget } from '../../../src/net/services/store-target.js';
 import { startScp, storageAcceptPolicy } from '../../../src/net/services/scp.js';
-import { type SendableInstance, proposalsFor, storeOne } from '../../../src/net/services/store-scu.js';
+import { type SendableInstance, proposalsFor, storeInstances, storeOne } from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
 import {
@@ -221,6 +222,30 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
       expect(again.scriptError).toBeUndefined();
     } finally {
       await buggy.close();
+    }
+  });
+
+  it('an SCP whose folder cannot be created: no crash, and each C-STORE is answered A700 naming the cause', async () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const ended: Promise<unknown>[] = [];
+    const target = new FolderStoreTarget(join(blocker, 'received'));
+    // nothing is stored for a while: the failed mkdir must not surface as an unhandled rejection meanwhile
+    await new Promise((r) => setTimeout(r, 50));
+    expect(guard.errors).toEqual([]);
+    const broken = await startScp({
+      aeTitle: 'NO_FOLDER',
+      port: 0,
+      host: '127.0.0.1',
+      policy: storageAcceptPolicy(),
+      handlers: { store: target, onAssociation: (a) => ended.push(a.whenEnded()) },
+    });
+    try {
+      const [o] = await storeInstances({ host: '127.0.0.1', port: broken.port, aeTitle: 'NO_FOLDER', callingAeTitle: 'FAULT_SCU' }, [small]);
+      expect(o).toMatchObject({ ok: false, status: 0xa700, errorComment: expect.stringMatching(/ENOTDIR/) });
+    } finally {
+      await broken.close();
+      rmSync(blocker);
     }
   });
 
