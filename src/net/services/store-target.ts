@@ -221,6 +221,9 @@ export class FolderStoreTarget implements StoreTarget {
     private readonly onDuplicate: 'keep-both' | 'overwrite' = 'keep-both',
   ) {
     this.ready = mkdir(dir, { recursive: true });
+    // A folder that cannot be created fails each C-STORE (A700, with the cause) when it is awaited; until then it must
+    // not surface as an unhandled rejection (which ends the process).
+    this.ready.catch(() => undefined);
   }
 
   open(req: StoreRequestInfo): DatasetSink<StoreResult> {
