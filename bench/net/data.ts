@@ -15,13 +15,15 @@ import { walk } from '../../src/dicom/walk.js';
 
 export const CORPUS = process.env.PACSHIFT_CORPUS ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
-/** Uncompressed little-endian CT images of ~0.53 MB (MANIFEST: modality CT, 400–600 KB, LE syntaxes). */
+/**
+ * Uncompressed CT images of ~0.53 MB (MANIFEST: modality CT, 400–600 KB) in explicit VR little endian.
+ * Not the implicit VR ones (dcmqi/segmentations/ct-3slice/0[1-3].dcm): storescu converts implicit VR to the
+ * explicit VR storescp prefers, pacshift sends a file's bytes in its own syntax, so with implicit VR files
+ * storescp would parse implicit VR (dictionary look-ups) for pacshift and explicit VR for storescu.
+ */
 export const SMALL_TEMPLATES = [
   'orthanc-tests/HierarchicalAnonymization/RTH/CT01.dcm',
   'orthanc-tests/2020-09-11-Christopher-ELSCINT1-Raw.dcm',
-  'dcmqi/segmentations/ct-3slice/01.dcm',
-  'dcmqi/segmentations/ct-3slice/02.dcm',
-  'dcmqi/segmentations/ct-3slice/03.dcm',
 ];
 /** The large set's template: explicit VR LE, 512×512×16 bit, Pixel Data the last element. */
 export const LARGE_TEMPLATE = 'orthanc-tests/HierarchicalAnonymization/RTH/CT01.dcm';
@@ -149,7 +151,8 @@ function stamp(t: Template, setDigit: number, index: number): Buffer {
 
 /** Generate (or reuse) a set in `cacheDir/<name>-<count>/`. */
 export async function ensureSet(cacheDir: string, spec: SetSpec, log: (s: string) => void): Promise<GeneratedSet> {
-  const dir = join(cacheDir, `${spec.name}-${spec.count}`);
+  // The folder name changes with the templates, so that a cache made from other ones is not reused.
+  const dir = join(cacheDir, `${spec.name}-${spec.count}-v2`);
   const done = join(dir, '.complete');
   if (!existsSync(done)) {
     log(`generating ${spec.count} ${spec.name} instances in ${dir} …`);
