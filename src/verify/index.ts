@@ -29,6 +29,12 @@ export {
 export { compareValues, type Comparison } from './values.js';
 export { StudySampler, sampleSize, seededRandom, type SampleSpec } from './sample.js';
 export { dimseTarget, type DimseTargetOptions } from './target-dimse.js';
+export {
+  retrieveCopies,
+  storageContexts,
+  type MoveListener,
+  type RetrieveMethod,
+} from './retrieve-copies.js';
 export { folderTarget } from './target-folder.js';
 export type { VerifyTarget, TargetListing, RetrievedFiles } from './target.js';
 export { IDENTIFYING_KEYWORDS, isIdentifying } from './phi.js';

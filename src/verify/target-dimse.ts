@@ -1,25 +1,20 @@
 /**
- * A DICOM target seen through C-FIND and C-GET. The listing follows the standard hierarchy (series
+ * A DICOM target seen through C-FIND and C-GET (or C-MOVE, retrieve-copies.ts). The listing follows the standard hierarchy (series
  * of the study, then the instances of each series), so strict archives answer too; an answer capped
  * by the peer (Cancel FE00, B001) is completed by UID-list queries for the instances we expect.
  * Retrieved copies go to a temporary folder under `tempDir` (keep-both: duplicates stay visible).
  */
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { lookupKeyword } from '../dicom/keyword.js';
 import { str, type SmallDataset } from '../dicom/small-dataset.js';
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../dicom/transfer-syntax.js';
 import type { DimseChannel } from '../net/dimse/channel.js';
 import { describePeer, openChannel, type Peer } from '../net/peer.js';
 import { cFindAll } from '../net/services/find-scu.js';
 import { buildIdentifier } from '../net/services/identifier.js';
-import { cGetOn, getProposals } from '../net/services/retrieve-scu.js';
-import { channelFor } from '../net/services/scp.js';
 import { QR, UNCOMPRESSED_LE, type QueryLevel, type QueryModel } from '../net/services/sop-classes.js';
-import { FolderStoreTarget } from '../net/services/store-target.js';
 import type { Instance } from '../state/types.js';
 import { err, ok, type Result } from '../util/result.js';
 import { fromNetFailure, fromStatus, incomplete } from './failure.js';
+import { retrieveCopies, type MoveListener, type RetrieveMethod } from './retrieve-copies.js';
 import type { Header, RetrievedFiles, TargetListing, VerifyTarget } from './target.js';
 import type { VerifyFailure } from './types.js';
 import { ANSWER_CHARSET_KEY, ENCODING_KEYWORDS, identifierJson, isMetaKey } from './values.js';
@@ -31,16 +26,17 @@ export interface DimseTargetOptions {
   readonly tempDir: string;
   /** DIMSE timeout per response; default the peer's, else 120 s. */
   readonly timeoutMs?: number;
-  /** UIDs per list query when a capped answer is completed (default 50). */
+  /** UIDs per list query (completing a capped answer; retrieving) (default 50). */
   readonly uidListSize?: number;
+  /** How copies come back. Default: auto when `move` is given (C-GET, C-MOVE if the target offers no C-GET), else c-get. */
+  readonly retrieve?: RetrieveMethod;
+  /** Our listener for C-MOVE copies. */
+  readonly move?: MoveListener;
 }
 
 const SOP_INSTANCE_UID = 0x00080018;
 const SPECIFIC_CHARACTER_SET = 0x00080005;
 const SERIES_INSTANCE_UID = 0x0020000e;
-/** Contexts beside the C-GET one (PS3.8: at most 128 per association). */
-const MAX_STORAGE_CONTEXTS = 127;
-const NATIVE_FALLBACK = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN];
 
 const patientIdOf = (expected: readonly Instance[]): string | undefined => {
   for (const i of expected)
@@ -174,145 +170,17 @@ export function dimseTarget(opts: DimseTargetOptions): VerifyTarget {
     }
   }
 
-  /**
-   * Retrieves exactly the given instances: C-GET at IMAGE level, per series, a list of SOP Instance
-   * UIDs at a time, on one association whose storage contexts cover their classes and syntaxes
-   * (instances the target holds besides are not fetched: the listing reports them). A list the peer
-   * refuses as a whole (Orthanc: C000 when one UID is unknown) is asked again one instance at a time;
-   * an instance still refused is noted and not retrieved.
-   */
-  async function retrieve(
+  const method = { current: opts.retrieve ?? (opts.move ? 'auto' : 'c-get') } as { current: RetrieveMethod };
+  const retrieve = (
     studyUid: string,
-    expected: readonly Instance[],
-  ): Promise<Result<RetrievedFiles, VerifyFailure>> {
-    const groups = retrieveGroups(expected);
-    if (!groups.ok) return err({ ...groups.error, message: `study ${studyUid}: ${groups.error.message}` });
-    await mkdir(opts.tempDir, { recursive: true });
-    const dir = await mkdtemp(join(opts.tempDir, 'verify-'));
-    const release = () => rm(dir, { recursive: true, force: true });
-    const notes: string[] = [];
-    const target = new FolderStoreTarget(dir, 'keep-both');
-    const above: Record<string, string> = { StudyInstanceUID: studyUid };
-    if (model === 'patient') {
-      const pid = patientIdOf(expected);
-      if (pid !== undefined) above.PatientID = pid;
-    }
-    const failed = async (f: VerifyFailure): Promise<Result<RetrievedFiles, VerifyFailure>> => {
-      await release();
-      return err(f);
-    };
-    for (const g of groups.value) {
-      const what = `C-GET study ${studyUid} from ${name}`;
-      const opened = await openChannel(peer, getProposals(model, g.storage));
-      if (!opened.ok) return failed(fromNetFailure(opened.error, `${what}: association`));
-      const ch = channelFor(opened.value.assoc, { store: target });
-      try {
-        const bySeries = new Map<string, string[]>();
-        for (const i of g.instances)
-          bySeries.set(i.seriesUid, [...(bySeries.get(i.seriesUid) ?? []), i.sopInstanceUid]);
-        /** One C-GET for a list; a list the peer refuses as a whole is asked again one instance at a time. */
-        const getList = async (seriesUid: string, uids: string[]): Promise<VerifyFailure | undefined> => {
-          const identifier = buildIdentifier('IMAGE', {
-            ...above,
-            SeriesInstanceUID: seriesUid,
-            SOPInstanceUID: uids.join('\\'),
-          });
-          const r = await cGetOn(ch, identifier, { model, timeoutMs });
-          if (!r.ok) return fromNetFailure(r.error, what);
-          const o = r.value;
-          if (o.entry.category === 'failure' || o.entry.category === 'cancel') {
-            if (uids.length > 1) {
-              for (const u of uids) {
-                const f = await getList(seriesUid, [u]);
-                if (f) return f;
-              }
-              return undefined;
-            }
-            notes.push(
-              `${fromStatus('C-GET', o.status, `C-GET of ${uids[0]} from ${name}`, o.errorComment).message}`,
-            );
-            return undefined;
-          }
-          if ((o.counts.failed ?? 0) > 0 || (o.counts.warning ?? 0) > 0) {
-            notes.push(
-              `${what}: ${o.counts.failed ?? 0} failed and ${o.counts.warning ?? 0} warning sub-operations`,
-            );
-          }
-          return undefined;
-        };
-        for (const [seriesUid, uids] of bySeries) {
-          for (let at = 0; at < uids.length; at += listSize) {
-            const f = await getList(seriesUid, uids.slice(at, at + listSize));
-            if (f) return failed(f);
-          }
-        }
-      } finally {
-        if (!ch.ended) await ch.assoc.release();
-      }
-    }
-    const paths = (await readdir(dir))
-      .filter((n) => n.endsWith('.dcm'))
-      .sort()
-      .map((n) => join(dir, n));
-    return ok({ paths, notes, release });
-  }
+    instances: readonly Instance[],
+  ): Promise<Result<RetrievedFiles, VerifyFailure>> =>
+    retrieveCopies(
+      studyUid,
+      instances,
+      { peer, model, tempDir: opts.tempDir, timeoutMs, listSize, move: opts.move },
+      method,
+    );
 
   return { name, list, retrieve, close: async () => undefined };
-}
-
-type Storage = { sopClassUid: string; transferSyntaxes: string[] }[];
-
-/**
- * Storage contexts for the given instances: one per recorded syntax and one per native syntax (a
- * context carries one accepted syntax, and a peer may not convert), or, `compact`, one per class.
- */
-export function storageContexts(instances: readonly Instance[], compact: boolean): Storage {
-  const byClass = new Map<string, Set<string>>();
-  for (const i of instances) {
-    const cls =
-      i.sopClassUid ?? (typeof i.header?.SOPClassUID === 'string' ? i.header.SOPClassUID : undefined);
-    if (!cls) continue;
-    const ts =
-      i.transferSyntaxUid ??
-      (typeof i.header?.TransferSyntaxUID === 'string' ? i.header.TransferSyntaxUID : undefined);
-    const set = byClass.get(cls) ?? new Set<string>();
-    if (ts && !NATIVE_FALLBACK.includes(ts)) set.add(ts);
-    byClass.set(cls, set);
-  }
-  const out: Storage = [];
-  for (const [cls, set] of [...byClass].sort(([a], [b]) => a.localeCompare(b))) {
-    const own = [...set].sort();
-    if (compact) out.push({ sopClassUid: cls, transferSyntaxes: [...own, ...NATIVE_FALLBACK] });
-    else
-      for (const ts of [...own, ...NATIVE_FALLBACK]) out.push({ sopClassUid: cls, transferSyntaxes: [ts] });
-  }
-  return out;
-}
-
-export interface RetrieveGroup {
-  readonly instances: readonly Instance[];
-  readonly storage: Storage;
-}
-
-/** One association for the study when its contexts fit (at most 127 beside C-GET), else one per series. */
-export function retrieveGroups(expected: readonly Instance[]): Result<RetrieveGroup[], VerifyFailure> {
-  for (const compact of [false, true]) {
-    const s = storageContexts(expected, compact);
-    if (s.length <= MAX_STORAGE_CONTEXTS) return ok([{ instances: expected, storage: s }]);
-  }
-  const bySeries = new Map<string, Instance[]>();
-  for (const i of expected) bySeries.set(i.seriesUid, [...(bySeries.get(i.seriesUid) ?? []), i]);
-  const groups: RetrieveGroup[] = [];
-  for (const [seriesUid, list] of bySeries) {
-    const s = storageContexts(list, true);
-    if (s.length > MAX_STORAGE_CONTEXTS) {
-      return err({
-        code: 'TOO_MANY_SOP_CLASSES',
-        message: `series ${seriesUid} has ${s.length} SOP classes: more than one C-GET association can carry`,
-        retryable: false,
-      });
-    }
-    groups.push({ instances: list, storage: s });
-  }
-  return ok(groups);
 }

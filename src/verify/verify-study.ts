@@ -38,16 +38,28 @@ export interface VerifyStudyOptions {
   readonly target?: VerifyTarget;
 }
 
-/** The plan's target as verification sees it. Retrieved copies go under the spool folder. */
+/**
+ * The plan's target as verification sees it. Retrieved copies go under the spool folder; C-MOVE
+ * (when the target offers no C-GET) opens a listener on local.port for the duration of a retrieve, so
+ * it must not run while another pacshift process listens there.
+ */
 export function openVerifyTarget(ctx: MigrationContext): VerifyTarget {
   const t = ctx.plan.target;
   if (t.type === 'folder') return folderTarget(t.path);
   if (!ctx.target)
     throw new Error('openVerifyTarget: the plan has a DICOM target but the context has no peer');
+  const local = ctx.plan.local;
   return dimseTarget({
     peer: ctx.target,
     model: t.queryModel === 'patient-root' ? 'patient' : 'study',
     tempDir: join(ctx.plan.spool.dir, 'verify'),
+    // C-GET; C-MOVE to our listener when the target offers no C-GET (it must know local.aeTitle).
+    move: {
+      aeTitle: local.aeTitle,
+      port: local.port,
+      host: local.host,
+      allow: local.allow.map((a) => ({ aeTitle: a.aeTitle, ...(a.host ? { hosts: [a.host] } : {}) })),
+    },
   });
 }
 

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationContext } from '../../src/run/context.js';
 import { hasCorpus } from '../../src/util/corpus.js';
-import { runVerify, verifyStudy } from '../../src/verify/index.js';
+import { dimseTarget, runVerify, verifyStudy } from '../../src/verify/index.js';
 import { corpusDir } from '../harness/corpus.js';
 import { fillStoreAsTransferred, recordFiles, type MigratedFile } from '../harness/migrated-store.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
+import { freePort } from '../harness/ports.js';
 import { peers } from '../harness/process.js';
 import { makeTempDir, removeTempDir } from '../harness/tmp.js';
 import { openTestMigration } from '../unit/verify/fixtures.js';
@@ -67,6 +68,7 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('verify against Orthanc', () => 
   let tmp: string;
   let orthanc: Orthanc;
   let ctx: MigrationContext;
+  let movePort: number;
   const sent: Record<string, MigratedFile[]> = {};
   const orthancId = new Map<string, string>(); // corpus path → Orthanc instance id
   const studyOf = (k: string): string => sent[k]![0]!.record.studyUid!;
@@ -74,7 +76,11 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('verify against Orthanc', () => 
 
   beforeAll(async () => {
     tmp = makeTempDir('verify-orthanc');
-    orthanc = await startOrthanc({ aeTitle: 'NEWPACS' });
+    movePort = await freePort();
+    orthanc = await startOrthanc({
+      aeTitle: 'NEWPACS',
+      modalities: { pacshift: { aeTitle: 'PACSHIFT', host: '127.0.0.1', port: movePort } },
+    });
     for (const [k, files] of Object.entries(GROUPS)) {
       sent[k] = await recordFiles(
         files.map((f) => join(corpusDir(), f)),
@@ -124,6 +130,25 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('verify against Orthanc', () => 
       } else if (k === 'compressed' || k === 'mr') {
         for (const i of r.value.instances) expect(i.pixel).toMatchObject({ compared: true, equal: true });
       }
+    }
+  }, 120_000);
+
+  it('C-MOVE to our listener: the same verdicts as C-GET', async () => {
+    const target = dimseTarget({
+      peer: ctx.target!,
+      model: 'study',
+      tempDir: join(tmp, 'moved'),
+      retrieve: 'c-move',
+      move: { aeTitle: 'PACSHIFT', port: movePort, host: '127.0.0.1', quietMs: 300 },
+    });
+    for (const k of ['mr', 'compressed', 'deflate', 'chrH32']) {
+      const r = await verifyStudy(ctx, studyOf(k), { sampled: true, target });
+      if (!r.ok) throw new Error(`${k}: ${r.error.message}`);
+      expect({ k, clean: r.value.clean, retrieved: r.value.instances.every((i) => i.retrieved) }).toEqual({
+        k,
+        clean: true,
+        retrieved: true,
+      });
     }
   }, 120_000);
 

@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type Archive } from '../../../src/archive/archive.js';
 import type { MigrationContext } from '../../../src/run/context.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
-import { runVerify, verifyStudy } from '../../../src/verify/index.js';
+import { dimseTarget, runVerify, verifyStudy } from '../../../src/verify/index.js';
 import { corpusDir } from '../../harness/corpus.js';
 import { fillStoreAsTransferred, recordFiles, type MigratedFile } from '../../harness/migrated-store.js';
+import { freePort } from '../../harness/ports.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 import { flipPixelByte, openTestMigration, patchElement } from './fixtures.js';
 
@@ -45,6 +46,7 @@ describe.skipIf(!hasCorpus())('verify against the built-in archive', () => {
   let tmp: string;
   let archive: Archive;
   let ctx: MigrationContext;
+  let movePort: number;
   const sent: Record<string, MigratedFile[]> = {};
   const archived = new Map<string, string>(); // corpus path → the archive's copy
   const studyOf = (k: string): string => sent[k]![0]!.record.studyUid!;
@@ -95,8 +97,10 @@ describe.skipIf(!hasCorpus())('verify against the built-in archive', () => {
     await patchElement(archived.get(STUDIES.attribute[1]!)!, 'InstanceNumber', '99');
     rmSync(archived.get(STUDIES.lost[0]!)!);
 
+    movePort = await freePort();
     archive = await startArchive({
       dir,
+      peers: { PACSHIFT: { host: '127.0.0.1', port: movePort } },
       port: 0,
       host: '127.0.0.1',
       aeTitle: 'ARCHIVE',
@@ -154,6 +158,29 @@ describe.skipIf(!hasCorpus())('verify against the built-in archive', () => {
     expect(bad.pixel).toMatchObject({ compared: true, equal: false, identicalDataSet: false });
     const good = deep.value.instances.find((i) => i.outcome === 'verified')!;
     expect(good.pixel).toMatchObject({ compared: true, equal: true, identicalDataSet: true });
+  }, 60_000);
+
+  it('C-MOVE to a listener of ours gives the same verdicts as C-GET; an unknown destination is a configuration failure', async () => {
+    const viaMove = (aeTitle: string) =>
+      dimseTarget({
+        peer: ctx.target!,
+        model: 'study',
+        tempDir: join(tmp, 'moved'),
+        retrieve: 'c-move',
+        move: { aeTitle, port: movePort, host: '127.0.0.1', quietMs: 300 },
+      });
+    const deep = await verifyStudy(ctx, studyOf('pixel'), { sampled: true, target: viaMove('PACSHIFT') });
+    if (!deep.ok) throw new Error(deep.error.message);
+    expect(deep.value.counts).toMatchObject({ verified: 7, 'pixel-mismatch': 1 });
+    expect(deep.value.instances.every((i) => i.retrieved === true)).toBe(true);
+    const compressed = await verifyStudy(ctx, studyOf('compressed'), {
+      sampled: true,
+      target: viaMove('PACSHIFT'),
+    });
+    expect(compressed.ok && compressed.value.clean).toBe(true);
+    const unknown = await verifyStudy(ctx, studyOf('pixel'), { sampled: true, target: viaMove('NOBODY') });
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.error).toMatchObject({ code: 0xa801, retryable: false });
   }, 60_000);
 
   it('runVerify: claims the stored studies, records each outcome, and the ledger shows what it found', async () => {
