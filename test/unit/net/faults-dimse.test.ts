@@ -10,11 +10,12 @@ import { CommandField, NO_DATASET, encodeCommand } from '../../../src/net/dimse/
 import { type Peer, openChannel } from '../../../src/net/peer.js';
 import { cEcho } from '../../../src/net/services/echo.js';
 import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
-import { type SendableInstance, type StoreOutcome, storeInstances } from '../../../src/net/services/store-scu.js';
+import { type SendableInstance, type StoreOutcome, proposalsFor, storeInstances, storeOne } from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
 import { type WorkingScp, checkWorkingAssociation, corpusRows, guardProcess, sendable, startWorkingScp } from '../../harness/fault-kit.js';
 import { type ScriptedPeer, type Step, abortsIn, encodePData, startScriptedPeer } from '../../harness/scripted-peer.js';
+import { startProxy } from '../../harness/proxy.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
 const FAST = { connectMs: 1_000, artimMs: 1_000, associationMs: 1_000, releaseMs: 1_000 };
@@ -213,6 +214,29 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(1, stray) }, { do: 'silent' }]);
     const { result } = await echoOn(peer, 300);
     expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', phase: 'dimse' } });
+    await expectNextAssociationWorks();
+  });
+
+  it('a connection that goes silent in the middle of our data set (half-open, through a proxy): DIMSE timeout, then ARTIM frees our side', async () => {
+    const proxy = await startProxy({ targetHost: '127.0.0.1', targetPort: scp.server.port });
+    proxy.cutAfterBytes(100_000, 'upstream', { mode: 'blackhole', once: true });
+    try {
+      const ch = await openChannel(scp.peer({ port: proxy.port, timeouts: { ...FAST, artimMs: 300 } }), proposalsFor([medium[0]!]));
+      if (!ch.ok) throw new Error(ch.error.message);
+      const t0 = Date.now();
+      const o = await storeOne(ch.value, medium[0]!, { timeoutMs: 300 });
+      expect(failureOf(o)).toMatchObject({ kind: 'timeout', phase: 'dimse' });
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      // our A-ABORT cannot get through; ARTIM closes the transport (AA-2) instead of waiting for the peer forever
+      expect(await ch.value.assoc.whenEnded()).toMatchObject({ kind: 'local' });
+      expect(Date.now() - t0).toBeLessThan(1_500);
+      expect(ch.value.assoc.state).toBe('Sta1');
+      // the same proxy, fault spent: a whole file goes through
+      const w = await checkWorkingAssociation({ ...scp, peer: (x = {}) => scp.peer({ port: proxy.port, ...x }) }, medium[1]!);
+      expect(w.identical).toBe(true);
+    } finally {
+      await proxy.stop();
+    }
     await expectNextAssociationWorks();
   });
 });
