@@ -63,6 +63,8 @@ export interface ReceivedMessage {
   readonly datasetLength: number;
   /** The last data set fragment arrived (or the message has no data set). */
   complete: boolean;
+  /** The script has answered it (a `serve` step does not answer it again). */
+  answered: boolean;
 }
 
 export interface ContextProposal {
@@ -81,7 +83,7 @@ export type Step =
   | { do: 'receive'; afterDatasetBytes?: number }
   /** Answer the last request received: a response command with this status, in PDUs of at most `maxPdu` (default: the other side's maximum). */
   | { do: 'respond'; status: number; comment?: string; maxPdu?: number }
-  /** A store/echo SCP: answer every request (status from `status`, default 0000) until A-RELEASE-RQ (answered) or A-ABORT. */
+  /** A store/echo SCP: answer every request not yet answered (status from `status`, default 0000) until A-RELEASE-RQ (answered) or A-ABORT. */
   | { do: 'serve'; status?: (command: Command) => number }
   /** Raw bytes, built by the test. */
   | { do: 'send'; bytes: Buffer | ((c: PeerConnection) => Buffer) }
@@ -169,6 +171,7 @@ export function parsePdvs(body: Buffer): { contextId: number; command: boolean; 
 
 class Message implements ReceivedMessage {
   complete = false;
+  answered = false;
   datasetLength = 0;
   private parts: Buffer[] = [];
   constructor(
@@ -318,6 +321,7 @@ class Connection implements PeerConnection {
   }
 
   private respond(req: ReceivedMessage, status: number, comment?: string, maxPdu?: number): void {
+    req.answered = true;
     const c = req.command;
     const rsp = encodeCommand({
       CommandField: c.CommandField | 0x8000,
@@ -469,7 +473,7 @@ class Connection implements PeerConnection {
       if (head.type === PduType.Abort) return undefined;
       const m = await this.receiveMessage();
       if (typeof m === 'string') return `serve: ${m}`;
-      this.respond(m, status(m.command));
+      if (!m.answered) this.respond(m, status(m.command));
     }
   }
 

@@ -184,6 +184,25 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
     await expectNextAssociationWorks();
   });
 
+  it('an early A700 after the first 50 KB, while we still send: that instance gets the status, its data set still completes, the next one goes through', async () => {
+    peer = await startScriptedPeer([...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'respond', status: 0xa700 }, { do: 'serve' }, { do: 'close' }]);
+    const outcomes = await storeInstances(scripted(peer), medium);
+    expect(outcomes.map((o) => [o.ok, o.ok ? o.status : o.status ?? o.failure?.kind])).toEqual([
+      [false, 0xa700],
+      [true, 0],
+    ]);
+    expect(outcomes[0]).toMatchObject({ entry: { action: 'retry-backoff' } });
+    const c = await peer.connection(1);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    expect(c.messages).toHaveLength(2);
+    c.messages.forEach((m, i) => {
+      expect(m.complete).toBe(true);
+      expect(m.dataset.equals(datasetBytes(medium[i]!.path))).toBe(true);
+    });
+    await expectNextAssociationWorks();
+  });
+
   it('a failure status with an error comment: the comment is reported with the action', async () => {
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'respond', status: 0xa700, comment: 'disk full' }, { do: 'expect', pdu: 'release-rq' }, { do: 'release-rp' }, { do: 'close' }]);
     const [o] = await storeInstances(scripted(peer), [small]);
