@@ -249,6 +249,29 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     }
   });
 
+  it('an A-RELEASE-RQ right behind the last fragment of a C-STORE: the response comes first, then the A-RELEASE-RP', async () => {
+    const [request, ac, store] = halfDataset();
+    const smallDataset = datasetBytes(small.path);
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [
+      { ...(request as Extract<Step, { do: 'request' }>), contexts: [{ id: 1, abstractSyntax: small.sopClassUid, transferSyntaxes: [small.transferSyntaxUid] }] },
+      ac!,
+      {
+        do: 'send-message',
+        contextId: 1,
+        command: { ...(store as Extract<Step, { do: 'send-message' }>).command, AffectedSOPClassUID: small.sopClassUid, AffectedSOPInstanceUID: small.sopInstanceUid },
+        dataset: smallDataset,
+      },
+      { do: 'release-rq' },
+      { do: 'receive' },
+      { do: 'expect', pdu: 'release-rp' },
+      { do: 'close' },
+    ]);
+    await c.scriptDone;
+    expect(c.scriptError).toBeUndefined();
+    expect(c.messages[0]?.command).toMatchObject({ CommandField: CommandField.C_STORE_RSP, Status: 0 });
+    expect(await scp.ended.at(-1)).toBeUndefined();
+  });
+
   it('our SCP shuts down while half a data set has arrived: it aborts, the sender sees the abort, no file is left', async () => {
     const ownDir = makeTempDir('faults-shutdown');
     const closing = await startWorkingScp(ownDir);
