@@ -5,7 +5,12 @@
  *   verifyStudy(ctx, studyUid, { sampled })           → per-instance verdicts for one study (no writes)
  *   runVerify(ctx, { concurrency, sample, again })    → claims stored jobs, records verdicts, advances jobs
  */
-export { recordPassThrough, PASS_THROUGH_KEYWORDS, type PassThroughRecord } from './pass-through.js';
+export {
+  recordPassThrough,
+  receivedFields,
+  PASS_THROUGH_KEYWORDS,
+  type PassThroughRecord,
+} from './pass-through.js';
 export {
   verifyStudy,
   openVerifyTarget,

@@ -13,7 +13,7 @@ import type { DicomFileError } from '../dicom/errors.js';
 import { lookupKeyword } from '../dicom/keyword.js';
 import { readInstanceInfo } from '../dicom/part10.js';
 import { pixelDigest } from '../dicom/pixel-digest.js';
-import type { Json } from '../state/types.js';
+import type { Json, ReceivedInput } from '../state/types.js';
 import { err, ok, type Result } from '../util/result.js';
 import { UNDECODABLE_KEY } from './values.js';
 
@@ -135,4 +135,28 @@ export async function recordPassThrough(
     seriesUid: i.seriesInstanceUid,
     transferSyntaxUid: i.transferSyntaxUid,
   });
+}
+
+/** The record as the fields of store.recordInstancesReceived (the caller adds UIDs, spool path). */
+export function receivedFields(
+  r: PassThroughRecord,
+): Pick<
+  ReceivedInput,
+  | 'sopClassUid'
+  | 'transferSyntaxUid'
+  | 'sizeBytes'
+  | 'datasetSha256'
+  | 'pixelDigest'
+  | 'pixelDigestTs'
+  | 'header'
+> {
+  return {
+    sopClassUid: r.sopClassUid,
+    transferSyntaxUid: r.transferSyntaxUid,
+    sizeBytes: r.sizeBytes,
+    datasetSha256: r.datasetSha256,
+    pixelDigest: r.pixelDigest,
+    pixelDigestTs: r.pixelDigestTs,
+    header: r.header,
+  };
 }

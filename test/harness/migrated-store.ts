@@ -5,7 +5,7 @@
  * For verify and report tests; the files themselves are put into the target by the test.
  */
 import type { Store } from '../../src/state/index.js';
-import { recordPassThrough, type PassThroughRecord } from '../../src/verify/pass-through.js';
+import { receivedFields, recordPassThrough, type PassThroughRecord } from '../../src/verify/pass-through.js';
 
 export interface MigratedFile {
   readonly path: string;
@@ -85,13 +85,7 @@ export async function fillStoreAsTransferred(
         sopInstanceUid: f.record.sopInstanceUid,
         seriesUid: f.record.seriesUid!,
         studyUid: f.record.studyUid!,
-        sopClassUid: f.record.sopClassUid,
-        transferSyntaxUid: f.record.transferSyntaxUid,
-        sizeBytes: f.record.sizeBytes,
-        datasetSha256: f.record.datasetSha256,
-        pixelDigest: f.record.pixelDigest,
-        pixelDigestTs: f.record.pixelDigestTs,
-        header: f.record.header,
+        ...receivedFields(f.record),
         spoolPath: f.path,
       })),
       { jobId: job.id },

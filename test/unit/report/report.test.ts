@@ -269,7 +269,7 @@ describe('report', () => {
     expect(html).toContain('0xA770');
     expect(html).toContain('data conflict (dcm4chee: rejected object, patient ID conflict, UID moved…)');
     expect(html).toContain(escapeHtml(ACTION_TEXT.quarantine));
-    expect(html).toContain(escapeHtml(CODE_ACTIONS.VANISHED));
+    expect(html).toContain(escapeHtml(CODE_ACTIONS.VANISHED!));
     expect(html).toContain('/var/spool/q/x.dcm');
     expect(html).toContain('studies before 2005');
     expect(html).toContain('Test archive to the new PACS. Owner: PACS team.');
