@@ -70,7 +70,8 @@ export class DimseChannel implements PDataHandler {
   private pending = new Map<number, Pending>();
   private sendChain: Promise<unknown> = Promise.resolve();
   private deliverChain: Promise<unknown> = Promise.resolve();
-  private inFlightRequests = 0;
+  /** Messages handed to deliver() whose delivery (and, for a request, its handling) has not finished. */
+  private undelivered = 0;
   private releaseWaiting = false;
   private sinkBacklog = 0;
   private closedWith: NetFailure | undefined | null = null;
@@ -175,13 +176,25 @@ export class DimseChannel implements PDataHandler {
 
   /** Deliver messages in the order they arrived, even when a sink finishes asynchronously. */
   private deliver(msg: IncomingMessage | Promise<IncomingMessage>): void {
-    this.deliverChain = this.deliverChain.then(() => this.deliverOne(msg)).catch((e: unknown) => {
-      // A handler threw (a bug in a service or a caller's callback): this association's state is unknown, so it goes,
-      // with the error as its failure; the process and the other associations carry on, and later messages still flow.
-      const message = `request or response handler failed: ${(e as Error)?.message ?? String(e)}`;
-      (this.assoc as unknown as { failure?: NetFailure }).failure ??= { kind: 'local', message };
-      this.assoc.abort();
-    });
+    // Counted from now, not from when the chain reaches it: a release asked for meanwhile (while a sink still
+    // finishes) waits for this message's response.
+    this.undelivered++;
+    this.deliverChain = this.deliverChain
+      .then(() => this.deliverOne(msg))
+      .catch((e: unknown) => {
+        // A handler threw (a bug in a service or a caller's callback): this association's state is unknown, so it goes,
+        // with the error as its failure; the process and the other associations carry on, and later messages still flow.
+        const message = `request or response handler failed: ${(e as Error)?.message ?? String(e)}`;
+        (this.assoc as unknown as { failure?: NetFailure }).failure ??= { kind: 'local', message };
+        this.assoc.abort();
+      })
+      .finally(() => {
+        this.undelivered--;
+        if (this.undelivered === 0 && !this.current && this.releaseWaiting) {
+          this.releaseWaiting = false;
+          this.assoc.answerRelease();
+        }
+      });
   }
 
   private async deliverOne(msg: IncomingMessage | Promise<IncomingMessage>): Promise<void> {
@@ -201,20 +214,11 @@ export class DimseChannel implements PDataHandler {
       this.protocolError(`${commandName(m.command.CommandField)} not expected here`);
       return;
     }
-    this.inFlightRequests++;
-    try {
-      await this.handlers.onRequest(m, this);
-    } finally {
-      this.inFlightRequests--;
-      if (this.inFlightRequests === 0 && this.releaseWaiting) {
-        this.releaseWaiting = false;
-        this.assoc.answerRelease();
-      }
-    }
+    await this.handlers.onRequest(m, this);
   }
 
   releaseRequested(): boolean {
-    if (this.inFlightRequests > 0 || this.current) {
+    if (this.undelivered > 0 || this.current) {
       this.releaseWaiting = true;
       return false;
     }
