@@ -332,4 +332,36 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
       removeTempDir(artimDir);
     }
   });
+
+  /** An A-ASSOCIATE-RQ for the working SCP with another protocol version field (PS3.8 9.3.2). */
+  const rqWithVersion = (version: number): Buffer => {
+    const rq = encodeAssociateRq({
+      calledAeTitle: scp.aeTitle,
+      callingAeTitle: 'VERSIONED',
+      presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
+      userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+    });
+    rq.writeUInt16BE(version, 6);
+    return rq;
+  };
+
+  it('an A-ASSOCIATE-RQ with bit 0 of the protocol version set, and other bits too, is accepted (PS3.8 9.3.2: test bit 0 only)', async () => {
+    const client = await runScriptedClient('127.0.0.1', scp.server.port, [
+      { do: 'send', bytes: rqWithVersion(0x0003) },
+      { do: 'expect', pdu: 'associate-ac' },
+      { do: 'release-rq' },
+      { do: 'expect', pdu: 'release-rp' },
+      { do: 'close' },
+    ]);
+    await client.scriptDone;
+    expect(client.scriptError).toBeUndefined();
+  });
+
+  it('an A-ASSOCIATE-RQ without bit 0 of the protocol version is rejected 1/2/2 (protocol version not supported)', async () => {
+    const client = await runScriptedClient('127.0.0.1', scp.server.port, [{ do: 'send', bytes: rqWithVersion(0x0002) }, { do: 'expect', pdu: 'associate-rj' }, { do: 'close' }]);
+    await client.scriptDone;
+    expect(client.scriptError).toBeUndefined();
+    expect([...client.received[0]!.raw.subarray(7, 10)]).toEqual([1, 2, 2]);
+    await expectNextAssociationWorks();
+  });
 });
