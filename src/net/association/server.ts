@@ -44,7 +44,8 @@ const normalizeHost = (h: string): string => h.replace(/^::ffff:/, '');
 
 /** Why an A-ASSOCIATE-RQ is rejected: [result, source, reason], or undefined when acceptable. */
 export function checkAssociateRq(rq: AssociateRq, opts: Pick<ServerOptions, 'aeTitle' | 'allow'>, remote: string) {
-  if (rq.protocolVersion !== PROTOCOL_VERSION) return { rj: [1, 2, 2] as const, why: 'protocol version not supported' };
+  // PS3.8 9.3.2: one bit per version; an implementation of version 1 tests bit 0 only.
+  if ((rq.protocolVersion & PROTOCOL_VERSION) === 0) return { rj: [1, 2, 2] as const, why: 'protocol version not supported' };
   if (rq.applicationContext !== DICOM_APPLICATION_CONTEXT) return { rj: [1, 1, 2] as const, why: 'application context not supported' };
   if (rq.calledAeTitle !== opts.aeTitle) return { rj: [1, 1, 7] as const, why: `called AE ${rq.calledAeTitle} is not ${opts.aeTitle}` };
   if (opts.allow && opts.allow.length > 0) {
