@@ -145,7 +145,7 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
 
   const listStudy = async (study: StudyInput): Promise<void> => {
     const d = await detailStudy(
-      { pool, tree, findings: o.findings, clock: o.clock, maxEnumeration: o.maxEnumeration },
+      { pool, tree, findings: o.findings, clock: o.clock, maxEnumeration: o.maxEnumeration, droppedKeys },
       study,
     );
     seriesCovered &&= d.seriesCovered;

@@ -11,7 +11,7 @@ import { buildIdentifier } from '../net/services/identifier.js';
 import type { Clock, InstanceInput, Json, SeriesInput, StudyInput } from '../state/index.js';
 import type { FindAnswer, FindPool } from './find-pool.js';
 import type { Findings } from './findings.js';
-import { instanceFromMatch, returnKeys, seriesFromMatch, valueOf } from './keys.js';
+import { SERIES_KEYS, instanceFromMatch, returnKeys, seriesFromMatch, valueOf } from './keys.js';
 import { DEFINED_MODALITIES } from './modalities.js';
 import { QueryTree, type QueryNode } from './tree.js';
 
@@ -22,6 +22,8 @@ export interface DetailEnv {
   readonly clock: Clock;
   /** Most InstanceNumber queries for one capped instance list. */
   readonly maxEnumeration: number;
+  /** Study-level keys the source refused: taken from the series when the series level has them. */
+  readonly droppedKeys?: readonly string[];
 }
 
 export interface StudyDetail {
@@ -188,7 +190,7 @@ export async function detailStudy(env: DetailEnv, study: StudyInput): Promise<St
     );
 
   return {
-    study: withDerived(study, seriesList.rows),
+    study: withDerived(study, seriesList.rows, env.droppedKeys),
     series: seriesList.rows,
     instances,
     seriesCovered: seriesList.covered,
@@ -196,30 +198,49 @@ export async function detailStudy(env: DetailEnv, study: StudyInput): Promise<St
   };
 }
 
-/** ModalitiesInStudy and InstitutionName from the series when the study level gave none. */
-export function withDerived(study: StudyInput, series: readonly SeriesInput[]): StudyInput {
+/**
+ * ModalitiesInStudy and InstitutionName from the series when the study level gave none, and the
+ * study-level keys the source refused (`dropped`) from the series that carry them (kept in attrs).
+ */
+export function withDerived(
+  study: StudyInput,
+  series: readonly SeriesInput[],
+  dropped: readonly string[] = [],
+): StudyInput {
   const derived: string[] = [];
   const out: { -readonly [K in keyof StudyInput]: StudyInput[K] } = { ...study };
-  const distinct = (vals: (string | null | undefined)[]): string | undefined => {
-    const set = [...new Set(vals.flatMap((v) => splitValues(v)))];
+  const attrs: Record<string, Json> = { ...(study.attrs ?? {}) };
+  const seriesValue = (s: SeriesInput, keyword: string): string | undefined => {
+    const spec = SERIES_KEYS.find((k) => k.keyword === keyword);
+    const v = spec?.prop ? s[spec.prop] : s.attrs?.[keyword];
+    return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+  };
+  const distinct = (keyword: string): string | undefined => {
+    const set = [...new Set(series.flatMap((s) => splitValues(seriesValue(s, keyword))))];
     return set.length > 0 ? set.join('\\') : undefined;
   };
   if (splitValues(study.modalitiesInStudy).length === 0) {
-    const v = distinct(series.map((s) => s.modality));
+    const v = distinct('Modality');
     if (v) {
       out.modalitiesInStudy = v;
       derived.push('ModalitiesInStudy');
     }
   }
   if (!study.institutionName) {
-    const v = distinct(
-      series.map((s) => (typeof s.attrs?.InstitutionName === 'string' ? s.attrs.InstitutionName : undefined)),
-    );
+    const v = distinct('InstitutionName');
     if (v) {
       out.institutionName = v;
       derived.push('InstitutionName');
     }
   }
-  if (derived.length > 0) out.attrs = { ...(study.attrs ?? {}), derivedFromSeries: derived as Json };
+  for (const kw of dropped) {
+    if (kw === 'InstitutionName' || attrs[kw] !== undefined) continue;
+    const v = distinct(kw);
+    if (v) {
+      attrs[kw] = v;
+      derived.push(kw);
+    }
+  }
+  if (derived.length > 0) out.attrs = { ...attrs, derivedFromSeries: derived };
   return out;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ManifestRow } from '../../harness/corpus.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 import { type MigrationContext, openMigration } from '../../../src/run/context.js';
-import type { Store } from '../../../src/state/index.js';
+import type { Clock, Store } from '../../../src/state/index.js';
 
 export interface TestMigration {
   ctx: MigrationContext;
@@ -18,14 +18,14 @@ export interface TestMigration {
 }
 
 /** A plan with `source` (YAML flow mapping) and a folder target; `extra` is appended as YAML. */
-export async function migration(source: string, extra = ''): Promise<TestMigration> {
+export async function migration(source: string, extra = '', clock?: Clock): Promise<TestMigration> {
   const dir = makeTempDir('inventory');
   const plan = join(dir, 'plan.yaml');
   writeFileSync(
     plan,
     `name: test\nversion: 1\nsource: ${source}\ntarget: { type: folder, path: ./target }\n${extra}`,
   );
-  let ctx = await openMigration(plan);
+  let ctx = await openMigration(plan, { clock });
   return {
     get ctx() {
       return ctx;
@@ -33,7 +33,7 @@ export async function migration(source: string, extra = ''): Promise<TestMigrati
     dir,
     reopen: async () => {
       await ctx.close();
-      ctx = await openMigration(plan);
+      ctx = await openMigration(plan, { clock });
       return ctx;
     },
     stop: async () => {

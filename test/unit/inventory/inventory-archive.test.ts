@@ -150,6 +150,22 @@ describe.skipIf(!hasCorpus())('inventory of the built-in archive', () => {
           extraKeys: string[];
         };
         expect(params.extraKeys).toEqual(['StationName']);
+        // The values come from the series instead, named as derived.
+        let derived = 0;
+        for (const [uid, row] of r.truth.studies) {
+          const st = await r.m.ctx.store.getStudy(uid);
+          const stations = new Set<string>();
+          for (const [series, study] of r.truth.series)
+            if (study === uid) {
+              const se = await r.m.ctx.store.getSeries(series);
+              if (se?.stationName) stations.add(se.stationName);
+            }
+          if (stations.size === 0) continue;
+          derived++;
+          expect(new Set(String(st?.attrs?.StationName).split('\\')), row.path).toEqual(stations);
+          expect(st?.attrs?.derivedFromSeries).toContain('StationName');
+        }
+        expect(derived).toBeGreaterThan(0);
       } finally {
         await r.m.stop();
       }
