@@ -3,8 +3,7 @@
  * send, a working pacshift Storage SCP on a free loopback port, the "next association works" check, and a
  * guard that records any unhandled rejection or uncaught exception in the process.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { readInstanceInfo } from '../../src/dicom/part10.js';
 import type { Association } from '../../src/net/association/association.js';
 import type { AssociationServer } from '../../src/net/association/server.js';
@@ -149,9 +148,6 @@ export function guardProcess(): { errors: string[]; dispose(): void } {
     },
   };
 }
-
-export const readBytes = (path: string): Buffer => readFileSync(path);
-export const inDir = (dir: string, name: string): string => join(dir, name);
 
 /** Frames a captured byte stream (e.g. the proxy's onData) into PDUs: type and length field of each. */
 export class PduTap {

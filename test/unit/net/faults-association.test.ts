@@ -223,6 +223,7 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
       const closedAt = await client.otherSideClosed;
       expect(closedAt - t0).toBeGreaterThanOrEqual(190);
       expect(closedAt - t0).toBeLessThan(1_500);
+      client.socket.destroy();
       // the same server then serves a normal association
       const w = await checkWorkingAssociation(quick, inst);
       expect(w.echoStatus).toBe(0);
