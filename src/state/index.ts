@@ -66,6 +66,7 @@ export { ManualClock, systemClock, type Clock } from './clock.js';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 export * from './job-state.js';
 export * from './types.js';
+export type * from './analysis-types.js';
 export type { MigrationReport } from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';
 export type { ReceivedResult } from './ops/record-received.js';

@@ -92,6 +92,20 @@ import { throughput } from './ops/throughput.js';
 import { upsertInstances } from './ops/upsert-instances.js';
 import { upsertSeries } from './ops/upsert-series.js';
 import { upsertStudies } from './ops/upsert-studies.js';
+import { pageInstances, pageSeries, pageStudies } from './ops/page-inventory.js';
+import { listAnalysisHeaders, recordAnalysisHeaders } from './ops/analysis-headers.js';
+import { getAnalysisRun, listAnalysisFindings, saveAnalysisRun } from './ops/analysis-runs.js';
+import { analysisSecret } from './ops/analysis-key.js';
+import type {
+  AnalysisFinding,
+  AnalysisFindingInput,
+  AnalysisHeader,
+  AnalysisHeaderInput,
+  AnalysisHeaderResult,
+  AnalysisRun,
+  AnalysisRunInput,
+  InventoryPage,
+} from './analysis-types.js';
 
 /**
  * The migration's state database: the truth a restarted process resumes from. Every operation that
@@ -171,6 +185,21 @@ export interface Store {
   ledger(opts?: LedgerOptions): Promise<LedgerRow[]>;
   ledgerSummary(): Promise<LedgerSummary>;
   isDone(): Promise<DoneReport>;
+
+  // ── analysis (pacshift analyze; migration 004) ─────────────────────────────
+  /** Every study / series / instance row, by UID, a page at a time (keyset: `after` the last UID). */
+  pageStudies(page?: InventoryPage): Promise<Study[]>;
+  pageSeries(page?: InventoryPage): Promise<Series[]>;
+  pageInstances(page?: InventoryPage): Promise<Instance[]>;
+  /** Copies the analysis read; one row per SOP Instance UID and content (a copy read again only counts). */
+  recordAnalysisHeaders(items: readonly AnalysisHeaderInput[]): Promise<AnalysisHeaderResult>;
+  listAnalysisHeaders(page?: { readonly afterId?: number; readonly limit?: number }): Promise<AnalysisHeader[]>;
+  saveAnalysisRun(run: AnalysisRunInput, findings: readonly AnalysisFindingInput[]): Promise<number>;
+  /** The latest run when no id is given. */
+  getAnalysisRun(runId?: number): Promise<AnalysisRun | undefined>;
+  listAnalysisFindings(runId: number, opts?: { readonly studyUid?: string }): Promise<AnalysisFinding[]>;
+  /** The secret that keys pseudonyms of patient groups in findings (made on first use). */
+  analysisSecret(): Promise<string>;
 }
 
 export interface StoreOptions {
@@ -247,5 +276,15 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     ledger: (o) => ledger(ctx, o),
     ledgerSummary: () => ledgerSummary(ctx),
     isDone: () => isDone(ctx),
+
+    pageStudies: (p) => pageStudies(ctx, p),
+    pageSeries: (p) => pageSeries(ctx, p),
+    pageInstances: (p) => pageInstances(ctx, p),
+    recordAnalysisHeaders: (items) => recordAnalysisHeaders(ctx, items),
+    listAnalysisHeaders: (p) => listAnalysisHeaders(ctx, p),
+    saveAnalysisRun: (run, findings) => saveAnalysisRun(ctx, run, findings),
+    getAnalysisRun: (id) => getAnalysisRun(ctx, id),
+    listAnalysisFindings: (id, o) => listAnalysisFindings(ctx, id, o),
+    analysisSecret: () => analysisSecret(ctx),
   };
 }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   JOB_STATE_TABLE,
   LEASE_EXPIRED,
+  MIGRATIONS,
   ManualClock,
   PROGRESS_STATES,
   VANISHED,
@@ -100,26 +101,26 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       it('are applied once; a second migrate applies nothing', async () => {
         const again = await store.migrate();
         expect(again.applied).toEqual([]);
-        expect(again.version).toBe(3);
+        expect(again.version).toBe(MIGRATIONS.length);
         const rows = await fx.db.all<{ id: number; name: string }>(
           'SELECT id, name FROM schema_migrations ORDER BY id',
         );
-        expect(rows.map((r) => Number(r.id))).toEqual([1, 2, 3]);
+        expect(rows.map((r) => Number(r.id))).toEqual(MIGRATIONS.map((m) => m.id));
       });
 
       it('are safe when two connections migrate a fresh database at once', async () => {
         const fresh = await fixture({ migrate: false });
         const other = await fresh.openAnother();
         const [a, b] = await Promise.all([fresh.store.migrate(), other.store.migrate()]);
-        expect([...a.applied, ...b.applied].sort()).toEqual([1, 2, 3]);
-        expect([a.applied.length, b.applied.length].sort()).toEqual([0, 3]);
+        expect([...a.applied, ...b.applied].sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.id));
+        expect([a.applied.length, b.applied.length].sort()).toEqual([0, MIGRATIONS.length]);
         const rows = await fresh.db.all('SELECT id FROM schema_migrations');
-        expect(rows).toHaveLength(3);
+        expect(rows).toHaveLength(MIGRATIONS.length);
       });
 
       it('refuse a database newer than this code', async () => {
         await fx.db.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [
-          4,
+          MIGRATIONS.length + 1,
           'from-the-future',
           0,
         ]);
