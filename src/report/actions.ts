@@ -33,7 +33,32 @@ export const ACTION_TEXT: Readonly<Record<StatusAction, string>> = {
   none: 'No action.',
 };
 
-/** pacshift's own failure codes. */
+/** pacshift's own failure codes: what they mean. */
+export const CODE_MEANINGS: Readonly<Record<string, string>> = {
+  VERIFY_MISSING: 'verification: instances confirmed stored are not at the target',
+  VERIFY_DUPLICATE: 'verification: the target holds a SOP Instance UID more than once',
+  VERIFY_PIXEL_MISMATCH: 'verification: pixel data at the target differs from what was sent',
+  VERIFY_ATTRIBUTE_MISMATCH: 'verification: attributes at the target differ from what was sent',
+  VERIFY_UNEXPECTED: 'verification: the target holds instances in the study that were not sent',
+  VANISHED: 'the study vanished from the source',
+  LEASE_EXPIRED: 'the worker stopped answering',
+  CONNECT_FAILED: 'peer unreachable',
+  TIMEOUT: 'peer did not answer in time',
+  ABORTED: 'association aborted',
+  CLOSED: 'connection closed without release',
+  NO_RESPONSE: 'no response before the association ended',
+  ASSOC_REJECTED: 'association rejected',
+  NO_PRESENTATION_CONTEXT: 'service or SOP class not offered by the peer',
+  TLS: 'TLS handshake failed',
+  PROTOCOL_ERROR: 'DICOM protocol violation by the peer',
+  QUERY_INCOMPLETE: 'C-FIND answers incomplete',
+  NO_PATIENT_ID: 'no PatientID recorded for a patient-root query',
+  TOO_MANY_SOP_CLASSES: 'more SOP classes than one association can carry',
+  LOCAL_IO: 'local file system error',
+  LISTENER: 'cannot open the listener for C-MOVE copies',
+};
+
+/** pacshift's own failure codes: what to do. */
 export const CODE_ACTIONS: Readonly<Record<string, string>> = {
   VERIFY_MISSING:
     'Instances confirmed stored are not at the target. The study is verified again after a back-off (the target may still be indexing); if they stay missing, requeue the study to send them again, or ask the target administrator.',
@@ -88,8 +113,10 @@ export interface CodeExplanation {
 export function explainCode(code: string | number | null): CodeExplanation {
   if (code === null) return { meaning: 'no code recorded', action: 'See the cause.' };
   const n = statusNumber(code);
-  if (n === undefined)
-    return { meaning: String(code), action: CODE_ACTIONS[String(code)] ?? 'See the cause.' };
+  if (n === undefined) {
+    const c = String(code);
+    return { meaning: CODE_MEANINGS[c] ?? c, action: CODE_ACTIONS[c] ?? 'See the cause.' };
+  }
   const per = SERVICES.map((svc) => {
     const e = lookupStatus(svc, n);
     return { svc, meaning: e.meaning, action: ACTION_TEXT[e.action] };

@@ -30,6 +30,9 @@ export interface StudyPhi {
 export interface ReportStudy extends LedgerRow {
   /** Verified, but a later re-verification found problems. */
   readonly regressed: boolean;
+  /** Not failed yet, but an earlier attempt did (retried after a back-off): its code and cause. */
+  readonly lastErrorCode?: string;
+  readonly lastError?: string | null;
   /** Only when logPhi. */
   readonly phi?: StudyPhi;
 }
@@ -194,7 +197,16 @@ export async function collectReport(store: Store, opts: CollectOptions): Promise
         accessionNumber: s?.accessionNumber ?? null,
       };
     }
-    studies.push({ ...r, regressed, ...(phi ? { phi } : {}) });
+    let last: { lastErrorCode?: string; lastError?: string | null } = {};
+    if (
+      (r.status === 'pending' || r.status === 'migrated-not-verified') &&
+      r.attempts > 0 &&
+      r.jobId !== null
+    ) {
+      const job = await store.getJob(r.jobId);
+      if (job?.lastErrorCode) last = { lastErrorCode: job.lastErrorCode, lastError: job.lastError };
+    }
+    studies.push({ ...r, regressed, ...last, ...(phi ? { phi } : {}) });
   }
 
   const groups = new Map<string, FailureGroup & { studies: FailureGroup['studies'][number][] }>();

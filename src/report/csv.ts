@@ -12,6 +12,8 @@ const BASE: readonly [string, (s: ReportStudy) => unknown][] = [
   ['attempts', (s) => s.attempts],
   ['error_code', (s) => s.errorCode],
   ['error', (s) => s.error],
+  ['last_error_code', (s) => s.lastErrorCode],
+  ['last_error', (s) => s.lastError],
   ['vanished', (s) => s.vanished],
   ['instances_reported', (s) => s.instancesReported],
   ['instances_received', (s) => s.instancesReceived],

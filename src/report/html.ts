@@ -29,7 +29,13 @@ const duration = (ms: number | null): string => {
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
-  return d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : `${m} min ${s % 60} s`;
+  return d > 0
+    ? `${d} d ${h} h`
+    : h > 0
+      ? `${h} h ${m} min`
+      : m > 0
+        ? `${m} min${s % 60 ? ` ${s % 60} s` : ''}`
+        : `${s} s`;
 };
 
 const CSS = `
@@ -43,7 +49,8 @@ h3{font-size:15px;margin:20px 0 6px}.muted{color:#5b6575}.small{font-size:12px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px;font-size:13px}
 th,td{border:1px solid #d5d9e0;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#eceff3;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-td.uid{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
+td.uid{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all;min-width:18em}
+.scroll{overflow-x:auto}.retry{color:#a15c00}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}
 .card{background:#fff;border:1px solid #d5d9e0;border-radius:6px;padding:8px 14px;min-width:130px}
 .card .v{font-size:20px;font-weight:600}.card a{color:inherit;text-decoration:none}
@@ -58,7 +65,7 @@ function table(
 ): string {
   const th = head.map((h, i) => `<th${numeric.has(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 const td = (v: unknown): string => `<td>${esc(v)}</td>`;
 const tdNum = (v: number | null): string => `<td class="num">${v === null ? '' : n(v)}</td>`;
@@ -87,7 +94,11 @@ function banner(d: ReportData): string {
 }
 
 function rate(t: Throughput): string {
-  return `${t.instancesPerSec.toFixed(1)} instances/s, ${t.mbPerSec.toFixed(1)} MB/s over the last ${duration(t.windowMs)}; ${n(t.remainingInstances)} instances left${t.etaMs === null ? '' : `, ETA ${duration(t.etaMs)}`}`;
+  const left =
+    t.remainingInstances === 0
+      ? 'nothing left'
+      : `${n(t.remainingInstances)} instances left${t.etaMs === null ? '' : `, ETA ${duration(t.etaMs)}`}`;
+  return `${t.instancesPerSec.toFixed(1)} instances/s, ${t.mbPerSec.toFixed(1)} MB/s over the last ${duration(t.windowMs)}; ${left}`;
 }
 
 function totals(d: ReportData): string {
@@ -244,8 +255,10 @@ function studyColumns(logPhi: boolean): { head: string[]; row: (s: ReportStudy) 
         td([s.ruleId, s.ruleDescription].filter(Boolean).join(': ')),
         td(s.jobState),
         tdNum(s.attempts),
-        td(s.errorCode),
-        td(s.error),
+        s.errorCode === null && s.lastErrorCode
+          ? `<td class="retry">${esc(s.lastErrorCode)} (retrying)</td>`
+          : td(s.errorCode),
+        td(s.error ?? s.lastError),
         tdNum(s.instancesReported),
         tdNum(s.instancesReceived),
         tdNum(s.instancesStored),
