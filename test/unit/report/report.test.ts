@@ -183,6 +183,18 @@ describe('report', () => {
     // 4: stored, not verified
     const j4 = await migrate(store, 4, 'stored');
     must(await store.releaseJob(j4, 'hand'));
+    // 5: pending again after a retryable failure
+    const [j5] = await store.claimJobs('hand', 1, 60_000, { states: ['pending'] });
+    expect(j5!.studyUid).toBe(uid(5));
+    must(
+      await store.failJob(
+        j5!.id,
+        'hand',
+        'CONNECT_FAILED',
+        'C-MOVE association to OLDPACS@10.0.0.1:104: connect-failed',
+        true,
+      ),
+    );
     // 5, 7, 8: pending. Run 2: study 8 vanished from the source, study 5's description changed.
     const run2 = await store.startInventoryRun({ from: '2000' });
     await store.recordQuery({
@@ -272,6 +284,11 @@ describe('report', () => {
     expect(html).toContain(escapeHtml(CODE_ACTIONS.VANISHED!));
     expect(html).toContain('/var/spool/q/x.dcm');
     expect(html).toContain('studies before 2005');
+    expect(html).toContain('CONNECT_FAILED (retrying)');
+    expect(data.studies.find((x) => x.studyUid === uid(5))).toMatchObject({
+      status: 'pending',
+      lastErrorCode: 'CONNECT_FAILED',
+    });
     expect(html).toContain('Test archive to the new PACS. Owner: PACS team.');
     // self-contained: no scripts, no external resources
     expect(html).not.toMatch(/<script|<link|src=|https?:\/\//i);
