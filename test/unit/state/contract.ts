@@ -922,6 +922,14 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     });
 
     describe('ledger and definition of done', () => {
+      it('lists inventoried studies a page at a time', async () => {
+        await seed(store, 3);
+        const first = await store.listStudies({ limit: 2 });
+        expect(first.map((s) => s.studyUid)).toEqual(['1.2.826.0.1.1', '1.2.826.0.1.2']);
+        const rest = await store.listStudies({ after: first.at(-1)!.studyUid });
+        expect(rest.map((s) => s.studyUid)).toEqual(['1.2.826.0.1.3']);
+      });
+
       it('gives one row per study with its status, rule, code and cause; done once every study is accounted for', async () => {
         const run = await store.startInventoryRun();
         const studies = [1, 2, 3, 4, 5, 6].map((i) => study(i));
