@@ -6,7 +6,7 @@ import { progress, UsageError } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
 export const usage =
-  'pacshift verify PLAN [--concurrency N] [--sample PERCENT] [--min-studies N] [--seed N] [--again [--older-than 7d]] [--limit N] [--json]';
+  'pacshift verify PLAN [--concurrency N] [--sample PERCENT] [--min-studies N] [--seed N] [--again [--older-than 7d] | --due] [--limit N] [--json]';
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => {
   if (v === undefined) return undefined;
@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
       'min-studies': { type: 'string' },
       seed: { type: 'string' },
       again: { type: 'boolean', default: false },
+      due: { type: 'boolean', default: false },
       'older-than': { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -48,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
       : {}),
     ...(values.seed !== undefined ? { seed: int(values.seed, 'seed', 0)! } : {}),
   };
+  if (values.due && values.again)
+    throw new UsageError("--due is --again with the plan's verify.rerunEvery: give one of them");
   let ctx;
   try {
     ctx = await openMigration(planPath);
@@ -58,13 +61,27 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  let again: boolean | { olderThanMs: number } = values.again
+    ? olderThanMs !== undefined
+      ? { olderThanMs }
+      : true
+    : false;
+  if (values.due) {
+    const every = ctx.plan.verify.rerunEvery;
+    if (every === null) {
+      await ctx.close();
+      console.error('verify --due: verify.rerunEvery is off in the plan');
+      return Exit.usage;
+    }
+    again = { olderThanMs: every };
+  }
   const bar = progress(!values.json);
   let done = 0;
   try {
     const summary = await runVerify(ctx, {
       concurrency: int(values.concurrency, 'concurrency', 1),
       sample,
-      again: values.again ? (olderThanMs !== undefined ? { olderThanMs } : true) : false,
+      again,
       limit: int(values.limit, 'limit', 1),
       onStudy: (e: StudyEvent) => {
         done++;

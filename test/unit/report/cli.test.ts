@@ -79,6 +79,13 @@ describe.skipIf(!hasCorpus())('pacshift verify, status, report (folder target)',
     expect(summary.problems).toEqual([
       expect.objectContaining({ studyUid: studies[0], code: 'VERIFY_ATTRIBUTE_MISMATCH' }),
     ]);
+    // re-verification: --due takes the plan's rerunEvery (7 days: nothing due), --again every verified study
+    expect(JSON.parse((await cli(['verify', plan, '--due', '--json'])).out)).toMatchObject({ studies: 0 });
+    const again = await cli(['verify', plan, '--again', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ studies: 1, reverified: 1, regressions: 0 });
+    expect((await cli(['verify', plan, '--due', '--again'])).code).toBe(2);
+    expect((await cli(['verify', plan, '--older-than', '7d'])).code).toBe(2);
   });
 
   it('report: writes the three files; every study accounted for, one failed: DONE, with failures', async () => {
