@@ -8,8 +8,10 @@
  * The same function reads an instance retrieved back from the target, so both sides are reduced to
  * the same form before they are compared (values.ts).
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { datasetDigest, readHeaderAttributes, type HeaderAttribute } from '../dicom/digest.js';
-import type { DicomFileError } from '../dicom/errors.js';
+import { dicomError, type DicomFileError } from '../dicom/errors.js';
 import { lookupKeyword } from '../dicom/keyword.js';
 import { readInstanceInfo } from '../dicom/part10.js';
 import { pixelDigest } from '../dicom/pixel-digest.js';
@@ -62,6 +64,33 @@ export interface PassThroughRecord {
   readonly transferSyntaxUid: string;
 }
 
+/** Files up to this size are hashed from one read (a stream costs more than the hashing). */
+const READ_WHOLE = 8 << 20;
+
+/** SHA-256 of the data set bytes; the file must still have the size it had when it was read. */
+async function dataSetSha256(
+  path: string,
+  offset: number,
+  size: number,
+): Promise<Result<string, DicomFileError>> {
+  if (size > READ_WHOLE) return datasetDigest(path, { datasetOffset: offset, fileSize: size });
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    return err(
+      dicomError(
+        'io',
+        `${path}: cannot read the data set: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        { path },
+      ),
+    );
+  }
+  if (bytes.length !== size)
+    return err(dicomError('io', `${path}: file is ${bytes.length} bytes, was ${size} when read`, { path }));
+  return ok(createHash('sha256').update(bytes.subarray(offset)).digest('hex'));
+}
+
 /** The tag of each keyword; an unknown keyword is a programmer error (the plan checks keywords). */
 function tagsOf(keywords: readonly string[]): Map<number, string> {
   const out = new Map<number, string>();
@@ -102,11 +131,13 @@ export async function recordPassThrough(
   const info = await readInstanceInfo(path, { descendDefinedLength: false });
   if (!info.ok) return info;
   const i = info.value;
-  const attrs = await readHeaderAttributes(path, [...tags.keys()]);
+  const [attrs, pixels, sha] = await Promise.all([
+    readHeaderAttributes(path, [...tags.keys()]),
+    pixelDigest(path),
+    dataSetSha256(path, i.datasetOffset, i.fileSize),
+  ]);
   if (!attrs.ok) return attrs;
-  const pixels = await pixelDigest(path);
   if (!pixels.ok) return pixels;
-  const sha = await datasetDigest(path, { datasetOffset: i.datasetOffset, fileSize: i.fileSize });
   if (!sha.ok) return err(sha.error);
 
   const header: { [keyword: string]: Json } = {};
