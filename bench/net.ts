@@ -12,17 +12,18 @@
  * Options: --quick (200 small + 5 large, 1 run: a smoke test), --runs N, --sets small,large,
  * --assoc 1,2,4, --big-pdu-assoc 1 (empty: no 128 KiB rows), --paths dcmtk,pacshift-send,pacshift-receive,
  * --small N, --large N, --cache DIR, --no-build, --tsx, --pacshift-dist DIR (a CLI built elsewhere, for A/B
- * comparisons), --cpu-prof DIR (profile the pacshift process),
- * --json FILE.
+ * comparisons), --cpu-prof DIR (profile the pacshift process), --nice=N (run every measured process,
+ * pacshift's and DCMTK's, at nice N: on a machine shared with other work, -10 as root), --json FILE.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type SetSpec, ensureSet } from './net/data.js';
 import { type Cell, rows, table, verdicts } from './net/report.js';
+import { setNiceness } from './net/procs.js';
 import { type PathKind, type RunConfig, runOnce } from './net/scenarios.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -45,6 +46,7 @@ const { values: o } = parseArgs({
     'pacshift-dist': { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
+    nice: { type: 'string' },
   },
 });
 
@@ -78,6 +80,7 @@ function pacshiftCommand(): { cmd: string; args: string[] } {
 }
 
 async function main(): Promise<void> {
+  if (o.nice !== undefined) setNiceness(Number(o.nice));
   const cache = resolve(o.cache!);
   await mkdir(cache, { recursive: true });
   const pacshift = pacshiftCommand();
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
     }
   }
   const started = new Date();
+  const loadAtStart = loadavg()[0]!;
   log(`${cells.length} cells × ${runs} runs; sets: ${sets.map((s) => `${s.name} ${s.files.length} files, ${(s.bytes / 1e9).toFixed(2)} GB`).join('; ')}`);
   // Rounds interleave the paths so that drift on the machine falls on all of them alike.
   for (let round = 0; round < runs; round++) {
@@ -131,7 +135,7 @@ async function main(): Promise<void> {
   }
   const rs = rows(cells);
   console.log(`\nnpm run bench:net ${process.argv.slice(2).join(' ')} — ${started.toISOString().slice(0, 10)}, node ${process.version}, ` +
-    `pacshift ${o.tsx ? 'via tsx' : 'built JS'}, medians of ${runs}\n`);
+    `pacshift ${o.tsx ? 'via tsx' : 'built JS'}, medians of ${runs}${o.nice !== undefined ? `, nice ${o.nice}` : ''}, 1-min load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end\n`);
   console.log(table(rs));
   const v = verdicts(rs, TARGET_RATIO, RSS_BUDGET_MB);
   console.log(v.length ? `\nbelow target:\n${v.map((x) => `- ${x}`).join('\n')}` : `\nevery pacshift row ≥ ${TARGET_RATIO}× DCMTK and under ${RSS_BUDGET_MB} MB RSS`);

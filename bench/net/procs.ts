@@ -27,11 +27,20 @@ export interface Proc {
 
 const TIME = '/usr/bin/time';
 
+/** A nice value for every measured process (pacshift and DCMTK alike), e.g. -10 on a machine shared with other work. */
+let niceness: number | undefined;
+export const setNiceness = (n: number | undefined): void => {
+  niceness = n;
+};
+
 /** Start `cmd` under GNU time (CPU seconds and peak RSS come from the kernel's rusage at exit). */
 export function start(name: string, cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Proc {
   const fd = openSync(opts.logFile, 'a');
   const usageFile = `${opts.logFile}.usage`;
-  const child = spawn(TIME, ['-f', '%U %S %M', '-o', usageFile, cmd, ...args], {
+  const timed = [TIME, '-f', '%U %S %M', '-o', usageFile, cmd, ...args];
+  // nice execs time in place: the pid stays the wrapper's.
+  const argv = niceness === undefined ? timed : ['nice', '-n', String(niceness), ...timed];
+  const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', fd, fd],
     env: opts.env ?? process.env,
     cwd: opts.cwd,
