@@ -13,6 +13,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: () => import('./commands/status.js'),
   report: () => import('./commands/report.js'),
   serve: () => import('./commands/serve.js'),
+  migrate: () => import('./commands/migrate.js'),
+  prioritize: () => import('./commands/prioritize.js'),
+  demo: () => import('./commands/demo.js'),
+  init: () => import('./commands/init.js'),
+  check: () => import('./commands/check.js'),
+  inventory: () => import('./commands/inventory.js'),
+  scope: () => import('./commands/scope.js'),
 };
 
 export function registerCommand(name: string, loader: () => Promise<Command>): void {

@@ -45,11 +45,13 @@ export class StopRun extends Error {}
 const TRANSFER_STATES: JobState[] = ['pending', 'retrieving', 'retrieved', 'storing'];
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => {
+    const wake = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', wake);
       r();
-    });
+    };
+    const t = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
   });
 
 export async function runEngine(o: EngineOptions): Promise<EngineProgress & { stopped?: string }> {

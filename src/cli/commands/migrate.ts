@@ -1,0 +1,120 @@
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../../plan/index.js';
+import { openMigration, type MigrationContext } from '../../run/context.js';
+import { runEngine, type PassThrough } from '../../transfer/engine.js';
+import { startReceiver } from '../../transfer/receiver.js';
+import { Spool } from '../../transfer/spool.js';
+import { receivedFields, recordPassThrough } from '../../verify/index.js';
+import { UsageError, progress } from '../common.js';
+import { Exit } from '../exit-codes.js';
+
+export const usage =
+  'pacshift migrate PLAN.yaml [--no-verify] [--until-idle] [--lease 2m] [--json]  (runs inventory and scope first when they have not run)';
+
+/**
+ * Inventory and scope, when the state database has none yet: a complete inventory run, and a scope
+ * decision for every inventoried study (new studies of a re-inventory are decided too).
+ */
+export async function ensureInventoryAndScope(ctx: MigrationContext, log: (m: string) => void): Promise<void> {
+  let done = await ctx.store.isDone();
+  if (done.reasons.includes('no inventory run has finished complete')) {
+    log('no complete inventory yet: running it');
+    const { runInventory } = await import('../../inventory/run.js');
+    const inv = await runInventory(ctx, {});
+    log(`inventory: ${inv.studies} studies, ${inv.series} series, ${inv.instances} instances${inv.complete ? '' : ' (INCOMPLETE)'}`);
+    done = await ctx.store.isDone();
+  }
+  if (done.reasons.some((r) => r.includes('no scope decision'))) {
+    log('studies without a scope decision: applying the scope rules');
+    const { applyScope } = await import('../../scope/index.js');
+    const sc = await applyScope(ctx, {});
+    log(`scope: ${sc.inScope.studies} studies in scope, ${sc.excluded.studies} excluded (see pacshift scope for each rule)`);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      'no-verify': { type: 'boolean', default: false },
+      'until-idle': { type: 'boolean', default: false },
+      lease: { type: 'string', default: '2m' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (!positionals[0]) throw new UsageError('missing plan file');
+  const ctx = await openMigration(positionals[0]);
+  const log = (m: string) => (values.json ? console.error(JSON.stringify({ log: m })) : console.error(m));
+  const { plan } = ctx;
+  if (!ctx.source || !ctx.target) {
+    await ctx.close();
+    throw new UsageError('migrate needs a DIMSE source and a DIMSE target (folder sources/targets are not supported by migrate yet)');
+  }
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const spool = new Spool(plan.spool.dir, plan.spool.maxBytes);
+  const rec = await spool.open();
+  if (rec.recovered) log(`spool: ${rec.recovered} instance(s) recovered from an earlier run`);
+  const receiver = plan.source.type === 'dimse' && plan.source.retrieve === 'c-move' ? await startReceiver(plan, spool, log) : undefined;
+  try {
+    await ensureInventoryAndScope(ctx, log);
+    const extra = plan.verify.attributes;
+    const passThrough: PassThrough = async (s) => {
+      const r = await recordPassThrough(s.path, extra);
+      return r.ok ? receivedFields(r.value) : {};
+    };
+    const bar = progress(!values.json);
+    const t0 = Date.now();
+    const result = await runEngine({
+      plan,
+      store: ctx.store,
+      spool,
+      source: ctx.source,
+      target: ctx.target,
+      passThrough,
+      leaseMs: parseDuration(values.lease!),
+      untilIdle: values['until-idle'],
+      signal: ac.signal,
+      log,
+      onProgress: (p) =>
+        bar.update(`studies done ${p.finished}, running ${p.running}; instances stored ${p.instancesStored} (${(p.bytesStored / 1e6).toFixed(0)} MB)`),
+    });
+    bar.done();
+    if (result.stopped) {
+      log(`STOPPED: ${result.stopped}`);
+      return Exit.partial;
+    }
+    let verified: unknown;
+    // Verification may listen on local.port itself (C-MOVE back from the target): free it first.
+    await receiver?.close();
+    if (!values['no-verify'] && !ac.signal.aborted) {
+      const { runVerify } = await import('../../verify/index.js');
+      verified = await runVerify(ctx, {});
+    }
+    const done = await ctx.store.isDone();
+    const summary = {
+      seconds: Math.round((Date.now() - t0) / 100) / 10,
+      studiesFinished: result.finished,
+      instancesStored: result.instancesStored,
+      megabytesStored: Math.round(result.bytesStored / 1e5) / 10,
+      verify: verified,
+      done: done.done,
+      clean: done.clean,
+      reasons: done.reasons,
+    };
+    if (values.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`migrated ${result.instancesStored} instance(s) of ${result.finished} stud(y/ies) in ${summary.seconds} s`);
+      console.log(done.done ? `DONE${done.clean ? '' : ' (with failures: see pacshift report)'}` : `not done: ${done.reasons.join('; ')}`);
+    }
+    return done.done ? Exit.ok : Exit.partial;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await receiver?.close();
+    await ctx.close();
+  }
+}
