@@ -1,0 +1,109 @@
+/**
+ * The migration engine in-process between two built-in archives (no Debian package needed), where a
+ * test has to act between two engine runs: an instance the source cannot deliver for a while, the
+ * codes a failed retrieve leaves in the ledger, what the engine leaves behind on its abort signal.
+ */
+import { getEventListeners } from 'node:events';
+import { readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startArchive, type Archive } from '../../src/archive/archive.js';
+import { readInstanceInfo } from '../../src/dicom/part10.js';
+import { generateDemoArchive, type DemoManifest } from '../../src/demo/generate.js';
+import { allLedger } from '../harness/accounting.js';
+import { e2eDir, writePlan } from '../harness/migration.js';
+import { openPipeline, type Pipeline } from '../harness/pipeline.js';
+import { freePort } from '../harness/ports.js';
+
+describe('migration engine between built-in archives', () => {
+  let work: ReturnType<typeof e2eDir>;
+  let source: Archive;
+  let target: Archive;
+  let manifest: DemoManifest;
+  let p: Pipeline;
+
+  beforeEach(async () => {
+    work = e2eDir('e2e-engine');
+    const localPort = await freePort();
+    manifest = await generateDemoArchive(join(work.dir, 'source-archive'), { studiesPerPatient: 2, seed: 3 });
+    const us = { PACSHIFT: { host: '127.0.0.1', port: localPort } };
+    source = await startArchive({ dir: manifest.dir, port: 0, host: '127.0.0.1', aeTitle: 'OLDPACS', peers: us });
+    target = await startArchive({ dir: join(work.dir, 'target-archive'), port: 0, host: '127.0.0.1', aeTitle: 'NEWPACS' });
+    const planPath = writePlan({
+      dir: work.dir,
+      local: { port: localPort },
+      source: { host: '127.0.0.1', port: source.port, calledAe: 'OLDPACS' },
+      target: { host: '127.0.0.1', port: target.port, calledAe: 'NEWPACS' },
+      extra: { transfer: { quietPeriod: '500ms', retries: { maxAttempts: 5, backoff: { base: '200ms', cap: '1s' } } } },
+    });
+    p = await openPipeline(planPath);
+    await p.prepare();
+  }, 60_000);
+
+  afterEach(async () => {
+    await p?.close();
+    await source?.close();
+    await target?.close();
+    work?.remove();
+  });
+
+  /** The source file of each SOP Instance UID. */
+  async function sourceFiles(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const f of await readdir(manifest.dir)) {
+      const r = await readInstanceInfo(join(manifest.dir, f));
+      if (r.ok) out.set(r.value.sopInstanceUid, join(manifest.dir, f));
+    }
+    return out;
+  }
+
+  async function studyWith(n: (count: number) => boolean): Promise<{ studyUid: string; uids: string[] }> {
+    for (const row of await allLedger(p.ctx.store)) {
+      const uids = (await p.ctx.store.listInstances(row.studyUid, 'all')).map((i) => i.sopInstanceUid);
+      if (n(uids.length)) return { studyUid: row.studyUid, uids };
+    }
+    throw new Error('no such study in the demo data');
+  }
+
+  it('leaves no listener on its abort signal', async () => {
+    const ac = new AbortController();
+    const r = await p.engine({ signal: ac.signal });
+    expect(r.finished).toBeGreaterThan(3);
+    expect(getEventListeners(ac.signal, 'abort').length).toBe(0);
+  }, 60_000);
+
+  it('a study whose instance came late is stored without leaving second copies in the spool', async () => {
+    const { studyUid, uids } = await studyWith((n) => n >= 3);
+    const files = await sourceFiles();
+    const late = uids[1]!;
+    const hidden = join(work.dir, 'hidden.dcm');
+    await rename(files.get(late)!, hidden);
+    await p.engine();
+    const job = await p.ctx.store.getJobByStudy(studyUid);
+    expect(job?.state).toBe('retrieving'); // waits for its retry
+    expect(job?.lastErrorCode).toMatch(/NOT_DELIVERED|0xA702/);
+    // The instance is back at the source; the retry fetches what is missing.
+    await rename(hidden, files.get(late)!);
+    await source.reindex();
+    await new Promise((r) => setTimeout(r, 1200)); // back-off (at most 1 s)
+    await p.engine();
+    expect((await p.ctx.store.getJobByStudy(studyUid))?.state).toBe('stored');
+    expect(await readdir(p.spool.incoming)).toEqual([]);
+    for (const u of uids) expect(p.spool.get(u)).toEqual([]);
+  }, 60_000);
+
+  it('a retrieve the source answers with an out-of-resources status fails with that status as its code', async () => {
+    const { studyUid, uids } = await studyWith((n) => n === 1);
+    const files = await sourceFiles();
+    // Overwritten after indexing: the source fails that sub-operation (a file that is gone is left out instead).
+    await writeFile(files.get(uids[0]!)!, 'not DICOM any more');
+    await p.engine();
+    const job = (await p.ctx.store.getJobByStudy(studyUid))!;
+    // The built-in archive answers A702 when every sub-operation failed (the first attempt; later ones
+    // find the file gone from its index): a DICOM status, written 0xHHHH like every other.
+    const failures = (await p.ctx.store.listEvents({ jobId: job.id, kind: 'job.failed' })).map((e) => e.detail as { code: string; message: string });
+    const outOfResources = failures.filter((f) => /0xA702/.test(f.message));
+    expect(outOfResources.length).toBeGreaterThan(0);
+    expect(outOfResources.map((f) => f.code)).toEqual(outOfResources.map(() => '0xA702'));
+  }, 60_000);
+});
