@@ -329,7 +329,10 @@ describe.skipIf(!peers.dcmtk)('proxy in front of storescp', () => {
   });
 
   it('inject writes raw bytes into open connections', async () => {
+    // Connections of the earlier tests may still be closing: inject must reach ours alone.
+    while (proxy!.stats().open > 0) await new Promise((r) => setTimeout(r, 5));
     const socket = connect({ host: proxy!.host, port: proxy!.port });
+    socket.on('error', () => undefined); // storescp resets the connection after the upstream garbage
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     await new Promise<void>((r) => socket.once('connect', () => r()));
@@ -339,7 +342,6 @@ describe.skipIf(!peers.dcmtk)('proxy in front of storescp', () => {
     expect(Buffer.concat(received).toString()).toBe('not a PDU');
     // upstream garbage: storescp drops the connection
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
-    socket.on('error', () => undefined);
     proxy!.inject('upstream', Buffer.from([0x09, 0, 0, 0, 0, 2, 0, 0]));
     await closed;
   });
