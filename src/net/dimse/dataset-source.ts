@@ -46,19 +46,22 @@ export async function streamFileRange(
   }
 }
 
-/** Read the first `max` bytes of a file range (used to prefetch the next instance while waiting for a response). */
-export async function prefetchHead(path: string, offset: number, length: number, max = FILE_CHUNK): Promise<Buffer> {
+/**
+ * Read the first `max` bytes of a file range (used to prefetch the next instance while waiting for a response).
+ * With `into`, the bytes are read into that buffer (reused by the caller: no fresh pages to fault in).
+ */
+export async function prefetchHead(path: string, offset: number, length: number, max = FILE_CHUNK, into?: Buffer): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const n = Math.min(max, length);
-    const buf = Buffer.allocUnsafe(n);
+    const buf = into && into.length >= n ? into : Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
       const { bytesRead } = await fh.read(buf, got, n - got, offset + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
-    return got === n ? buf : buf.subarray(0, got);
+    return got === buf.length ? buf : buf.subarray(0, got);
   } finally {
     await fh.close();
   }

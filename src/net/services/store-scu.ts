@@ -5,7 +5,7 @@
 import type { ContextProposal } from '../association/types.js';
 import type { DimseChannel } from '../dimse/channel.js';
 import { CommandField, DATASET_PRESENT, Priority } from '../dimse/command.js';
-import { prefetchHead } from '../dimse/dataset-source.js';
+import { FILE_CHUNK, prefetchHead } from '../dimse/dataset-source.js';
 import { type StatusEntry, lookupStatus } from '../dimse/status.js';
 import type { NetFailure } from '../errors.js';
 import { type Peer, openChannel } from '../peer.js';
@@ -149,7 +149,10 @@ export async function storeInstances(
       let reconnects = 0;
       // The next instance this worker will send, taken off the shared queue early so that its beginning can be
       // read while the peer works on the current one (another worker cannot take it); it survives a reconnect.
-      let claimed: { inst: SendableInstance; bytes: Promise<Buffer | undefined> } | undefined;
+      let claimed: { inst: SendableInstance; bytes: Promise<Buffer | undefined>; buffer?: Buffer } | undefined;
+      // Prefetch buffers this worker reuses: one is read into while the other is being sent. A buffer comes back
+      // only after a success response and with nothing left in the socket's queue (no write still references it).
+      const spare: Buffer[] = [];
       const failRest = (f: NetFailure) => {
         if (claimed) record({ ok: false, instance: claimed.inst, failure: f });
         claimed = undefined;
@@ -170,14 +173,22 @@ export async function storeInstances(
         }
         const ch = opened.value;
         while ((claimed || queue.length > 0) && !ch.ended) {
-          const cur = claimed ?? { inst: queue.shift()!, bytes: Promise.resolve(undefined) };
+          const cur: NonNullable<typeof claimed> = claimed ?? { inst: queue.shift()!, bytes: Promise.resolve(undefined) };
           claimed = undefined;
           const h = await cur.bytes;
           const pending = storeOne(ch, cur.inst, { head: h, timeoutMs: peer.dimseTimeoutMs, moveOriginator: opts.moveOriginator });
           // While the peer works on this one, read the beginning of the next file.
           const next = queue.shift();
-          if (next) claimed = { inst: next, bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength).catch(() => undefined) };
+          if (next) {
+            const buffer = spare.pop() ?? Buffer.allocUnsafe(FILE_CHUNK);
+            claimed = {
+              inst: next,
+              buffer,
+              bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength, FILE_CHUNK, buffer).catch(() => undefined),
+            };
+          }
           const o = await pending;
+          if (o.ok && o.status === 0 && cur.buffer && ch.assoc.socket.writableLength === 0) spare.push(cur.buffer);
           record(o);
           // The budget is for consecutive failures (an unreachable peer), not for instances a peer aborts on.
           if (o.ok) reconnects = 0;
