@@ -1,3 +1,4 @@
+import { PlanLoadError } from '../run/errors.js';
 import { UsageError } from './common.js';
 import { Exit } from './exit-codes.js';
 
@@ -47,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
+    if (e instanceof PlanLoadError) {
+      // The message names each path and its fix, never the values (src/plan/errors.ts).
+      console.error(e.message);
+      return Exit.usage;
+    }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${name}: ${(e as Error).message}\nusage: ${cmd.usage}`);
       return Exit.usage;

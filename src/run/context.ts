@@ -7,8 +7,9 @@ import type { Peer } from '../net/peer.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
 import { type Store, openSqliteStore, openPgStore } from '../state/index.js';
 import type { Clock } from '../state/clock.js';
+import { PlanLoadError } from './errors.js';
 
-export class PlanLoadError extends Error {}
+export { PlanLoadError };
 
 export interface MigrationContext {
   planPath: string;

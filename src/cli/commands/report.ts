@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { REPORT_FILES, writeReport, type ReportFormat } from '../../report/index.js';
-import { openMigration, PlanLoadError } from '../../run/context.js';
+import { openMigration } from '../../run/context.js';
 import { UsageError } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
@@ -28,16 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     const bad = formats.filter((f) => !(f in REPORT_FILES));
     if (bad.length > 0 || formats.length === 0) throw new UsageError('--format is a list of html, csv, json');
   }
-  let ctx;
-  try {
-    ctx = await openMigration(planPath);
-  } catch (e) {
-    if (e instanceof PlanLoadError) {
-      console.error(e.message);
-      return Exit.usage;
-    }
-    throw e;
-  }
+  const ctx = await openMigration(planPath); // a plan error is a usage error (main.ts)
   try {
     const { data, files } = await writeReport(ctx, {
       dir: values.out ? resolve(values.out) : undefined,

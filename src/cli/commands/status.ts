@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../../plan/index.js';
-import { openMigration, PlanLoadError } from '../../run/context.js';
+import { openMigration } from '../../run/context.js';
 import { JOB_STATES, LEDGER_STATUSES, type Throughput } from '../../state/index.js';
 import { UsageError } from '../common.js';
 import { Exit } from '../exit-codes.js';
@@ -22,16 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const windowMs = parseDuration(values.window!);
   if (windowMs === undefined || windowMs <= 0)
     throw new UsageError('--window must be a duration such as 5m or 1h');
-  let ctx;
-  try {
-    ctx = await openMigration(planPath);
-  } catch (e) {
-    if (e instanceof PlanLoadError) {
-      console.error(e.message);
-      return Exit.usage;
-    }
-    throw e;
-  }
+  const ctx = await openMigration(planPath); // a plan error is a usage error (main.ts)
   try {
     const { store } = ctx;
     const [jobs, done, store5, retrieve5, paused] = await Promise.all([

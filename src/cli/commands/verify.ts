@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../plan/index.js';
-import { openMigration, PlanLoadError } from '../../run/context.js';
+import { openMigration } from '../../run/context.js';
 import { runVerify, type StudyEvent } from '../../verify/index.js';
 import { progress, UsageError } from '../common.js';
 import { Exit } from '../exit-codes.js';
@@ -51,16 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   if (values.due && values.again)
     throw new UsageError("--due is --again with the plan's verify.rerunEvery: give one of them");
-  let ctx;
-  try {
-    ctx = await openMigration(planPath);
-  } catch (e) {
-    if (e instanceof PlanLoadError) {
-      console.error(e.message);
-      return Exit.usage;
-    }
-    throw e;
-  }
+  const ctx = await openMigration(planPath); // a plan error is a usage error (main.ts)
   let again: boolean | { olderThanMs: number } = values.again
     ? olderThanMs !== undefined
       ? { olderThanMs }
