@@ -1,7 +1,6 @@
 /**
- * `pacshift migrate` as a child process, for end-to-end tests: a plan file for a source and a target,
- * the command line (the real CLI when src/cli/commands/migrate.ts exists, else the stand-in script),
- * and a handle to wait for it or kill it.
+ * `pacshift migrate` as a child process (the real CLI, run from the sources with tsx), for end-to-end
+ * tests: a plan file for a source and a target, the command line, and a handle to wait for it or kill it.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,15 +55,9 @@ export function writePlan(spec: PlanSpec): string {
   return path;
 }
 
-/** True once `pacshift migrate` is part of the CLI. */
-export const realMigrateCli = (): boolean => existsSync(join(ROOT, 'src/cli/commands/migrate.ts'));
-
 /** The command line of `pacshift migrate PLAN …` run from the sources. */
 export function migrateCommand(planPath: string, args: readonly string[] = []): { cmd: string; args: string[] } {
-  const entry = realMigrateCli()
-    ? [join(ROOT, 'src/cli/bin.ts'), 'migrate']
-    : [join(ROOT, 'test/harness/migrate-standin.ts')];
-  return { cmd: process.execPath, args: ['--import', 'tsx', ...entry, planPath, ...args] };
+  return { cmd: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'migrate', planPath, ...args] };
 }
 
 export interface MigrateChild {
@@ -73,7 +66,7 @@ export interface MigrateChild {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Signals this child (by its pid), if it still runs. */
   kill(signal: NodeJS.Signals): void;
-  /** stdout of the run so far (the JSON summary is its last line). */
+  /** stdout of the run so far. */
   stdout(): string;
   log(): string;
 }
