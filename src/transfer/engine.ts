@@ -127,6 +127,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
           expected,
           quietMs: plan.transfer.quietPeriod,
           imageRetries: 2,
+          // Part of the study arrived before (an earlier attempt, a killed run): ask only for the rest.
+          wholeStudy: unreceived.length === everything && already.length === 0,
         }, src.moveDestination ?? plan.local.aeTitle);
         if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
         arrived = arrived.concat(rep.arrived);
@@ -176,6 +178,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
           expected: new Map(lost.map((u) => [u, { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid }])),
           quietMs: plan.transfer.quietPeriod,
           imageRetries: 1,
+          wholeStudy: false,
         }, src.moveDestination ?? plan.local.aeTitle);
         if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
         items.push(...rep.arrived);

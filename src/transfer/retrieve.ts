@@ -22,6 +22,11 @@ export interface RetrieveRequest {
   quietMs: number;
   /** IMAGE-level retries for what is still missing. */
   imageRetries: number;
+  /**
+   * Ask for the whole study first (default). False when part of it arrived before: only the missing
+   * instances are asked for, at IMAGE level (a second study-level move would send every instance again).
+   */
+  wholeStudy?: boolean;
 }
 
 export interface RetrieveReport {
@@ -118,12 +123,14 @@ export async function retrieveStudy(
   };
 
   const missingNow = () => [...expected].filter((u) => spool.get(u).length === 0);
-  if (expected.size > 0 || req.expected.size === 0) {
+  const wholeStudy = (req.wholeStudy ?? true) || req.expected.size === 0;
+  if (wholeStudy && (expected.size > 0 || req.expected.size === 0)) {
     const whole = await run({ StudyInstanceUID: req.studyUid }, 'STUDY');
     if (judge(whole)) await settle(spool, expected, req.quietMs);
   }
-  // Ask again, at IMAGE level, for what did not come (series by series, UID lists of at most 200).
-  for (let attempt = 0; attempt < req.imageRetries && !report.stop && missingNow().length > 0; attempt++) {
+  // Ask (again), at IMAGE level, for what did not come (series by series, UID lists of at most 200).
+  const imageRounds = wholeStudy ? req.imageRetries : Math.max(1, req.imageRetries);
+  for (let attempt = 0; attempt < imageRounds && !report.stop && missingNow().length > 0; attempt++) {
     const bySeries = new Map<string, string[]>();
     for (const u of missingNow()) {
       const s = req.expected.get(u)!.seriesUid;

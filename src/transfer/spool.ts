@@ -3,7 +3,7 @@
  * renames), refused ones move to `quarantine/`. After a crash the spool is re-read, so nothing
  * that arrived is lost; its size is bounded by spool.maxBytes.
  */
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readInstanceInfo } from '../dicom/part10.js';
 
@@ -17,6 +17,30 @@ export interface SpooledInstance {
   datasetOffset: number;
   datasetLength: number;
   sizeBytes: number;
+}
+
+/** Whether two files hold the same bytes (read in 1 MiB blocks; false when either cannot be read). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]).catch(() => [undefined, undefined]);
+  if (!fa || !fb) {
+    await fa?.close();
+    await fb?.close();
+    return false;
+  }
+  try {
+    const size = 1 << 20;
+    const ba = Buffer.allocUnsafe(size);
+    const bb = Buffer.allocUnsafe(size);
+    for (;;) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, size, null), fb.read(bb, 0, size, null)]);
+      if (ra.bytesRead !== rb.bytesRead) return false;
+      if (ra.bytesRead === 0) return true;
+      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+    }
+  } finally {
+    await fa.close();
+    await fb.close();
+  }
 }
 
 export class Spool {
@@ -66,6 +90,14 @@ export class Spool {
       datasetLength: i.datasetLength,
       sizeBytes: i.fileSize,
     };
+    if (this.get(s.sopInstanceUid).some((x) => x.path === path)) return s;
+    // The same bytes again (a source that sends an instance twice, a re-sent move): one copy is enough.
+    for (const x of this.get(s.sopInstanceUid)) {
+      if (x.sizeBytes === s.sizeBytes && (await sameBytes(x.path, path))) {
+        await rm(path, { force: true });
+        return x;
+      }
+    }
     const list = this.bySop.get(s.sopInstanceUid) ?? [];
     if (list.some((x) => x.path === path)) return s;
     list.push(s);
