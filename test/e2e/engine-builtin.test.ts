@@ -105,7 +105,7 @@ describe('migration engine between built-in archives', () => {
     writeFileSync(join(spool.incoming, 'x.2.dcm'), a!);
     // another object claiming the same SOP Instance UID: a conflict, kept for the record
     const other = Buffer.from(a!);
-    other[other.length - 1] ^= 0xff;
+    other.writeUInt8(other.readUInt8(other.length - 1) ^ 0xff, other.length - 1);
     writeFileSync(join(spool.incoming, 'x.3.dcm'), other);
     writeFileSync(join(spool.incoming, 'y.dcm'), b!);
     const reopened = new Spool(join(work.dir, 'spool2'), 64 * 1024 * 1024);
