@@ -142,7 +142,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         }
         if (rep.backoff && missing.length > 0) {
           await recordArrivals(job, arrived, unlisted);
-          await store.failJob(job.id, owner, 'A702', `retrieve ${studyUid}: ${rep.backoff}`, true);
+          await store.failJob(job.id, owner, rep.backoffStatus ?? 0xa702, `retrieve ${studyUid}: ${rep.backoff}`, true);
           return 'retry';
         }
       }

@@ -40,8 +40,9 @@ export interface RetrieveReport {
   failure?: NetFailure;
   /** The source said something that stops the run (A801 move destination unknown). */
   stop?: string;
-  /** Statuses asking to back off (A701/A702). */
+  /** A status asking to back off (A701/A702, Cxxx): its words, and the status itself. */
   backoff?: string;
+  backoffStatus?: number;
 }
 
 const qrModel = (p: DimseSourcePlan) => (p.queryModel === 'patient-root' ? 'patient' : 'study');
@@ -118,7 +119,10 @@ export async function retrieveStudy(
       report.stop = `${plan.retrieve.toUpperCase()} 0x${hex(r.value.status)} ${r.value.entry.meaning}${r.value.errorComment ? `: ${r.value.errorComment}` : ''}`;
       return false;
     }
-    if (a === 'backoff-retry-smaller') report.backoff = `0x${hex(r.value.status)} ${r.value.entry.meaning}`;
+    if (a === 'backoff-retry-smaller') {
+      report.backoff = `0x${hex(r.value.status)} ${r.value.entry.meaning}`;
+      report.backoffStatus = r.value.status;
+    }
     return true;
   };
 
