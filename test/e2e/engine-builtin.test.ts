@@ -12,6 +12,7 @@ import { startArchive, type Archive } from '../../src/archive/archive.js';
 import { readInstanceInfo } from '../../src/dicom/part10.js';
 import { generateDemoArchive, type DemoManifest } from '../../src/demo/generate.js';
 import { Spool } from '../../src/transfer/spool.js';
+import { runVerify } from '../../src/verify/index.js';
 import { allLedger } from '../harness/accounting.js';
 import { e2eDir, writePlan } from '../harness/migration.js';
 import { openPipeline, type Pipeline } from '../harness/pipeline.js';
@@ -94,6 +95,14 @@ describe('migration engine between built-in archives', () => {
     expect((await p.ctx.store.getJobByStudy(studyUid))?.state).toBe('stored');
     expect(await readdir(p.spool.incoming)).toEqual([]);
     for (const u of uids) expect(p.spool.get(u)).toEqual([]);
+  }, 60_000);
+
+  it('an instance without the study-level values its study has elsewhere (the demo PDF: no StudyTime, PatientSex…) verifies', async () => {
+    await p.engine();
+    const summary = await runVerify(p.ctx, { sample: { percent: 100, minStudies: 0 } });
+    const pdf = await p.ctx.store.getInstance(manifest.refusedSopInstanceUid);
+    expect({ outcome: pdf?.verifyOutcome, detail: pdf?.verifyDetail }).toMatchObject({ outcome: 'verified' });
+    expect(summary.withProblems).toBe(0);
   }, 60_000);
 
   it('a spool holding the same instance twice (sent twice by a source, before a crash) keeps one copy; other content under the same UID stays', async () => {
