@@ -15,6 +15,7 @@ import {
   ENCODING_KEYWORDS,
   isMetaKey,
   isTextKeyword,
+  KEYWORD_LEVEL,
   SYNTAX_DEPENDENT_KEYWORDS,
   UNDECODABLE_KEY,
 } from './values.js';
@@ -28,6 +29,12 @@ export interface JudgeOptions {
   readonly duplicates: boolean;
   /** Compare pixel digests of retrieved copies. */
   readonly pixels: boolean;
+  /**
+   * The other instances of the study (their records). An IMAGE-level answer carries the study's and
+   * the series' values, which the archive took from one of them: such a value, when a sibling in the
+   * same study (series, for series keys) holds it, does not contradict this instance.
+   */
+  readonly siblings?: readonly Instance[];
 }
 
 type Header = { readonly [keyword: string]: Json };
@@ -109,6 +116,32 @@ export function comparePixels(
   return { ...base, compared: true, equal: expected.digest === found.digest };
 }
 
+/** Moves to `unanswered` the differences on study/series keys whose answered value a sibling instance holds. */
+function explainedBySiblings(
+  r: { differences: AttributeDifference[]; unanswered: string[] },
+  found: Header,
+  i: Instance,
+  siblings: readonly Instance[] | undefined,
+): { differences: AttributeDifference[]; unanswered: string[] } {
+  if (!siblings || r.differences.length === 0) return r;
+  const differences: AttributeDifference[] = [];
+  const unanswered = [...r.unanswered];
+  for (const d of r.differences) {
+    const level = KEYWORD_LEVEL.get(d.keyword);
+    const explained =
+      level !== undefined &&
+      siblings.some(
+        (s) =>
+          s.sopInstanceUid !== i.sopInstanceUid &&
+          (level === 'STUDY' || s.seriesUid === i.seriesUid) &&
+          compareValues(d.keyword, expectedHeader(s)[d.keyword], found[d.keyword], 'file') === 'equal',
+      );
+    if (explained) unanswered.push(d.keyword);
+    else differences.push(d);
+  }
+  return { differences, unanswered };
+}
+
 const dedupe = (ds: AttributeDifference[]): AttributeDifference[] => {
   const seen = new Set<string>();
   return ds.filter((d) => {
@@ -174,7 +207,12 @@ export function judgeInstance(
   const differences: AttributeDifference[] = [];
   const unanswered = new Set<string>();
   const answers = listing.map((copy) =>
-    compareHeaders(expected, copy, opts.keywords, opts.listingMode, 'query'),
+    explainedBySiblings(
+      compareHeaders(expected, copy, opts.keywords, opts.listingMode, 'query'),
+      copy,
+      i,
+      opts.listingMode === 'query' ? opts.siblings : undefined,
+    ),
   );
   const consideredAnswers = opts.duplicates
     ? answers

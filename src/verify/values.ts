@@ -31,6 +31,35 @@ export const ENCODING_KEYWORDS: ReadonlySet<string> = new Set(['TransferSyntaxUI
  */
 export const SYNTAX_DEPENDENT_KEYWORDS: ReadonlySet<string> = new Set(['PhotometricInterpretation']);
 
+/**
+ * Keys an IMAGE-level C-FIND answers from the patient/study or the series record (PS3.4 C.6.1.1.2–4,
+ * C.6.2.1), not from the instance: archives fill them from whichever instance of the study or series
+ * they indexed (Orthanc: the first). Patient keys count as study keys (the study root).
+ */
+export const KEYWORD_LEVEL: ReadonlyMap<string, 'STUDY' | 'SERIES'> = new Map([
+  ...(
+    [
+      'PatientName',
+      'PatientID',
+      'IssuerOfPatientID',
+      'PatientBirthDate',
+      'PatientSex',
+      'StudyInstanceUID',
+      'StudyDate',
+      'StudyTime',
+      'AccessionNumber',
+      'ReferringPhysicianName',
+      'StudyDescription',
+      'StudyID',
+      'PatientAge',
+      'InstitutionName',
+    ] as const
+  ).map((k) => [k, 'STUDY'] as const),
+  ...(
+    ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'SeriesDescription', 'SeriesDate', 'SeriesTime', 'BodyPartExamined'] as const
+  ).map((k) => [k, 'SERIES'] as const),
+]);
+
 export type Comparison =
   | 'equal'
   | 'different'

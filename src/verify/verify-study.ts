@@ -128,6 +128,7 @@ export async function verifyStudy(
       listingMode: listing.value.mode,
       duplicates,
       pixels: level === 'pixels',
+      siblings: expected,
     };
     const instances: InstanceVerification[] = expected.map((i) =>
       judgeInstance(
