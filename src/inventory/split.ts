@@ -79,7 +79,7 @@ const DIGITS = '0123456789';
  */
 export const BASE_ALPHABET: Readonly<Record<PrefixKey, string>> = {
   PatientName: UPPER + DIGITS + '^ ',
-  PatientID: UPPER + UPPER.toLowerCase() + DIGITS + '-_',
+  PatientID: UPPER + UPPER.toLowerCase() + DIGITS + '-',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -171,8 +171,13 @@ export function splitSeconds(r: SecondRange | undefined): SecondRange[] | undefi
 // ---------------------------------------------------------------------------------------------------
 // Prefixes and modalities
 
-/** Characters that cannot extend a prefix: wildcards, the value separator, control characters. */
-const UNUSABLE = /[*?\\\p{Cc}]/u;
+/**
+ * Characters that cannot extend a prefix: wildcards, the value separator, control characters, and
+ * "_" and "%": Orthanc 1.10 passes them to its database as SQL LIKE wildcards, so its capped lookup
+ * counts candidates the DICOM match then drops, and answers FE00 with fewer matches than its limit
+ * however far the prefix is split.
+ */
+const UNUSABLE = /[*?\\%_\p{Cc}]/u;
 
 /**
  * The alphabet a prefix is extended with: the base alphabet plus the characters `observed` at that

@@ -4,10 +4,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { ManifestRow } from '../../harness/corpus.js';
+import { parseDA } from '../../../src/inventory/dates.js';
+import type { InventorySummary } from '../../../src/inventory/index.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 import { type MigrationContext, openMigration } from '../../../src/run/context.js';
-import type { Clock, Store } from '../../../src/state/index.js';
+import type { Clock, InventoryQuery, Store } from '../../../src/state/index.js';
 
 export interface TestMigration {
   ctx: MigrationContext;
@@ -88,3 +91,70 @@ export async function inventoried(
 }
 
 export const difference = <T>(a: Iterable<T>, b: ReadonlySet<T>): T[] => [...a].filter((x) => !b.has(x));
+
+/** Covered as store.finishInventoryRun decides it. */
+export function uncoveredIds(queries: readonly InventoryQuery[]): Set<number> {
+  const kids = new Map<number, InventoryQuery[]>();
+  for (const q of queries)
+    if (q.parentId !== null) kids.set(q.parentId, [...(kids.get(q.parentId) ?? []), q]);
+  const covered = (q: InventoryQuery): boolean =>
+    q.complete || ((kids.get(q.id)?.length ?? 0) > 0 && kids.get(q.id)!.every(covered));
+  return new Set(queries.filter((q) => !covered(q)).map((q) => q.id));
+}
+
+/**
+ * What a capped inventory must prove: every dated study found, nothing invented, every study missed
+ * explained (empty StudyDate and empty PatientID: the undated pass reaches it only by
+ * ModalitiesInStudy then StudyTime, and it leaked), every series or instance missed sits under an
+ * uncovered query, and the run claims completeness only when nothing is missing.
+ */
+export function expectHonestCappedInventory(r: {
+  summary: InventorySummary;
+  truth: Truth;
+  found: Awaited<ReturnType<typeof inventoried>>;
+  queries: InventoryQuery[];
+}) {
+  const { summary, truth, found, queries } = r;
+  expect(difference(found.studies, new Set(truth.studies.keys()))).toEqual([]);
+  const missing = difference(truth.studies.keys(), found.studies);
+  for (const uid of missing) {
+    const row = truth.studies.get(uid)!;
+    expect({ uid, studyDate: row.studyDate, patientId: row.patientId }).toEqual({
+      uid,
+      studyDate: '',
+      patientId: '',
+    });
+  }
+  const dated = [...truth.studies.values()]
+    .filter((s) => parseDA(s.studyDate) !== undefined)
+    .map((s) => s.studyInstanceUid);
+  expect(difference(dated, found.studies)).toEqual([]);
+
+  const uncovered = uncoveredIds(queries);
+  expect(
+    new Set(summary.uncoveredQueries.filter((id) => queries.find((q) => q.id === id)!.parentId === null)),
+  ).toEqual(new Set(queries.filter((q) => q.parentId === null && uncovered.has(q.id)).map((q) => q.id)));
+  const uncoveredAt = (level: string, key: string, uid: string) =>
+    queries.some((q) => uncovered.has(q.id) && q.level === level && q.params[key] === uid);
+  for (const [series, study] of truth.series)
+    if (found.studies.has(study) && !found.series.has(series))
+      expect(uncoveredAt('SERIES', 'StudyInstanceUID', study)).toBe(true);
+  for (const [sop, series] of truth.instances)
+    if (found.series.has(series) && !found.instances.has(sop))
+      expect(uncoveredAt('IMAGE', 'SeriesInstanceUID', series)).toBe(true);
+
+  const everything =
+    missing.length === 0 &&
+    found.series.size === truth.series.size &&
+    found.instances.size === truth.instances.size;
+  if (!everything) expect(summary.complete).toBe(false);
+  expect(summary.complete).toBe(uncovered.size === 0);
+  // The splits are in the queries table: capped study-level queries with parts below them.
+  const capped = queries.filter((q) => q.level === 'STUDY' && !q.complete && q.error?.startsWith('capped'));
+  expect(capped.length).toBeGreaterThan(0);
+  const root = queries.find((q) => q.level === 'STUDY' && q.parentId === null)!;
+  expect(queries.filter((q) => q.parentId === root.id).map((q) => q.params.StudyDate)).toEqual(
+    expect.arrayContaining(['-18991231', '20270101-']),
+  );
+  expect(summary.studies).toBe(found.studies.size);
+}

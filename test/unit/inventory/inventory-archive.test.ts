@@ -5,21 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDA } from '../../../src/inventory/dates.js';
-import { type InventorySummary, runInventory } from '../../../src/inventory/index.js';
-import type { InventoryQuery } from '../../../src/state/index.js';
+import { runInventory } from '../../../src/inventory/index.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { type CorpusArchive, servedRows, startCorpusArchive } from '../archive/fixtures.js';
-import { type Truth, difference, dimseSource, inventoried, migration, truthOf } from './fixtures.js';
-
-/** Covered as store.finishInventoryRun decides it. */
-function uncoveredIds(queries: readonly InventoryQuery[]): Set<number> {
-  const kids = new Map<number, InventoryQuery[]>();
-  for (const q of queries)
-    if (q.parentId !== null) kids.set(q.parentId, [...(kids.get(q.parentId) ?? []), q]);
-  const covered = (q: InventoryQuery): boolean =>
-    q.complete || ((kids.get(q.id)?.length ?? 0) > 0 && kids.get(q.id)!.every(covered));
-  return new Set(queries.filter((q) => !covered(q)).map((q) => q.id));
-}
+import { dimseSource, expectHonestCappedInventory, inventoried, migration, truthOf } from './fixtures.js';
 
 async function inventoryOf(archive: CorpusArchive, sourceMore = '', planMore = '') {
   const m = await migration(dimseSource(archive.archive.port, 'ARCHIVE', sourceMore), planMore);
@@ -28,63 +17,6 @@ async function inventoryOf(archive: CorpusArchive, sourceMore = '', planMore = '
   const found = await inventoried(m.ctx.store, truth);
   const queries = await m.ctx.store.listQueries(summary.runId);
   return { m, summary, truth, found, queries };
-}
-
-/**
- * What a capped inventory must prove: every dated study found, nothing invented, every study missed
- * explained (empty StudyDate and empty PatientID: the undated pass reaches it only by
- * ModalitiesInStudy then StudyTime, and it leaked), every series or instance missed sits under an
- * uncovered query, and the run claims completeness only when nothing is missing.
- */
-function expectHonestCappedInventory(r: {
-  summary: InventorySummary;
-  truth: Truth;
-  found: Awaited<ReturnType<typeof inventoried>>;
-  queries: InventoryQuery[];
-}) {
-  const { summary, truth, found, queries } = r;
-  expect(difference(found.studies, new Set(truth.studies.keys()))).toEqual([]);
-  const missing = difference(truth.studies.keys(), found.studies);
-  for (const uid of missing) {
-    const row = truth.studies.get(uid)!;
-    expect({ uid, studyDate: row.studyDate, patientId: row.patientId }).toEqual({
-      uid,
-      studyDate: '',
-      patientId: '',
-    });
-  }
-  const dated = [...truth.studies.values()]
-    .filter((s) => parseDA(s.studyDate) !== undefined)
-    .map((s) => s.studyInstanceUid);
-  expect(difference(dated, found.studies)).toEqual([]);
-
-  const uncovered = uncoveredIds(queries);
-  expect(
-    new Set(summary.uncoveredQueries.filter((id) => queries.find((q) => q.id === id)!.parentId === null)),
-  ).toEqual(new Set(queries.filter((q) => q.parentId === null && uncovered.has(q.id)).map((q) => q.id)));
-  const uncoveredAt = (level: string, key: string, uid: string) =>
-    queries.some((q) => uncovered.has(q.id) && q.level === level && q.params[key] === uid);
-  for (const [series, study] of truth.series)
-    if (found.studies.has(study) && !found.series.has(series))
-      expect(uncoveredAt('SERIES', 'StudyInstanceUID', study)).toBe(true);
-  for (const [sop, series] of truth.instances)
-    if (found.series.has(series) && !found.instances.has(sop))
-      expect(uncoveredAt('IMAGE', 'SeriesInstanceUID', series)).toBe(true);
-
-  const everything =
-    missing.length === 0 &&
-    found.series.size === truth.series.size &&
-    found.instances.size === truth.instances.size;
-  if (!everything) expect(summary.complete).toBe(false);
-  expect(summary.complete).toBe(uncovered.size === 0);
-  // The splits are in the queries table: capped study-level queries with parts below them.
-  const capped = queries.filter((q) => q.level === 'STUDY' && !q.complete && q.error?.startsWith('capped'));
-  expect(capped.length).toBeGreaterThan(0);
-  const root = queries.find((q) => q.level === 'STUDY' && q.parentId === null)!;
-  expect(queries.filter((q) => q.parentId === root.id).map((q) => q.params.StudyDate)).toEqual(
-    expect.arrayContaining(['-18991231', '20270101-']),
-  );
-  expect(summary.studies).toBe(found.studies.size);
 }
 
 describe.skipIf(!hasCorpus())('inventory of the built-in archive', () => {
