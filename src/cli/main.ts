@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: () => import('./commands/check.js'),
   inventory: () => import('./commands/inventory.js'),
   scope: () => import('./commands/scope.js'),
+  preflight: () => import('./commands/preflight.js'),
+  sample: () => import('./commands/sample.js'),
 };
 
 export function registerCommand(name: string, loader: () => Promise<Command>): void {
