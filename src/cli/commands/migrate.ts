@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     await receiver?.close();
     if (!values['no-verify'] && !ac.signal.aborted) {
       const { runVerify } = await import('../../verify/index.js');
-      verified = await runVerify(ctx, {});
+      verified = await runVerify(ctx, { leaseMs: parseDuration(values.lease!) });
     }
     const done = await ctx.store.isDone();
     const summary = {
