@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scope: () => import('./commands/scope.js'),
   preflight: () => import('./commands/preflight.js'),
   sample: () => import('./commands/sample.js'),
+  analyze: () => import('./commands/analyze.js'),
 };
 
 export function registerCommand(name: string, loader: () => Promise<Command>): void {

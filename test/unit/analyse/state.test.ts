@@ -60,15 +60,29 @@ function suite(name: string, open: Open): void {
       const { store, cleanup } = await open(clock);
       try {
         const run = await store.startInventoryRun();
-        const studies = Array.from({ length: 25 }, (_, i) => ({ studyUid: `1.2.3.${100 + i}`, patientId: `P${i}` }));
+        const studies = Array.from({ length: 25 }, (_, i) => ({
+          studyUid: `1.2.3.${100 + i}`,
+          patientId: `P${i}`,
+        }));
         await store.upsertStudies(run, studies);
-        await store.upsertSeries(run, studies.map((s) => ({ seriesUid: `${s.studyUid}.1`, studyUid: s.studyUid })));
+        await store.upsertSeries(
+          run,
+          studies.map((s) => ({ seriesUid: `${s.studyUid}.1`, studyUid: s.studyUid })),
+        );
         await store.upsertInstances(
           run,
-          studies.map((s) => ({ sopInstanceUid: `${s.studyUid}.1.1`, seriesUid: `${s.studyUid}.1`, studyUid: s.studyUid })),
+          studies.map((s) => ({
+            sopInstanceUid: `${s.studyUid}.1.1`,
+            seriesUid: `${s.studyUid}.1`,
+            studyUid: s.studyUid,
+          })),
         );
         const all: string[] = [];
-        for (let after: string | undefined, page; (page = await store.pageStudies({ after, limit: 7 })).length > 0; after = page.at(-1)!.studyUid)
+        for (
+          let after: string | undefined, page;
+          (page = await store.pageStudies({ after, limit: 7 })).length > 0;
+          after = page.at(-1)!.studyUid
+        )
           all.push(...page.map((s) => s.studyUid));
         expect(all).toEqual(studies.map((s) => s.studyUid));
         expect((await store.pageSeries({ limit: 100 })).map((s) => s.seriesUid)).toHaveLength(25);
@@ -92,9 +106,15 @@ function suite(name: string, open: Open): void {
           header: { SeriesNumber: 3 },
           problems: [{ code: 'CHARSET_MISSING', tags: ['PatientName'] }],
         });
-        expect(await store.recordAnalysisHeaders([copy('aa'), copy('aa')])).toEqual({ inserted: 1, again: 0 });
+        expect(await store.recordAnalysisHeaders([copy('aa'), copy('aa')])).toEqual({
+          inserted: 1,
+          again: 0,
+        });
         clock.advance(5);
-        expect(await store.recordAnalysisHeaders([copy('aa'), copy('bb')])).toEqual({ inserted: 1, again: 1 });
+        expect(await store.recordAnalysisHeaders([copy('aa'), copy('bb')])).toEqual({
+          inserted: 1,
+          again: 1,
+        });
         const rows = await store.listAnalysisHeaders();
         expect(rows.map((r) => [r.contentDigest, r.timesSeen, r.firstSeenAt, r.lastSeenAt])).toEqual([
           ['aa', 2, 1_000, 1_005],
@@ -116,8 +136,21 @@ function suite(name: string, open: Open): void {
         const first = await store.saveAnalysisRun({ startedAt: 900, params: { perSeries: 1 } }, []);
         clock.advance(10);
         const id = await store.saveAnalysisRun({ startedAt: 1_000, summary: { total: 2 } }, [
-          { code: 'PATIENT_NAME_CONFLICT', severity: 'error', subject: 'pid#ab', studyUids: ['1.2', '1.1', '1.2'], detail: { names: 2 } },
-          { code: 'UID_INVALID', severity: 'error', subject: '1.01', studyUids: ['1.1'], seriesUid: '1.01', sopInstanceUid: null },
+          {
+            code: 'PATIENT_NAME_CONFLICT',
+            severity: 'error',
+            subject: 'pid#ab',
+            studyUids: ['1.2', '1.1', '1.2'],
+            detail: { names: 2 },
+          },
+          {
+            code: 'UID_INVALID',
+            severity: 'error',
+            subject: '1.01',
+            studyUids: ['1.1'],
+            seriesUid: '1.01',
+            sopInstanceUid: null,
+          },
         ]);
         expect(id).toBeGreaterThan(first);
         const run = await store.getAnalysisRun();
@@ -128,7 +161,9 @@ function suite(name: string, open: Open): void {
           ['PATIENT_NAME_CONFLICT', ['1.1', '1.2'], null],
           ['UID_INVALID', ['1.1'], '1.01'],
         ]);
-        expect((await store.listAnalysisFindings(id, { studyUid: '1.2' })).map((f) => f.code)).toEqual(['PATIENT_NAME_CONFLICT']);
+        expect((await store.listAnalysisFindings(id, { studyUid: '1.2' })).map((f) => f.code)).toEqual([
+          'PATIENT_NAME_CONFLICT',
+        ]);
       } finally {
         await cleanup();
       }

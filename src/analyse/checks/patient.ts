@@ -1,0 +1,159 @@
+/**
+ * Patient identity: one PatientID (with its issuer) carrying different names, birth dates or sexes;
+ * one PatientID shared by people whose names have no word in common (a placeholder ID); the same name
+ * and birth date under different PatientIDs (a missed merge); studies without PatientID or issuer.
+ * Values are compared normalised (case, spaces, ^ padding). Findings name groups by pseudonym; the
+ * values themselves appear only with logPhi.
+ */
+import type { Evidence, Observation } from '../evidence.js';
+import { groupKey, isPlaceholderName, looksLikePlaceholder, nameWords, pseudonym } from '../normalise.js';
+import { finding, type CheckContext, type Finding } from './context.js';
+
+interface Group {
+  readonly patientId: string;
+  readonly issuer: string;
+  readonly observations: Observation[];
+}
+
+/** Observations grouped by PatientID + issuer; an unknown issuer joins the PatientID's only known one. */
+export function patientGroups(ev: Evidence): Map<string, Group> {
+  const all = [...ev.observations.values()].flatMap((m) => [...m.values()]);
+  const issuers = new Map<string, Set<string>>();
+  for (const o of all)
+    if (o.patientId && o.issuer !== undefined)
+      issuers.set(o.patientId, (issuers.get(o.patientId) ?? new Set()).add(o.issuer));
+  const groups = new Map<string, Group>();
+  for (const o of all) {
+    if (!o.patientId) continue;
+    const known = issuers.get(o.patientId);
+    const issuer = o.issuer ?? (known && known.size === 1 ? [...known][0]! : '');
+    const key = groupKey(o.patientId, issuer);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { patientId: o.patientId, issuer, observations: [] }));
+    g.observations.push(o);
+  }
+  return groups;
+}
+
+/** Distinct known values of one field, with the studies carrying each. */
+function valuesOf(
+  obs: readonly Observation[],
+  field: 'name' | 'birthDate' | 'sex',
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const o of obs) {
+    const v = o[field];
+    if (v === undefined) continue;
+    out.set(v, (out.get(v) ?? new Set()).add(o.studyUid));
+  }
+  return out;
+}
+
+/**
+ * People in a group: identities (name, birth date) joined when their names share a word or their
+ * birth dates are equal and known. More than one: the ID is shared by unrelated people.
+ */
+export function peopleOf(obs: readonly Observation[]): { name: string; birthDate: string }[][] {
+  const ids = new Map<string, { name: string; birthDate: string }>();
+  for (const o of obs) {
+    if (!o.name) continue; // an unknown or empty name is nobody in particular
+    const id = { name: o.name, birthDate: o.birthDate ?? '' };
+    ids.set(JSON.stringify(id), id);
+  }
+  const list = [...ids.values()];
+  const parent = list.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (let i = 0; i < list.length; i++)
+    for (let j = i + 1; j < list.length; j++) {
+      const a = list[i]!;
+      const b = list[j]!;
+      const wa = nameWords(a.name);
+      const shareWord = [...nameWords(b.name)].some((w) => wa.has(w));
+      const sameBirth = a.birthDate !== '' && a.birthDate === b.birthDate;
+      if (shareWord || sameBirth) parent[find(i)] = find(j);
+    }
+  const clusters = new Map<number, { name: string; birthDate: string }[]>();
+  list.forEach((id, i) => clusters.set(find(i), [...(clusters.get(find(i)) ?? []), id]));
+  return [...clusters.values()];
+}
+
+export function checkPatients(ev: Evidence, c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  const groups = patientGroups(ev);
+  for (const [key, g] of groups) {
+    const subject = pseudonym(c.secret, key);
+    const studies = new Set(g.observations.map((o) => o.studyUid));
+    const phi = (extra: Record<string, unknown>) =>
+      c.logPhi ? { patientId: g.patientId, issuer: g.issuer, ...extra } : {};
+    for (const [field, code] of [
+      ['name', 'PATIENT_NAME_CONFLICT'],
+      ['birthDate', 'PATIENT_BIRTHDATE_CONFLICT'],
+      ['sex', 'PATIENT_SEX_CONFLICT'],
+    ] as const) {
+      const values = valuesOf(g.observations, field);
+      if (values.size < 2) continue;
+      const involved = new Set([...values.values()].flatMap((s) => [...s]));
+      out.push(
+        finding(code, subject, involved, {
+          distinctValues: values.size,
+          includesEmpty: values.has(''),
+          studiesPerValue: [...values.values()].map((s) => s.size).sort((a, b) => b - a),
+          ...(phi({ values: [...values.keys()].sort() }) as object),
+        }),
+      );
+    }
+    const people = peopleOf(g.observations);
+    if (people.length > 1)
+      out.push(
+        finding('PATIENT_ID_SHARED', subject, studies, {
+          people: people.length,
+          placeholderLike: looksLikePlaceholder(g.patientId),
+          ...(phi({
+            identities: people.map((p) => p.map((i) => `${i.name} ${i.birthDate}`.trim())),
+          }) as object),
+        }),
+      );
+  }
+
+  // The same person (name and birth date, both known and not placeholders) under several IDs.
+  const persons = new Map<string, { ids: Set<string>; studies: Set<string> }>();
+  for (const [key, g] of groups)
+    for (const o of g.observations) {
+      if (!o.name || !o.birthDate || isPlaceholderName(o.name)) continue;
+      const k = `${o.name}\u0000${o.birthDate}`;
+      const p = persons.get(k) ?? { ids: new Set<string>(), studies: new Set<string>() };
+      p.ids.add(key);
+      p.studies.add(o.studyUid);
+      persons.set(k, p);
+    }
+  for (const [k, p] of persons) {
+    if (p.ids.size < 2) continue;
+    const ids = [...p.ids].sort();
+    out.push(
+      finding(
+        'PATIENT_LIKELY_MISSED_MERGE',
+        pseudonym(c.secret, `person\u0000${k}`).replace('pid#', 'person#'),
+        p.studies,
+        {
+          patientIds: ids.map((i) => pseudonym(c.secret, i)),
+          ...(c.logPhi ? { values: ids.map((i) => i.split('\u0000')[0]!) } : {}),
+        },
+      ),
+    );
+  }
+
+  // Per study: no PatientID; no issuer (as the inventory reported it).
+  for (const [studyUid, m] of ev.observations) {
+    const obs = [...m.values()];
+    if (obs.some((o) => o.patientId === ''))
+      out.push(
+        finding('PATIENT_ID_MISSING', studyUid, [studyUid], {
+          sources: [...new Set(obs.filter((o) => o.patientId === '').flatMap((o) => [...o.sources]))].sort(),
+        }),
+      );
+    const inv = obs.filter((o) => o.sources.has('inventory'));
+    if (inv.length > 0 && inv.every((o) => o.issuer === '') && obs.every((o) => !o.issuer))
+      out.push(finding('ISSUER_MISSING', studyUid, [studyUid]));
+  }
+  return out;
+}
