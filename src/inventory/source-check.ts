@@ -8,12 +8,24 @@
  * | move-destination| C-MOVE of a UID that cannot exist, to our AE    | the source knows our AE title as a move destination (A801 = it does not: configuration)|
  * | get             | C-GET of a UID that cannot exist                | Study Root C-GET is accepted                                                           |
  *
- * What the move check does NOT prove: that the source can open a connection to our host and port
- * (its entry may hold a wrong address, a firewall may drop it), nor that it checks destinations
- * before matching (an archive may answer 0000 with no sub-operations without looking the title up).
- * DICOM has no way to have the source call us without moving data; the first real C-MOVE proves it.
+ * | move-round-trip | C-MOVE of ONE real instance (the first the source lists) to our     | the whole path works: the source knows our AE title, holds our right address and port, its  |
+ * | (opt-in)        | listener, started for the check on local.port; the data is discarded | connection gets through, our listener accepts it                                            |
+ *
+ * What the move-destination check does NOT prove: that the source can open a connection to our host
+ * and port (its entry may hold a wrong address, a firewall may drop it), nor even that the title is
+ * known: measured, dcmqrscp 3.6.7 answers 0000 for an unknown destination when nothing matches, and
+ * Orthanc 1.10 answers C000 for any C-MOVE (and C-GET) of a UID it does not hold, before looking the
+ * destination up (inconclusive: warn). Only archives that check the destination first (the built-in
+ * archive, dcm4chee) answer A801. DICOM has no way to have the source call us without moving data:
+ * the round trip moves one instance (read load on the source, nothing stored).
  */
 import { randomBytes } from 'node:crypto';
+import type { AllowedPeer } from '../net/association/server.js';
+import type { DimseChannel } from '../net/dimse/channel.js';
+import { startScp, storageAcceptPolicy } from '../net/services/scp.js';
+import type { StoreTarget } from '../net/services/store-target.js';
+import type { TlsSettings } from '../net/transport/tls-options.js';
+import { valueOf } from './keys.js';
 import { hex, lookupStatus } from '../net/dimse/status.js';
 import { describeFailure } from '../net/errors.js';
 import { type Peer, describePeer, openChannel } from '../net/peer.js';
@@ -175,4 +187,157 @@ export async function checkSource(
       : await checkGet(peer, opts.model),
   );
   return out;
+}
+
+/** Our listener for the round trip: where the source sends the instance. */
+export interface ListenerSettings {
+  readonly aeTitle: string;
+  readonly host: string;
+  readonly port: number;
+  readonly allow?: AllowedPeer[];
+  readonly tls?: TlsSettings;
+}
+
+/** The first UID a query at `level` answers (the query is cancelled after it). */
+async function firstUid(
+  ch: DimseChannel,
+  model: QueryModel,
+  level: 'STUDY' | 'SERIES' | 'IMAGE',
+  keys: Record<string, string>,
+  uidKey: string,
+  timeoutMs?: number,
+) {
+  const q = cFind(ch, buildIdentifier(level, { ...keys, [uidKey]: '' }), { model, timeoutMs });
+  let uid: string | undefined;
+  for await (const m of q.matches) {
+    const v = valueOf(m, uidKey);
+    if (v && !uid) {
+      uid = v;
+      q.cancel();
+    }
+  }
+  const r = await q.done;
+  return r.ok || uid ? { ok: true as const, uid } : { ok: false as const, error: describeFailure(r.error) };
+}
+
+/** A store target that keeps nothing: it only notes which SOP Instance UIDs arrived, and from whom. */
+function discardTarget(arrived: { sop: string; from: string }[]): StoreTarget {
+  return {
+    open: (req) => ({
+      write: () => undefined,
+      abort: () => undefined,
+      end: async () => {
+        arrived.push({ sop: req.sopInstanceUid, from: req.callingAeTitle });
+        return {
+          ok: true,
+          instance: {
+            path: '',
+            sopClassUid: req.sopClassUid,
+            sopInstanceUid: req.sopInstanceUid,
+            transferSyntaxUid: req.transferSyntaxUid,
+            callingAeTitle: req.callingAeTitle,
+            datasetLength: 0,
+          },
+        };
+      },
+    }),
+  };
+}
+
+/**
+ * Moves one real instance to our listener (started for the check) and waits for it: the only proof
+ * that C-MOVE works end to end. `waitMs`: how long to wait for the instance after the final response.
+ */
+export function checkMoveRoundTrip(
+  peer: Peer,
+  opts: { model: QueryModel; destination: string; listen: ListenerSettings; waitMs?: number },
+): Promise<SourceCheck> {
+  return timed('move-round-trip', async () => {
+    const model = opts.model;
+    const ch = await openChannel(peer, [
+      { abstractSyntax: QR[model].find, transferSyntaxes: UNCOMPRESSED_LE },
+      { abstractSyntax: QR[model].move, transferSyntaxes: UNCOMPRESSED_LE },
+    ]);
+    if (!ch.ok) return { outcome: 'fail', unreachable: true, detail: describeFailure(ch.error) };
+    const c = ch.value;
+    try {
+      if (model === 'patient')
+        return { outcome: 'warn', detail: 'the round trip is only implemented for the Study Root model' };
+      const study = await firstUid(c, model, 'STUDY', {}, 'StudyInstanceUID', peer.dimseTimeoutMs);
+      if (!study.ok) return { outcome: 'fail', detail: `C-FIND: ${study.error}` };
+      if (!study.uid) return { outcome: 'warn', detail: 'the source lists no study: nothing to move' };
+      const series = await firstUid(
+        c,
+        model,
+        'SERIES',
+        { StudyInstanceUID: study.uid },
+        'SeriesInstanceUID',
+        peer.dimseTimeoutMs,
+      );
+      if (!series.ok || !series.uid) return { outcome: 'warn', detail: `study ${study.uid} lists no series` };
+      const keys = { StudyInstanceUID: study.uid, SeriesInstanceUID: series.uid };
+      const image = await firstUid(c, model, 'IMAGE', keys, 'SOPInstanceUID', peer.dimseTimeoutMs);
+      if (!image.ok || !image.uid)
+        return { outcome: 'warn', detail: `series ${series.uid} lists no instance` };
+
+      const arrived: { sop: string; from: string }[] = [];
+      const refused: string[] = [];
+      let server;
+      try {
+        server = await startScp({
+          aeTitle: opts.listen.aeTitle,
+          host: opts.listen.host,
+          port: opts.listen.port,
+          allow: opts.listen.allow,
+          tls: opts.listen.tls,
+          policy: storageAcceptPolicy(),
+          handlers: { store: discardTarget(arrived) },
+          onRefused: (why) => refused.push(why),
+        });
+      } catch (e) {
+        return {
+          outcome: 'fail',
+          detail: `our listener cannot start on ${opts.listen.host}:${opts.listen.port}: ${(e as Error).message}`,
+        };
+      }
+      try {
+        const r = await cMove(
+          c,
+          buildIdentifier('IMAGE', { ...keys, SOPInstanceUID: image.uid }),
+          opts.destination,
+          { model, timeoutMs: peer.dimseTimeoutMs },
+        );
+        // A final response saying the one sub-operation failed: nothing is on its way.
+        const failedForSure = r.ok && r.value.counts.failed === 1 && (r.value.counts.completed ?? 0) === 0;
+        const deadline = Date.now() + (failedForSure ? 0 : (opts.waitMs ?? 5000));
+        while (!arrived.some((a) => a.sop === image.uid) && Date.now() < deadline)
+          await new Promise((res) => setTimeout(res, 50));
+        const got = arrived.find((a) => a.sop === image.uid);
+        const status = r.ok ? `0x${hex(r.value.status)}` : undefined;
+        if (got)
+          return {
+            outcome: 'pass',
+            ...(status ? { status } : {}),
+            detail: `instance ${image.uid} arrived at ${opts.listen.aeTitle} (${opts.listen.host}:${opts.listen.port}) from ${got.from}: C-MOVE works end to end (nothing was stored)`,
+          };
+        if (!r.ok) return { outcome: 'fail', detail: `C-MOVE: ${describeFailure(r.error)}` };
+        if (r.value.status === 0xa801)
+          return {
+            outcome: 'fail',
+            status,
+            detail: `the source does not know ${opts.destination} as a move destination (A801): register it with this machine's address and local.port`,
+          };
+        const why = refused.length > 0 ? `; our listener refused an association: ${refused[0]}` : '';
+        return {
+          outcome: 'fail',
+          status,
+          detail: `C-MOVE of instance ${image.uid} answered ${status} (completed ${r.value.counts.completed ?? '?'}, failed ${r.value.counts.failed ?? '?'}) but nothing arrived${failedForSure ? '' : ` within ${(opts.waitMs ?? 5000) / 1000} s`}${why}: check the host and port the source holds for ${opts.destination}, and firewalls`,
+        };
+      } finally {
+        await server.close();
+      }
+    } finally {
+      if (!c.ended) await c.assoc.release();
+    }
+  });
 }

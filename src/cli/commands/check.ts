@@ -10,6 +10,7 @@
  * | source echo/find | the source accepts our association, C-ECHO and Study Root C-FIND                               |
  * | move-destination | the source knows our AE title as a move destination (see src/inventory/source-check.ts for      |
  * |                  | exactly what this proves and what it cannot) — or, with retrieve: c-get, that C-GET is accepted |
+ * | move-round-trip  | with --move-test: one real instance moved to our listener arrived (C-MOVE works end to end)   |
  * | target echo      | the target accepts our association and C-ECHO                                                  |
  * | folders          | a folder source is readable; a folder target is writable (or can be created)                  |
  * | appointments     | the appointments CSV has the configured columns                                                |
@@ -17,19 +18,25 @@
  * Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 the plan is invalid,
  * 3 the source or target could not be reached at all.
  */
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkEcho, checkSource, type SourceCheck } from '../../inventory/source-check.js';
+import {
+  type ListenerSettings,
+  type SourceCheck,
+  checkEcho,
+  checkMoveRoundTrip,
+  checkSource,
+} from '../../inventory/source-check.js';
 import { checkPlanFiles, formatPlanErrors, loadPlan, type Plan } from '../../plan/index.js';
 import { openStateOf, peerOf } from '../../run/context.js';
 import { dayOf, readAppointments } from '../../scope/priority.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
-export const usage = 'pacshift check PLAN.yaml [--json]';
+export const usage = 'pacshift check PLAN.yaml [--move-test] [--json]';
 
 type Check = SourceCheck;
 
@@ -102,7 +109,33 @@ function checkFolder(name: string, path: string, mode: 'read' | 'write'): Promis
   });
 }
 
-async function runChecks(plan: Plan, planPath: string, onStep: (name: string) => void): Promise<Check[]> {
+/** Our listener as the plan describes it (for the round trip). */
+function listenerOf(plan: Plan): ListenerSettings {
+  const l = plan.local;
+  return {
+    aeTitle: l.aeTitle,
+    host: l.host,
+    port: l.port,
+    allow: l.allow.map((a) => ({ aeTitle: a.aeTitle, ...(a.host ? { hosts: [a.host] } : {}) })),
+    ...(l.tls
+      ? {
+          tls: {
+            cert: readFileSync(l.tls.cert),
+            key: readFileSync(l.tls.key),
+            ...(l.tls.ca ? { ca: readFileSync(l.tls.ca) } : {}),
+            requireClientCertificate: l.tls.requireClientCert,
+          },
+        }
+      : {}),
+  };
+}
+
+async function runChecks(
+  plan: Plan,
+  planPath: string,
+  moveTest: boolean,
+  onStep: (name: string) => void,
+): Promise<Check[]> {
   const checks: Check[] = [];
   const step = async (name: string, f: () => Promise<Check | Check[]>) => {
     onStep(name);
@@ -146,6 +179,16 @@ async function runChecks(plan: Plan, planPath: string, onStep: (name: string) =>
         })
       ).map((c) => ({ ...c, name: `source ${c.name}` })),
     );
+    const reachable = !checks.some((c) => c.unreachable);
+    if (moveTest && reachable && src.retrieve === 'c-move')
+      await step('source move-round-trip', async () => ({
+        ...(await checkMoveRoundTrip(peerOf(src, plan), {
+          model: src.queryModel === 'patient-root' ? 'patient' : 'study',
+          destination: src.moveDestination ?? plan.local.aeTitle,
+          listen: listenerOf(plan),
+        })),
+        name: 'source move-round-trip',
+      }));
   } else await step('source folder', () => checkFolder('source folder', src.path, 'read'));
   const tgt = plan.target;
   if (tgt.type === 'dimse') await step('target echo', () => checkEcho(peerOf(tgt, plan), 'target echo'));
@@ -171,7 +214,7 @@ const MARK = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false } },
+    options: { json: { type: 'boolean', default: false }, 'move-test': { type: 'boolean', default: false } },
     allowPositionals: true,
   });
   const planPath = positionals[0];
@@ -186,7 +229,9 @@ export async function run(argv: string[]): Promise<number> {
   const bar = progress(!values.json);
   let checks: Check[];
   try {
-    checks = await runChecks(loaded.value, planPath, (name) => bar.update(`check: ${name}…`));
+    checks = await runChecks(loaded.value, planPath, values['move-test'] ?? false, (name) =>
+      bar.update(`check: ${name}…`),
+    );
   } finally {
     bar.done();
   }

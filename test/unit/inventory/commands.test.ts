@@ -123,6 +123,36 @@ describe.skipIf(!hasCorpus())('pacshift check, inventory, scope against the buil
     expect(r.out).toMatch(/^NOT ready/m);
   });
 
+  it('check --move-test: one real instance moved to our listener proves C-MOVE end to end', async () => {
+    const r = await pacshift('check', plan('ready', dimse()), '--move-test', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { checks: { name: string; outcome: string; detail: string }[] };
+    const rt = j.checks.find((c) => c.name === 'source move-round-trip')!;
+    expect(rt.outcome).toBe('pass');
+    expect(rt.detail).toMatch(/^instance \S+ arrived at PACSHIFT \(127\.0\.0\.1:\d+\) from ARCHIVE/);
+    expect(archive.archive.stats.subOperations.completed).toBeGreaterThan(0);
+  });
+
+  it('check --move-test: fails when the source holds a wrong address for us, though it knows the title', async () => {
+    const wrong = await startCorpusArchive({
+      peers: { PACSHIFT: { host: '127.0.0.1', port: await freePort() } },
+    });
+    try {
+      const path = plan(
+        'wrong-address',
+        `{ type: dimse, host: 127.0.0.1, port: ${wrong.archive.port}, calledAe: ARCHIVE }`,
+      );
+      const r = await pacshift('check', path, '--move-test');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^ok\s+source move-destination/m);
+      expect(r.out).toMatch(
+        /^FAIL\s+source move-round-trip\s+C-MOVE of instance \S+ answered 0x[0-9A-F]{4} \(completed 0, failed 1\) but nothing arrived/m,
+      );
+    } finally {
+      await wrong.stop();
+    }
+  });
+
   it('check: exit 2 for an invalid plan, 3 for a source nobody answers at', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(
