@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { keywordOf } from '../../dicom/keyword.js';
 import { pixelDigest } from '../../dicom/pixel-digest.js';
-import { isGroupLength, type Tag } from '../../dicom/tag.js';
+import { isGroupLength, Tags, type Tag } from '../../dicom/tag.js';
 import type { DicomFileError } from '../../dicom/errors.js';
 import { VR_TABLE } from '../../dicom/vr.js';
 import { err, ok, type Result } from '../../util/result.js';
@@ -47,8 +47,13 @@ export interface CopyDiff {
   readonly incomplete: boolean;
 }
 
-/** Group lengths are recomputed by every writer and the File Meta is not part of the data set. */
-const ignored = (e: ObjectElement): boolean => isGroupLength(e.tag);
+const PIXEL_TAGS = new Set<Tag>([Tags.PixelData.tag, Tags.FloatPixelData.tag, Tags.DoubleFloatPixelData.tag]);
+
+/**
+ * Group lengths are recomputed by every writer; pixel data are compared apart (their encoding
+ * follows the transfer syntax: native in one copy, fragments in another).
+ */
+const ignored = (e: ObjectElement): boolean => isGroupLength(e.tag) || (e.path.length === 0 && PIXEL_TAGS.has(e.tag));
 
 /** A sequence: items follow (SQ, a UN sequence of undefined length), or an SQ written empty. */
 const isSequence = (e: ObjectElement): boolean => e.content === 'items' || (e.vr === 'SQ' && e.length === 0);

@@ -2,13 +2,17 @@
  * What the target accepts, asked the only way that is certain: by negotiating. One presentation
  * context per (SOP class, transfer syntax) found in the source, at most 127 per association plus
  * Verification (so that an association whose every probe context is refused still opens and tells
- * why), as many associations as needed. Nothing is sent: each association is released at once.
+ * why), as many associations as needed; then one control per SOP class refused in every syntax.
+ * Nothing is sent: each association is released at once.
  */
 import { MAX_PRESENTATION_CONTEXTS, requestAssociation } from '../../net/association/request.js';
 import type { ContextProposal } from '../../net/association/types.js';
 import type { NetFailure } from '../../net/errors.js';
 import type { Peer } from '../../net/peer.js';
 import { VERIFICATION } from '../../net/services/sop-classes.js';
+
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_LE = '1.2.840.10008.1.2';
 
 export interface Combination {
   readonly sopClassUid: string;
@@ -38,23 +42,28 @@ export type ProbeVerdict = 'accepted' | 'transfer-syntax-refused' | 'sop-class-r
 export class Capabilities {
   private readonly byKey = new Map<string, ProbedContext>();
   private readonly acceptedClasses = new Set<string>();
-  private readonly probedClasses = new Set<string>();
 
-  constructor(readonly contexts: readonly ProbedContext[], readonly associations: number) {
+  /**
+   * `classesAccepted`: SOP classes the target accepted in some transfer syntax, the uncompressed
+   * control contexts included (a class proposed only in refused syntaxes is not thereby refused).
+   */
+  constructor(
+    readonly contexts: readonly ProbedContext[],
+    readonly associations: number,
+    classesAccepted: Iterable<string> = [],
+  ) {
     for (const c of contexts) {
       this.byKey.set(keyOf(c), c);
-      if (c.result !== undefined) this.probedClasses.add(c.sopClassUid);
       if (c.accepted) this.acceptedClasses.add(c.sopClassUid);
     }
+    for (const c of classesAccepted) this.acceptedClasses.add(c);
   }
 
   verdict(sopClassUid: string, transferSyntaxUid: string): ProbeVerdict {
     const c = this.byKey.get(keyOf({ sopClassUid, transferSyntaxUid }));
     if (!c || c.result === undefined) return 'unknown';
     if (c.accepted) return 'accepted';
-    return this.probedClasses.has(sopClassUid) && !this.acceptedClasses.has(sopClassUid)
-      ? 'sop-class-refused'
-      : 'transfer-syntax-refused';
+    return this.acceptedClasses.has(sopClassUid) ? 'transfer-syntax-refused' : 'sop-class-refused';
   }
 
   /** Transfer syntaxes the target accepted for a SOP class (where a transcode could go). */
@@ -69,7 +78,38 @@ export class Capabilities {
 
 const keyOf = (c: Combination): string => `${c.sopClassUid}|${c.transferSyntaxUid}`;
 
-/** Negotiates every combination with the target (each once), `perAssociation` contexts at a time. */
+/** Contexts of one association at a time: answers per proposal, or the failure of the association. */
+async function negotiate(
+  peer: Peer,
+  proposals: readonly ContextProposal[],
+): Promise<{ ok: true; results: { accepted: boolean; result: number }[] } | { ok: false; failure: NetFailure }> {
+  const r = await requestAssociation({
+    host: peer.host,
+    port: peer.port,
+    callingAeTitle: peer.callingAeTitle,
+    calledAeTitle: peer.aeTitle,
+    contexts: [...proposals, { abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT_LE] }],
+    tls: peer.tls,
+    timeouts: peer.timeouts,
+    maxPduLength: peer.maxPduLength,
+  });
+  if (!r.ok) {
+    // Every context refused, Verification included: still an answer about each (no reason known).
+    if (r.error.kind === 'no-presentation-context') return { ok: true, results: proposals.map(() => ({ accepted: false, result: 2 })) };
+    return { ok: false, failure: r.error };
+  }
+  const contexts = r.value.info.contexts;
+  const results = proposals.map((_, k) => ({ accepted: contexts[k]!.accepted, result: contexts[k]!.result }));
+  await r.value.release();
+  return { ok: true, results };
+}
+
+/**
+ * Negotiates every combination with the target (each once), `perAssociation` contexts at a time.
+ * A SOP class refused in every syntax it was proposed in is then proposed once more in the
+ * uncompressed syntaxes (a control): accepted there, its refusals are about the syntaxes; refused
+ * there too, about the class (some targets give reason 3 for both).
+ */
 export async function probeTarget(
   peer: Peer,
   combinations: Iterable<Combination>,
@@ -83,34 +123,27 @@ export async function probeTarget(
   let associations = 0;
   for (let i = 0; i < all.length; i += per) {
     const chunk = all.slice(i, i + per);
-    const proposals: ContextProposal[] = [
-      ...chunk.map((c) => ({ abstractSyntax: c.sopClassUid, transferSyntaxes: [c.transferSyntaxUid] })),
-      { abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
-    ];
-    const r = await requestAssociation({
-      host: peer.host,
-      port: peer.port,
-      callingAeTitle: peer.callingAeTitle,
-      calledAeTitle: peer.aeTitle,
-      contexts: proposals,
-      tls: peer.tls,
-      timeouts: peer.timeouts,
-      maxPduLength: peer.maxPduLength,
-    });
+    const r = await negotiate(
+      peer,
+      chunk.map((c) => ({ abstractSyntax: c.sopClassUid, transferSyntaxes: [c.transferSyntaxUid] })),
+    );
     associations++;
-    if (!r.ok) {
-      // Every context refused, Verification included, is still an answer about each of them.
-      const everyRefused = r.error.kind === 'no-presentation-context';
-      for (const c of chunk) out.push(everyRefused ? { ...c, accepted: false, result: 3 } : { ...c, accepted: false, result: undefined, failure: r.error });
-      continue;
-    }
-    const assoc = r.value;
-    const contexts = assoc.info.contexts;
-    chunk.forEach((c, k) => {
-      const ctx = contexts[k]!;
-      out.push({ ...c, accepted: ctx.accepted, result: ctx.result });
-    });
-    await assoc.release();
+    chunk.forEach((c, k) =>
+      out.push(r.ok ? { ...c, accepted: r.results[k]!.accepted, result: r.results[k]!.result } : { ...c, accepted: false, result: undefined, failure: r.failure }),
+    );
   }
-  return new Capabilities(out, associations);
+  const answered = new Set(out.filter((c) => c.result !== undefined).map((c) => c.sopClassUid));
+  const accepted = new Set(out.filter((c) => c.accepted).map((c) => c.sopClassUid));
+  const controls = [...answered].filter((c) => !accepted.has(c));
+  const classesAccepted: string[] = [];
+  for (let i = 0; i < controls.length; i += per) {
+    const chunk = controls.slice(i, i + per);
+    const r = await negotiate(
+      peer,
+      chunk.map((c) => ({ abstractSyntax: c, transferSyntaxes: [EXPLICIT_LE, IMPLICIT_LE] })),
+    );
+    associations++;
+    if (r.ok) chunk.forEach((c, k) => r.results[k]!.accepted && classesAccepted.push(c));
+  }
+  return new Capabilities(out, associations, classesAccepted);
 }

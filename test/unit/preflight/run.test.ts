@@ -1,0 +1,110 @@
+/**
+ * runPreflight over a plan: a folder source (corpus files read in place) inventoried, one object per
+ * series checked (or all), the target (built-in archive taking uncompressed syntaxes only) probed,
+ * results sized for the whole source and recorded as events; and over files given directly.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startArchive, type Archive } from '../../../src/archive/archive.js';
+import { PREFLIGHT_OBJECT_EVENT, PREFLIGHT_RUN_EVENT, runPreflight, type PreflightReport } from '../../../src/analyse/preflight/index.js';
+import { runInventory } from '../../../src/inventory/index.js';
+import { openMigration, type MigrationContext } from '../../../src/run/context.js';
+import type { Instance } from '../../../src/state/index.js';
+import { hasCorpus } from '../../../src/util/corpus.js';
+import { corpusDir } from '../../harness/corpus.js';
+import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
+
+const UNCOMPRESSED = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2', '1.2.840.10008.1.2.2'];
+
+describe.skipIf(!hasCorpus())('runPreflight', () => {
+  let dir: string;
+  let target: Archive;
+  let ctx: MigrationContext;
+  let instances: Instance[];
+  const source = () => join(corpusDir(), 'pydicom');
+
+  beforeAll(async () => {
+    dir = makeTempDir('preflight-run');
+    target = await startArchive({ dir: join(dir, 'target'), port: 0, host: '127.0.0.1', aeTitle: 'TARGET', acceptTransferSyntaxes: UNCOMPRESSED });
+    const plan = {
+      name: 'pf',
+      version: 1,
+      source: { type: 'folder', path: source() },
+      target: { type: 'dimse', host: '127.0.0.1', port: target.port, calledAe: 'TARGET' },
+      state: { sqlite: join(dir, 'state.sqlite') },
+      report: { dir: join(dir, 'report') },
+    };
+    writeFileSync(join(dir, 'plan.yaml'), JSON.stringify(plan));
+    ctx = await openMigration(join(dir, 'plan.yaml'));
+    await runInventory(ctx);
+    instances = [];
+    for (const row of await ctx.store.ledger()) instances.push(...(await ctx.store.listInstances(row.studyUid)));
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await target?.close();
+    removeTempDir(dir);
+  });
+
+  const cause = (r: PreflightReport, id: string) => r.causes.find((c) => c.cause === id);
+
+  it('one object per series stands for its series; the probe refuses the compressed syntaxes', async () => {
+    const series = new Set(instances.map((i) => i.seriesUid));
+    const r = await runPreflight(ctx, { profile: 'strict' });
+    expect(r.sampling).toBe('one-per-series');
+    expect(r.checked.objects).toBe(series.size);
+    expect(r.source.instances).toBe(instances.length);
+    expect(r.source.bytes).toBe(instances.reduce((s, i) => s + i.sizeBytes!, 0));
+    expect(r.source.bytesEstimated).toBe(false);
+    expect(r.target.probed).toBe(true);
+    // Every combination of the inventory was negotiated; exactly the compressed ones were refused.
+    const combos = new Set(instances.map((i) => `${i.sopClassUid}|${i.transferSyntaxUid}`));
+    expect(r.target.combinations).toBe(combos.size);
+    const refused = new Set(r.target.refused.map((x) => `${x.sopClassUid}|${x.transferSyntaxUid}`));
+    expect(refused).toEqual(new Set([...combos].filter((k) => !UNCOMPRESSED.includes(k.split('|')[1]!))));
+    // Objects predicted refused for their syntax are exactly the checked ones in a refused syntax.
+    const ts = cause(r, 'transfer-syntax-refused')!;
+    const checkedCompressed = r.objects.filter((o) => o.facts && !UNCOMPRESSED.includes(o.transferSyntaxUid!));
+    expect(ts.objects).toBe(checkedCompressed.length);
+    expect(ts.verdict).toBe('refuse');
+    // Sizes add up: each verdict's objects, and each cause's instances stand for at least themselves.
+    expect(r.predicted.refuse.objects + r.predicted.alter.objects + r.predicted.accept.objects).toBe(r.checked.objects);
+    expect(r.objects.filter((o) => o.verdict === 'refuse')).toHaveLength(r.predicted.refuse.objects);
+    for (const c of r.causes) expect(c.source.instances).toBeGreaterThanOrEqual(c.checked.instances);
+    // Recorded: one event per object, one for the run.
+    const events = await ctx.store.listEvents({ kind: PREFLIGHT_OBJECT_EVENT });
+    expect(events).toHaveLength(r.checked.objects);
+    expect(events.every((e) => e.sopInstanceUid && e.studyUid)).toBe(true);
+    expect(await ctx.store.listEvents({ kind: PREFLIGHT_RUN_EVENT })).toHaveLength(1);
+  });
+
+  it('--all checks every instance, and duplicates with other content are found', async () => {
+    const r = await runPreflight(ctx, { profile: 'lenient', all: true, record: false });
+    expect(r.sampling).toBe('all');
+    expect(r.checked.objects).toBe(instances.length);
+    expect(r.source.instances).toBe(instances.length);
+    // The folder inventory keeps one file per SOP Instance UID: no duplicate reaches the check here.
+    expect(cause(r, 'duplicate-uid')).toBeUndefined();
+    expect(cause(r, 'value-too-long')?.verdict).toBe('accept');
+    expect(cause(r, 'value-too-long')?.strict).toBe('refuse');
+  });
+
+  it('files given directly: every file, duplicates of one UID with other content, non-DICOM files apart', async () => {
+    const files = join(dir, 'files');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(files);
+    writeFileSync(join(files, 'README.txt'), 'not DICOM');
+    const r = await runPreflight(undefined, {
+      files: [files, join(source(), 'debian_test_files/badVR.dcm'), join(source(), 'debian_test_files/rtdose.dcm'), join(source(), 'debian_test_files/rtplan.dcm')],
+      target: null,
+    });
+    expect(r.sampling).toBe('files');
+    expect(r.notDicom).toBe(1);
+    expect(r.checked.objects).toBe(3);
+    expect(r.target.probed).toBe(false);
+    const dup = cause(r, 'duplicate-uid')!;
+    expect(dup.objects).toBe(2);
+    expect(r.objects.filter((o) => o.findings.some((f) => f.cause === 'duplicate-uid')).map((o) => o.path.split('/').pop()).sort()).toEqual(['badVR.dcm', 'rtdose.dcm']);
+  });
+});
