@@ -212,6 +212,10 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
     const ctx = splitContext(answer.matches);
     const parts =
       node.pass === 'all' ? splitRoot(ctx, o.undatedKeys) : (splitNode(node, ctx)?.children ?? []);
+    if (node.pass === 'all' && o.undatedKeys.length === 0)
+      await tree.residual(rec, 'studies without a StudyDate are not listed (no undated keys)', {
+        undated: true,
+      });
     if (parts.length === 0) {
       o.findings.add('inventory.unsplittable', { level: 'STUDY', queryId: rec.id });
       return;

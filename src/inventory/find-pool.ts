@@ -87,14 +87,14 @@ export class FindPool {
     return { ok: true, ch: r.value };
   }
 
-  /** One C-FIND, retried on a fresh association when it fails; capped answers are not retried. */
+  /** One C-FIND, retried on a fresh association when it got no answer or A7xx; capped and refused ones are not. */
   async find(identifier: SmallDataset): Promise<FindAnswer> {
     const attempts = this.opts.attempts ?? 3;
     let last: FindAnswer | undefined;
     for (let i = 0; i < attempts; i++) {
       if (this.closed) return { kind: 'failed', status: null, matches: [], error: 'inventory stopped' };
       last = await this.once(identifier);
-      if (last.kind !== 'failed') return last;
+      if (last.kind !== 'failed' || !transient(last.status)) return last;
     }
     return last!;
   }
@@ -140,6 +140,10 @@ export class FindPool {
     await Promise.all(slots.map(async (s) => (s.ch && !s.ch.ended ? s.ch.assoc.release() : undefined)));
   }
 }
+
+/** Worth another attempt: no answer (network, timeout) or out of resources (A7xx); not a refusal. */
+const transient = (status: number | null): boolean =>
+  status === null || (status >= 0xa700 && status <= 0xa7ff);
 
 /** Complete, capped or failed, from the final status and the number of matches. */
 export function classify(

@@ -120,7 +120,6 @@ export class QueryTree {
     const leaked = node.children.length > 0 ? [...node.pending] : [];
     const short = shortfall && shortfall.listed < shortfall.reported ? shortfall : undefined;
     if (leaked.length === 0 && !short) return 0;
-    this.stats.residual++;
     const reasons: string[] = [];
     if (leaked.length > 0)
       reasons.push(
@@ -128,18 +127,28 @@ export class QueryTree {
       );
     if (short)
       reasons.push(`the parts listed ${short.listed} ${short.what}, the source reported ${short.reported}`);
+    await this.residual(node, reasons.join('; '), {
+      leaked: leaked.length,
+      ...(short ? { reported: short.reported, listed: short.listed } : {}),
+    });
+    return leaked.length;
+  }
+
+  /** Records that part of a capped query is not covered by its parts, for `reason`. */
+  async residual(
+    node: QueryNode,
+    reason: string,
+    params: { readonly [k: string]: Json } = {},
+  ): Promise<void> {
+    this.stats.residual++;
     const id = await this.store.recordQuery({
       runId: this.runId,
       parentId: node.id,
       level: node.level,
-      params: {
-        residual: true,
-        leaked: leaked.length,
-        ...(short ? { reported: short.reported, listed: short.listed } : {}),
-      },
+      params: { residual: true, ...params },
       complete: false,
       resultCount: 0,
-      error: `residual: ${reasons.join('; ')}`,
+      error: `residual: ${reason}`,
     });
     node.children.push({
       id,
@@ -150,7 +159,6 @@ export class QueryTree {
       children: [],
       pending: new Set(),
     });
-    return leaked.length;
   }
 
   /** Covered: complete, or split into covered parts. */

@@ -5,14 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDA } from '../../../src/inventory/dates.js';
-import { runInventory } from '../../../src/inventory/index.js';
+import { type InventoryOptions, runInventory } from '../../../src/inventory/index.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { type CorpusArchive, servedRows, startCorpusArchive } from '../archive/fixtures.js';
 import { dimseSource, expectHonestCappedInventory, inventoried, migration, truthOf } from './fixtures.js';
 
-async function inventoryOf(archive: CorpusArchive, sourceMore = '', planMore = '') {
+async function inventoryOf(
+  archive: CorpusArchive,
+  sourceMore = '',
+  planMore = '',
+  opts: InventoryOptions = {},
+) {
   const m = await migration(dimseSource(archive.archive.port, 'ARCHIVE', sourceMore), planMore);
-  const summary = await runInventory(m.ctx);
+  const summary = await runInventory(m.ctx, opts);
   const truth = truthOf(servedRows(archive.archive));
   const found = await inventoried(m.ctx.store, truth);
   const queries = await m.ctx.store.listQueries(summary.runId);
@@ -122,6 +127,25 @@ describe.skipIf(!hasCorpus())('inventory of the built-in archive', () => {
         expect(r.queries.some((q) => q.level === 'IMAGE' && q.params.InstanceNumber !== undefined)).toBe(
           true,
         );
+      } finally {
+        await r.m.stop();
+      }
+    });
+
+    it('without an undated pass, says the studies without a date were not listed', async () => {
+      const r = await inventoryOf(archive, '', '', { undatedKeys: [] });
+      try {
+        expect(r.summary.queries!.studyLevel.undated).toBe(0);
+        expect(r.summary.complete).toBe(false);
+        const root = r.queries.find((q) => q.level === 'STUDY' && q.parentId === null)!;
+        expect(r.queries.filter((q) => q.parentId === root.id && q.params.undated === true)).toHaveLength(1);
+        expect(r.summary.uncoveredQueries).toContain(root.id);
+        const missing = [...r.truth.studies.values()].filter(
+          (st) => !r.found.studies.has(st.studyInstanceUid),
+        );
+        expect(missing.length).toBeGreaterThan(0);
+        expect(missing.filter((st) => parseDA(st.studyDate) !== undefined)).toEqual([]);
+        expect([...r.found.studies].filter((u) => !r.truth.studies.has(u))).toEqual([]);
       } finally {
         await r.m.stop();
       }
