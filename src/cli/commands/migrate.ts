@@ -4,7 +4,7 @@ import { openMigration, type MigrationContext } from '../../run/context.js';
 import { runEngine, type PassThrough } from '../../transfer/engine.js';
 import { startReceiver } from '../../transfer/receiver.js';
 import { Spool } from '../../transfer/spool.js';
-import { receivedFields, recordPassThrough } from '../../verify/index.js';
+import { receivedFields, recordPassThrough, type VerifyRunSummary } from '../../verify/index.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
@@ -30,6 +30,34 @@ export async function ensureInventoryAndScope(ctx: MigrationContext, log: (m: st
     const sc = await applyScope(ctx, {});
     log(`scope: ${sc.inScope.studies} studies in scope, ${sc.excluded.studies} excluded (see pacshift scope for each rule)`);
   }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Two verify runs of one migrate run as one summary. */
+function mergeVerifySummaries(a: VerifyRunSummary, b: VerifyRunSummary): VerifyRunSummary {
+  const instances = { ...a.instances };
+  for (const [k, n] of Object.entries(b.instances) as [keyof typeof instances, number][]) instances[k] += n;
+  return {
+    studies: a.studies + b.studies,
+    verified: a.verified + b.verified,
+    withProblems: a.withProblems + b.withProblems,
+    notVerified: a.notVerified + b.notVerified,
+    sampled: a.sampled + b.sampled,
+    reverified: a.reverified + b.reverified,
+    regressions: a.regressions + b.regressions,
+    instances,
+    problems: [...a.problems, ...b.problems].slice(0, 100),
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -92,7 +120,17 @@ export async function run(argv: string[]): Promise<number> {
     await receiver?.close();
     if (!values['no-verify'] && !ac.signal.aborted) {
       const { runVerify } = await import('../../verify/index.js');
-      verified = await runVerify(ctx, { leaseMs: parseDuration(values.lease!) });
+      const leaseMs = parseDuration(values.lease!);
+      let summary = await runVerify(ctx, { leaseMs });
+      // Studies still stored or verifying are leased by a run that was killed (claimable once the lease
+      // expires) or wait for a retry: wait for them, as the engine waits for transfers (not with --until-idle).
+      while (!values['until-idle'] && !ac.signal.aborted) {
+        const c = await ctx.store.countJobsByState();
+        if (c.stored + c.verifying === 0) break;
+        await sleep(Math.min(5000, leaseMs ?? 5000), ac.signal);
+        summary = mergeVerifySummaries(summary, await runVerify(ctx, { leaseMs }));
+      }
+      verified = summary;
     }
     const done = await ctx.store.isDone();
     const summary = {
