@@ -182,4 +182,22 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
       await ctx.close();
     }
   }, 300_000);
+
+  it('killed while retrieving copies back for verification: the next run leaves no copies folder behind', async () => {
+    const logFile = join(work.dir, 'migrate-copies.log');
+    const verifyDir = join(work.dir, 'spool', 'verify');
+    const child = startMigrate(planPath, ['--lease', '5s'], { logFile });
+    let caught = false;
+    for (const deadline = Date.now() + 120_000; !caught && Date.now() < deadline; ) {
+      caught = (await readdir(verifyDir).catch(() => [] as string[])).length > 0;
+      if (!caught) await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGKILL');
+    await child.exited;
+    expect(caught).toBe(true);
+    expect((await readdir(verifyDir)).length).toBeGreaterThan(0);
+    const last = await runMigrate(planPath, ['--lease', '5s'], { logFile, timeoutMs: 120_000 });
+    expect(last.code).toBe(0);
+    expect(await readdir(verifyDir)).toEqual([]);
+  }, 300_000);
 });
