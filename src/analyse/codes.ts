@@ -55,6 +55,12 @@ export const FINDING_CODES = {
     'One PatientID shared by unrelated people (placeholder ID?)',
     'Give each person their own ID at the source or by a correction rule; a target merging on PatientID would mix their images.',
   ),
+  PATIENT_ISSUER_CONFLICT: f(
+    'warning',
+    'patient',
+    'One PatientID with different IssuerOfPatientID values (one may be empty)',
+    'An issuer-aware target makes two patients of it: set the issuer consistently by a rule.',
+  ),
   PATIENT_LIKELY_MISSED_MERGE: f(
     'warning',
     'patient',

@@ -102,6 +102,8 @@ export class Evidence {
   readonly observations = new Map<string, Map<string, Observation>>();
   /** SOP Instance UID → copies the analysis read. */
   readonly copies = new Map<string, CopyFacts[]>();
+  /** Series with at least one header read (by the analysis or recorded by the migration). */
+  readonly seriesWithHeaders = new Set<string>();
   readonly uidProblems: UidFinding[] = [];
   readonly events: AuditEvent[] = [];
   /** Charset problems of the copies, by series. */
@@ -231,6 +233,7 @@ export class Evidence {
     const studyUid = text(h, 'StudyInstanceUID') || row.studyUid;
     const seriesUid = text(h, 'SeriesInstanceUID') || row.seriesUid;
     const se = this.seriesInStudy(seriesUid, studyUid, 'transfer');
+    this.seriesWithHeaders.add(seriesUid);
     const modality = text(h, 'Modality');
     if (modality) se.modalities.add(modality.trim());
     this.observe(
@@ -282,6 +285,7 @@ export class Evidence {
     this.copies.set(h.sopInstanceUid, list);
     const hd = h.header;
     if (h.studyUid && h.seriesUid) {
+      if (!h.contentDigest.startsWith('unreadable:')) this.seriesWithHeaders.add(h.seriesUid);
       const se = this.seriesInStudy(h.seriesUid, h.studyUid, 'sample');
       const num = text(hd, 'SeriesNumber');
       if (num) se.numbers.add(integerString(num));

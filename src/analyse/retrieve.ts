@@ -52,14 +52,38 @@ export interface StudySample {
 type Storage = { sopClassUid: string; transferSyntaxes: string[] }[];
 const NATIVE = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN];
 const MAX_STORAGE_CONTEXTS = 127;
+const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
 
 /**
- * Storage contexts for C-GET: per SOP class, one context per transfer syntax (the recorded one and the
- * native ones: a context carries one accepted syntax and a source may not convert); `compact`: one
- * context per class listing all. An instance whose class the source did not report (dcmqrscp at IMAGE
- * level) gets the storage classes of its series' modality, compact.
+ * Storage contexts for C-GET. 'fill': per SOP class, one context per transfer syntax (the recorded one
+ * and the native ones: a context carries one accepted syntax and a source may not convert), then, while
+ * contexts are left, other syntaxes the source may hold the instance in now (the inventory may not know
+ * it, or it may have changed). 'compact': one context per class listing them. An instance whose class
+ * the source did not report (dcmqrscp at IMAGE level) gets the storage classes of its series'
+ * modality, one context each listing every syntax.
  */
-export function sampleStorage(targets: readonly SampleTarget[], compact: boolean): Storage {
+export function sampleStorage(targets: readonly SampleTarget[], mode: 'fill' | 'compact'): Storage {
+  const { classes, guessed } = classesOf(targets);
+  const out: Storage = [];
+  if (mode === 'compact') {
+    for (const [cls, set] of classes) out.push({ sopClassUid: cls, transferSyntaxes: [...set, ...NATIVE] });
+  } else {
+    const extra =
+      classes.length > 0
+        ? Math.max(0, Math.floor((MAX_STORAGE_CONTEXTS - neededContexts(targets)) / classes.length))
+        : 0;
+    for (const [cls, set] of classes) {
+      const own = [...set, ...NATIVE];
+      const more = ALL_TRANSFER_SYNTAXES.filter((ts) => !own.includes(ts)).slice(0, extra);
+      for (const ts of [...own, ...more]) out.push({ sopClassUid: cls, transferSyntaxes: [ts] });
+    }
+  }
+  for (const cls of guessed) out.push({ sopClassUid: cls, transferSyntaxes: ALL_TRANSFER_SYNTAXES });
+  return out.slice(0, MAX_STORAGE_CONTEXTS);
+}
+
+/** Reported classes with their recorded non-native syntaxes (sorted), and classes guessed for the rest. */
+function classesOf(targets: readonly SampleTarget[]): { classes: [string, string[]][]; guessed: string[] } {
   const byClass = new Map<string, Set<string>>();
   const guessed = new Set<string>();
   for (const t of targets) {
@@ -69,18 +93,19 @@ export function sampleStorage(targets: readonly SampleTarget[], compact: boolean
       byClass.set(t.sopClassUid, set);
     } else
       for (const c of STORAGE_SOP_CLASSES)
-        if (!c.retired && (c.modality === (t.modality ?? undefined) || c.uid === '1.2.840.10008.5.1.4.1.1.7'))
+        if (!c.retired && (c.modality === (t.modality ?? undefined) || c.uid === SECONDARY_CAPTURE))
           guessed.add(c.uid);
   }
-  const out: Storage = [];
-  for (const [cls, set] of [...byClass].sort(([a], [b]) => a.localeCompare(b))) {
-    const own = [...set].sort();
-    if (compact) out.push({ sopClassUid: cls, transferSyntaxes: [...own, ...NATIVE] });
-    else for (const ts of [...own, ...NATIVE]) out.push({ sopClassUid: cls, transferSyntaxes: [ts] });
-  }
-  for (const cls of [...guessed].sort())
-    if (!byClass.has(cls)) out.push({ sopClassUid: cls, transferSyntaxes: ALL_TRANSFER_SYNTAXES });
-  return out.slice(0, MAX_STORAGE_CONTEXTS);
+  const classes = [...byClass]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([c, set]): [string, string[]] => [c, [...set].sort()]);
+  return { classes, guessed: [...guessed].filter((c) => !byClass.has(c)).sort() };
+}
+
+/** Contexts the 'fill' mode needs before filling: one per class and recorded or native syntax, plus guessed classes. */
+export function neededContexts(targets: readonly SampleTarget[]): number {
+  const { classes, guessed } = classesOf(targets);
+  return classes.reduce((n, [, set]) => n + set.length + NATIVE.length, 0) + guessed.length;
 }
 
 const bySeriesOf = (targets: readonly SampleTarget[]): Map<string, SampleTarget[]> => {
@@ -156,17 +181,11 @@ export class SampleRetriever {
     const target = new FolderStoreTarget(dir, 'keep-both');
     // One association for the study when its contexts fit, else one per series.
     let groups: SampleTarget[][] = [[...targets]];
-    if (
-      sampleStorage(targets, false).length >= MAX_STORAGE_CONTEXTS &&
-      sampleStorage(targets, true).length >= MAX_STORAGE_CONTEXTS
-    )
+    if (sampleStorage(targets, 'compact').length >= MAX_STORAGE_CONTEXTS)
       groups = [...bySeriesOf(targets).values()];
     for (const group of groups) {
-      const compact = sampleStorage(group, false).length >= MAX_STORAGE_CONTEXTS;
-      const opened = await openChannel(
-        this.o.peer,
-        getProposals(this.o.model, sampleStorage(group, compact)),
-      );
+      const mode = neededContexts(group) <= MAX_STORAGE_CONTEXTS ? 'fill' : 'compact';
+      const opened = await openChannel(this.o.peer, getProposals(this.o.model, sampleStorage(group, mode)));
       if (!opened.ok) {
         for (const [seriesUid, list] of bySeriesOf(group))
           problems.push({

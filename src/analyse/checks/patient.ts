@@ -15,18 +15,22 @@ interface Group {
   readonly observations: Observation[];
 }
 
-/** Observations grouped by PatientID + issuer; an unknown issuer joins the PatientID's only known one. */
+/**
+ * Observations grouped by PatientID + issuer. An unknown or empty issuer joins the PatientID's only
+ * non-empty one (a copy that lacks the issuer is not another patient); different non-empty issuers
+ * are different patients.
+ */
 export function patientGroups(ev: Evidence): Map<string, Group> {
   const all = [...ev.observations.values()].flatMap((m) => [...m.values()]);
   const issuers = new Map<string, Set<string>>();
   for (const o of all)
-    if (o.patientId && o.issuer !== undefined)
+    if (o.patientId && o.issuer)
       issuers.set(o.patientId, (issuers.get(o.patientId) ?? new Set()).add(o.issuer));
   const groups = new Map<string, Group>();
   for (const o of all) {
     if (!o.patientId) continue;
     const known = issuers.get(o.patientId);
-    const issuer = o.issuer ?? (known && known.size === 1 ? [...known][0]! : '');
+    const issuer = o.issuer || (known && known.size === 1 ? [...known][0]! : '');
     const key = groupKey(o.patientId, issuer);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { patientId: o.patientId, issuer, observations: [] }));
@@ -137,6 +141,28 @@ export function checkPatients(ev: Evidence, c: CheckContext): Finding[] {
         {
           patientIds: ids.map((i) => pseudonym(c.secret, i)),
           ...(c.logPhi ? { values: ids.map((i) => i.split('\u0000')[0]!) } : {}),
+        },
+      ),
+    );
+  }
+
+  // One PatientID reported with and without an issuer, or with several.
+  const byId = new Map<string, Observation[]>();
+  for (const m of ev.observations.values())
+    for (const o of m.values())
+      if (o.patientId && o.issuer !== undefined) byId.set(o.patientId, [...(byId.get(o.patientId) ?? []), o]);
+  for (const [id, obs] of byId) {
+    const issuers = new Set(obs.map((o) => o.issuer!));
+    if (issuers.size < 2) continue;
+    out.push(
+      finding(
+        'PATIENT_ISSUER_CONFLICT',
+        pseudonym(c.secret, groupKey(id, '*')),
+        obs.map((o) => o.studyUid),
+        {
+          issuers: issuers.size,
+          includesEmpty: issuers.has(''),
+          ...(c.logPhi ? { patientId: id, values: [...issuers].sort() } : {}),
         },
       ),
     );

@@ -49,7 +49,11 @@ export function checkStudies(ev: Evidence, c: CheckContext): Finding[] {
     }
   for (const uid of new Set([...keysOfStudy.keys(), ...reported.keys()])) {
     const keys = keysOfStudy.get(uid) ?? new Set<string>();
-    const patients = Math.max(keys.size, reported.get(uid) ?? 0);
+    // The inventory's word counts unless a header of every series was read (the headers say more:
+    // a copy without the issuer is not another patient).
+    const series = [...(ev.studies.get(uid)?.series ?? [])];
+    const covered = series.length > 0 && series.every((s) => ev.seriesWithHeaders.has(s));
+    const patients = covered ? keys.size : Math.max(keys.size, reported.get(uid) ?? 0);
     if (patients < 2) continue;
     out.push(
       finding('STUDY_MULTI_PATIENT', uid, [uid], {
