@@ -201,6 +201,31 @@ async function moveSession(
   });
 }
 
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const swept = new Set<string>();
+
+/**
+ * Copies folders are `verify-<pid>-XXXXXX`: those of a process that is gone (killed while verifying)
+ * are removed, once per temp folder and process.
+ */
+async function removeStaleFolders(tempDir: string): Promise<void> {
+  if (swept.has(tempDir)) return;
+  swept.add(tempDir);
+  for (const f of await readdir(tempDir)) {
+    const m = /^verify-(\d+)-/.exec(f);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    await rm(join(tempDir, f), { recursive: true, force: true });
+  }
+}
+
 /** Retrieves copies of `instances` (all of one study) into a new folder under o.tempDir. */
 export async function retrieveCopies(
   studyUid: string,
@@ -212,7 +237,8 @@ export async function retrieveCopies(
   const groups = retrieveGroups(instances);
   if (!groups.ok) return err({ ...groups.error, message: `study ${studyUid}: ${groups.error.message}` });
   await mkdir(o.tempDir, { recursive: true });
-  const dir = await mkdtemp(join(o.tempDir, 'verify-'));
+  await removeStaleFolders(o.tempDir);
+  const dir = await mkdtemp(join(o.tempDir, `verify-${process.pid}-`));
   const release = () => rm(dir, { recursive: true, force: true });
   const notes: string[] = [];
   const target = new FolderStoreTarget(dir, 'keep-both');
