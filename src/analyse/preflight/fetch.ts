@@ -37,6 +37,22 @@ async function moveOnce(peer: Peer, model: 'study' | 'patient', keys: Record<str
   return r;
 }
 
+/**
+ * C-GET storage contexts (we take the SCP role): one per (SOP class, transfer syntax) the inventory
+ * knows, so that a source that does not transcode can send each instance as it stores it (an acceptor
+ * picks one syntax per context); every syntax we know where the inventory does not say. At most 127.
+ */
+export function storageContexts(part: readonly Instance[]): { sopClassUid: string; transferSyntaxes: string[] }[] {
+  const out = new Map<string, { sopClassUid: string; transferSyntaxes: string[] }>();
+  for (const i of part) {
+    if (!i.sopClassUid) continue;
+    const ts = i.transferSyntaxUid;
+    const k = `${i.sopClassUid}|${ts ?? '*'}`;
+    if (!out.has(k)) out.set(k, { sopClassUid: i.sopClassUid, transferSyntaxes: ts ? [ts] : ALL_TRANSFER_SYNTAXES });
+  }
+  return [...out.values()].slice(0, 127);
+}
+
 /** Retrieves `picks` from the plan's DIMSE source into `dir` (created). */
 export async function fetchFromSource(ctx: MigrationContext, picks: readonly Instance[], dir: string, log: (m: string) => void = () => undefined): Promise<FetchReport> {
   const src = ctx.plan.source as DimseSourcePlan;
@@ -47,6 +63,8 @@ export async function fetchFromSource(ctx: MigrationContext, picks: readonly Ins
   await spool.open();
   const problems: string[] = [];
   const receiver = src.retrieve === 'c-move' ? await startReceiver(ctx.plan, spool, (m) => problems.push(m)) : undefined;
+  // C-GET arrivals are registered as they come (reading each file): wait for those before counting.
+  const adding: Promise<unknown>[] = [];
   try {
     const bySeries = new Map<string, Instance[]>();
     for (const i of picks) bySeries.set(i.seriesUid, [...(bySeries.get(i.seriesUid) ?? []), i]);
@@ -60,13 +78,12 @@ export async function fetchFromSource(ctx: MigrationContext, picks: readonly Ins
         };
         let r: Outcome;
         if (src.retrieve === 'c-get') {
-          const classes = [...new Set(part.map((i) => i.sopClassUid).filter((c): c is string => !!c))].slice(0, 127);
           r = await cGet(
             peer,
             buildIdentifier('IMAGE', keys),
-            classes.map((c) => ({ sopClassUid: c, transferSyntaxes: ALL_TRANSFER_SYNTAXES })),
+            storageContexts(part),
             new FolderStoreTarget(spool.incoming),
-            { model, timeoutMs: peer.dimseTimeoutMs, onStored: (s) => void (s.ok ? spool.add(s.instance.path) : undefined) },
+            { model, timeoutMs: peer.dimseTimeoutMs, onStored: (s) => void (s.ok && adding.push(spool.add(s.instance.path))) },
           );
         } else {
           r = await moveOnce(peer, model, keys, src.moveDestination ?? ctx.plan.local.aeTitle);
@@ -76,6 +93,7 @@ export async function fetchFromSource(ctx: MigrationContext, picks: readonly Ins
           problems.push(`series ${keys.SeriesInstanceUID}: ${src.retrieve.toUpperCase()} 0x${hex(r.value.status)} ${r.value.entry.meaning}`);
       }
     }
+    await Promise.all(adding);
     // C-MOVE sub-operations may still be arriving: wait until all came or nothing came for the quiet period.
     const missingNow = () => picks.filter((i) => spool.get(i.sopInstanceUid).length === 0);
     let last = missingNow().length;
