@@ -28,9 +28,9 @@ import {
   type CoverageReport,
   type SampleResult,
 } from '../../../src/analyse/sample/index.js';
+import { ensureInventoryAndScope } from '../../../src/cli/commands/migrate.js';
 import { runInventory } from '../../../src/inventory/index.js';
 import { openMigration, type MigrationContext } from '../../../src/run/context.js';
-import { applyScope } from '../../../src/scope/index.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
 import { listFiles } from '../../../src/util/files.js';
 import { corpusDir } from '../../harness/corpus.js';
@@ -188,10 +188,22 @@ describe.skipIf(!hasCorpus())('sample: pilot of the corpus between two built-in 
     expect(checked).toBeGreaterThan(100);
   });
 
-  it('the bulk scope afterwards creates the jobs of every other study: the pilot excluded nothing', async () => {
-    const s = await applyScope(ctx, {});
-    expect(s.excluded.studies).toBe(0);
-    expect(s.inScope.studies).toBe(sample.studies.inScope);
-    expect(s.jobsCreated).toBe(sample.studies.inScope - sample.pilot.length);
+  it('the bulk migration afterwards applies the plan scope and creates the jobs of every other study: the pilot excluded nothing', async () => {
+    const logs: string[] = [];
+    // What `pacshift migrate` does first when studies have no scope decision.
+    await ensureInventoryAndScope(ctx, (m) => logs.push(m));
+    expect(logs.join('\n')).toMatch(/applying the scope rules/);
+    const ledger = await ctx.store.ledger();
+    expect(ledger.filter((r) => r.status === 'excluded')).toEqual([]);
+    const jobs = await ctx.store.listJobs({ limit: 10_000 });
+    expect(jobs).toHaveLength(sample.studies.inScope);
+    // The pilot's jobs were left as they were (not reset to pending).
+    const pilot = new Set(sample.pilot.map((p) => p.studyUid));
+    expect(jobs.filter((j) => pilot.has(j.studyUid) && j.state === 'pending')).toEqual([]);
+    expect(jobs.filter((j) => !pilot.has(j.studyUid)).every((j) => j.state === 'pending')).toBe(true);
+    // Nothing left undecided: a second pass applies nothing.
+    const again: string[] = [];
+    await ensureInventoryAndScope(ctx, (m) => again.push(m));
+    expect(again).toEqual([]);
   });
 });
