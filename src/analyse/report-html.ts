@@ -83,7 +83,7 @@ function summary(r: AnalysisResult): string {
     ['Studies', r.inventory.studies],
     ['Series', r.inventory.series],
     ['Instances', r.inventory.instances],
-    ['Copies read (sample)', r.sample.copiesKnown],
+    ['Distinct copies read', r.sample.copiesKnown],
     ['Errors', r.bySeverity.error],
     ['Warnings', r.bySeverity.warning],
     ['Info', r.bySeverity.info],

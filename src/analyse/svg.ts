@@ -74,6 +74,9 @@ export function verticalBars(
       `<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e7ec"/><text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#5b6575">${fmt(v)}</text>`,
     );
   const labelEvery = Math.max(1, Math.ceil(bars.length / Math.floor(plotW / 36)));
+  // The last bar is always labelled; a label too close before it is left out.
+  const labelled = (i: number): boolean =>
+    i === bars.length - 1 || (i % labelEvery === 0 && (bars.length - 1 - i) * slot >= 36);
   const cols = bars.map((b, i) => {
     const x = left + i * slot + (slot - barW) / 2;
     let acc = 0;
@@ -86,10 +89,9 @@ export function verticalBars(
         return `<rect x="${x.toFixed(1)}" y="${y0.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, h).toFixed(1)}" fill="${s.color}"/>`;
       })
       .join('');
-    const label =
-      i % labelEvery === 0 || i === bars.length - 1
-        ? `<text x="${(x + barW / 2).toFixed(1)}" y="${height - bottom + 16}" font-size="11" text-anchor="middle" fill="#1d2430">${esc(b.label)}</text>`
-        : '';
+    const label = labelled(i)
+      ? `<text x="${(x + barW / 2).toFixed(1)}" y="${height - bottom + 16}" font-size="11" text-anchor="middle" fill="#1d2430">${esc(b.label)}</text>`
+      : '';
     return `<g><title>${esc(tooltip(b))}</title>${rects}</g>${label}`;
   });
   const segs = bars[0]?.segments ?? [];

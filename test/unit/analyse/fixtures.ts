@@ -2,7 +2,8 @@
  * Shared set-up for the analysis tests: a plan in a temp folder (state database beside it) opened as
  * every pipeline command opens it, and ground truth computed from MANIFEST.tsv.
  */
-import { writeFileSync } from 'node:fs';
+import dicomParser from 'dicom-parser';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openMigration, type MigrationContext } from '../../../src/run/context.js';
 import type { ManifestRow } from '../../harness/corpus.js';
@@ -74,4 +75,29 @@ export function groupsWithSeveral(
     m.set(k, (m.get(k) ?? new Set()).add(value(r)));
   }
   return several(m).sort();
+}
+
+/** SeriesNumber of a file as dicom-parser (an independent reader) gives it, as a number; undefined when absent or unreadable. */
+export function seriesNumberOf(path: string): string | undefined {
+  try {
+    const b = readFileSync(path);
+    const ds = dicomParser.parseDicom(new Uint8Array(b.buffer, b.byteOffset, b.length), {
+      untilTag: 'x00200011',
+    });
+    const v = ds.string('x00200011');
+    return v === undefined || v.trim() === '' ? undefined : String(Number(v.trim()));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Series whose files carry more than one SeriesNumber (per dicom-parser). */
+export function seriesWithSeveralNumbers(rows: readonly ManifestRow[]): string[] {
+  const numbers = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const n = seriesNumberOf(r.absPath);
+    if (n !== undefined)
+      numbers.set(r.seriesInstanceUid, (numbers.get(r.seriesInstanceUid) ?? new Set()).add(n));
+  }
+  return several(numbers).sort();
 }
