@@ -4,7 +4,7 @@
  *   const report = await runPreflight(ctx, { profile: 'lenient' });   // ctx from openMigration(planPath)
  *   console.log(formatReport(report));
  */
-export { runPreflight, PREFLIGHT_OBJECT_EVENT, PREFLIGHT_RUN_EVENT, type PreflightOptions } from './run.js';
+export { runPreflight, retrievedLabel, PREFLIGHT_OBJECT_EVENT, PREFLIGHT_RUN_EVENT, type PreflightOptions } from './run.js';
 export { CAUSES, CAUSE_IDS, PROFILES, verdictOf, worstVerdict, type CauseId, type CauseInfo, type Profile, type Remedy, type Verdict } from './causes.js';
 export { checkObject, withProbe, type ObjectCheck, type Finding, type ObjectFacts, type CheckOptions } from './check-object.js';
 export { probeTarget, Capabilities, CONTEXT_RESULTS, type Combination, type ProbedContext, type ProbeVerdict } from './probe.js';

@@ -49,9 +49,14 @@ export interface PreflightOptions {
 
 interface Item {
   readonly path: string;
+  /** Reported instead of the path (objects fetched into a temporary folder). */
+  readonly label?: string;
   readonly represents: Representation;
   readonly inventory?: Instance;
 }
+
+/** How a retrieved object is named in the report: its temporary file is gone by then. */
+export const retrievedLabel = (sopInstanceUid: string): string => `retrieved:${sopInstanceUid}`;
 
 /** Runs the pre-flight. `ctx` may be undefined when `files` and `target` are given. */
 export async function runPreflight(ctx: MigrationContext | undefined, opts: PreflightOptions = {}): Promise<PreflightReport> {
@@ -103,7 +108,7 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
           fetch = await fetchFromSource(ctx, picks.map((p) => p.pick), dir);
           for (const p of picks) {
             const got = fetch.arrived.get(p.pick.sopInstanceUid);
-            if (got) items.push({ path: got.path, represents: p.represents, inventory: p.pick });
+            if (got) items.push({ path: got.path, label: retrievedLabel(p.pick.sopInstanceUid), represents: p.represents, inventory: p.pick });
           }
         }
       }
@@ -138,9 +143,9 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
     const final = await markDuplicates(probed, profile);
 
     const objects: CheckedObject[] = final.map((check, k) => {
-      const r = pairs[k]!.item.represents;
+      const { represents: r, label } = pairs[k]!.item;
       return {
-        check,
+        check: label ? { ...check, path: label } : check,
         represents: opts.files ? { studyUid: check.studyUid, instances: 1, bytes: check.sizeBytes, bytesEstimated: false } : r.bytesEstimated ? { ...r, bytes: check.sizeBytes * r.instances } : r,
       };
     });

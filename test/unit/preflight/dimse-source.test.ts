@@ -4,12 +4,12 @@
  * into a temporary folder and checked; sizes are estimated from the retrieved objects (C-FIND gives
  * none); the temporary folder is removed.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type Archive } from '../../../src/archive/archive.js';
-import { runPreflight } from '../../../src/analyse/preflight/index.js';
+import { retrievedLabel, runPreflight } from '../../../src/analyse/preflight/index.js';
 import { runInventory } from '../../../src/inventory/index.js';
 import { openMigration, type MigrationContext } from '../../../src/run/context.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
@@ -71,8 +71,8 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
     expect(r.source.bytesEstimated).toBe(true);
     expect(r.source.bytes).toBeGreaterThan(0);
     expect(r.target.probed).toBe(true);
-    // The retrieved objects are gone with their temporary folder.
-    for (const o of r.objects) expect(existsSync(o.path)).toBe(false);
+    // The retrieved objects are named by UID: their temporary folder is gone.
+    for (const o of r.objects) expect(o.path).toBe(retrievedLabel(o.sopInstanceUid!));
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('pacshift-preflight-')).length).toBe(before);
     // The compressed syntaxes of the source are refused by this target.
     const ts = r.causes.find((c) => c.cause === 'transfer-syntax-refused');

@@ -79,7 +79,7 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     expect(await ctx.store.listEvents({ kind: PREFLIGHT_RUN_EVENT })).toHaveLength(1);
   });
 
-  it('--all checks every instance, and duplicates with other content are found', async () => {
+  it('--all checks every instance; lenient verdicts beside the strict ones', async () => {
     const r = await runPreflight(ctx, { profile: 'lenient', all: true, record: false });
     expect(r.sampling).toBe('all');
     expect(r.checked.objects).toBe(instances.length);
