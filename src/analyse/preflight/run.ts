@@ -189,6 +189,10 @@ async function record(store: Store, objects: readonly CheckedObject[], report: P
       checked: report.checked.objects,
       predicted: { refuse: report.predicted.refuse.objects, alter: report.predicted.alter.objects },
       causes: Object.fromEntries(report.causes.map((c) => [c.cause, c.objects])),
+      // What the target accepted, for later runs and the report: every combination negotiated.
+      target: report.target.probed
+        ? { combinations: report.target.combinations, refused: report.target.refused.map((x) => ({ sopClassUid: x.sopClassUid, transferSyntaxUid: x.transferSyntaxUid, result: x.result ?? null })) }
+        : null,
     } as Json,
   });
   for (let i = 0; i < events.length; i += 500) await store.appendEvents(events.slice(i, i + 500));
