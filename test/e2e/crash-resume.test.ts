@@ -1,14 +1,16 @@
 /**
- * Crash and resume: `pacshift migrate` (a child process) is killed with SIGKILL at random moments
- * (seeded: the seed is printed; PACSHIFT_CRASH_SEED=<n> replays a run) and started again each time,
- * then once more to the end. Afterwards every in-scope instance must be verified, present at the
- * target exactly once (read from the target archive's folder, not from pacshift), and the state free
- * of contradictions: one job per study, nothing left leased or half-way, ledger counts equal to the
- * instance rows, nothing orphaned in the spool.
+ * Crash and resume: `pacshift migrate` (a child process, the real CLI) is killed with SIGKILL at 6
+ * random moments (seeded: the seed is printed; PACSHIFT_CRASH_SEED=<n> replays the same moments) and
+ * started again each time, then once more to the end. The moments are random amounts of work (audit
+ * events), so they fall on start-up/inventory, transfer and verification whatever the machine's speed.
+ * Afterwards every in-scope instance must be verified, present at the target exactly once (read from
+ * the target archive's folder, not from pacshift), and the state free of contradictions: one job per
+ * study, nothing left leased or half-way, ledger counts equal to the instance rows, nothing orphaned in
+ * the spool (nor in its folder of copies retrieved back for verification).
  *
- * Built-in archives on both sides (no Debian package needed) with the demo generator's data; leases
- * of 5 s (a killed run's jobs are claimed again once they expire; every expiry counts as an attempt,
- * so the plan allows 30).
+ * Built-in archives on both sides (no Debian package needed) with the demo generator's data, one
+ * association each way; leases of 5 s (a killed run's jobs are claimed again once they expire; every
+ * expiry counts as an attempt, so the plan allows 30).
  */
 import { readdir } from 'node:fs/promises';
 import Database from 'better-sqlite3';
@@ -43,6 +45,20 @@ async function waitForState(dbPath: string, sql: string, timeoutMs: number): Pro
     await new Promise((r) => setTimeout(r, 25));
   }
   return false;
+}
+
+/** Audit events recorded so far (0 before the database exists). */
+async function eventCount(dbPath: string): Promise<number> {
+  try {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
 }
 
 describe('migrate killed with SIGKILL at random moments, then resumed', () => {
@@ -92,19 +108,37 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
         await ctx.close();
       }
     };
+    // Random moments measured in work done, not in seconds (the machine's speed varies): the first
+    // kill at a random time from start-up (loading, inventory), each further one after a random number
+    // of new audit events (a study makes ~10: claims, state changes, verification), plus up to 300 ms.
+    const dbPath = join(work.dir, 'state.sqlite');
+    const eventsPerRun = manifest.studies * 10;
     let kills = 0;
     for (let i = 0; kills < KILLS && i < KILLS * 3; i++) {
-      // From start-up (the child needs ~1.5 s to load) into the work (one association each way: an uninterrupted run takes ~25 s).
-      const delayMs = Math.round(1000 + random() * 9000);
+      const first = i === 0;
+      const delayMs = Math.round(500 + random() * 3000);
+      const step = Math.round(3 + random() * ((1.4 * eventsPerRun) / KILLS));
+      const extraMs = Math.round(random() * 300);
+      const before = await eventCount(dbPath);
       const child = startMigrate(planPath, ['--lease', '5s'], { logFile });
-      const t = setTimeout(() => child.kill('SIGKILL'), delayMs);
-      const r = await child.exited;
-      clearTimeout(t);
-      if (r.signal === 'SIGKILL') {
+      let exited = false;
+      const r = child.exited.then((x) => {
+        exited = true;
+        return x;
+      });
+      if (first) await Promise.race([r, new Promise((res) => setTimeout(res, delayMs))]);
+      else {
+        while (!exited && (await eventCount(dbPath)) < before + step) await new Promise((res) => setTimeout(res, 20));
+        if (!exited) await new Promise((res) => setTimeout(res, extraMs));
+      }
+      child.kill('SIGKILL');
+      const end = await r;
+      const when = first ? `${delayMs} ms after start` : `${step} events + ${extraMs} ms`;
+      if (end.signal === 'SIGKILL') {
         kills++;
-        moments.push(`${delayMs} ms (${await jobsAt()})`);
-      } else moments.push(`finished (${String(r.code)}) before ${delayMs} ms`);
-      if (r.signal !== 'SIGKILL' && r.code === 0) break; // done before we could kill it: the final run checks
+        moments.push(`${when} (${await jobsAt()})`);
+      } else moments.push(`finished (${String(end.code)}) before ${when}`);
+      if (end.signal !== 'SIGKILL' && end.code === 0) break; // done before we could kill it: the final run checks
     }
     console.log(`kills:\n  ${moments.join('\n  ')}`);
     expect(kills).toBeGreaterThanOrEqual(5);
