@@ -18,8 +18,8 @@ export const PROFILES: readonly Profile[] = ['strict', 'lenient'];
 
 export interface CauseInfo {
   readonly what: string;
-  /** From negotiating with the target (certain), or from the object's content (predicted). */
-  readonly basis: 'probe' | 'content';
+  /** From negotiating with the target (certain), from the source's answer, or from the object's content (predicted). */
+  readonly basis: 'probe' | 'source' | 'content';
   readonly strict: Verdict;
   readonly lenient: Verdict;
   readonly remedy: Remedy;
@@ -52,6 +52,14 @@ export const CAUSES = {
     'refuse',
     'leftover',
     'negotiated with the target: it does not store this kind of object',
+  ),
+  'not-retrievable': c(
+    'the source did not deliver the object to pacshift when asked for it (its C-MOVE/C-GET status, or our receiver refusing it: a UID a File Meta cannot hold)',
+    'source',
+    'refuse',
+    'refuse',
+    'leftover',
+    'what cannot be retrieved cannot be migrated by retrieve, whatever the target',
   ),
   unreadable: c(
     'the object cannot be read as a DICOM Part 10 file (no File Meta, truncated, broken structure, lying transfer syntax…): it cannot be sent as it is',

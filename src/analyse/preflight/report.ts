@@ -32,7 +32,7 @@ export interface Size {
 export interface CauseTotals {
   readonly cause: CauseId;
   readonly what: string;
-  readonly basis: 'probe' | 'content';
+  readonly basis: 'probe' | 'source' | 'content';
   /** Under the report's profile. */
   readonly verdict: Verdict;
   readonly strict: Verdict;

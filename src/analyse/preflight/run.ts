@@ -17,7 +17,7 @@ import type { Peer } from '../../net/peer.js';
 import type { MigrationContext } from '../../run/context.js';
 import type { EventInput, Instance, Json, Store } from '../../state/index.js';
 import { listFiles } from '../../util/files.js';
-import type { Profile } from './causes.js';
+import { worstVerdict, type Profile } from './causes.js';
 import { checkObject, withProbe, type ObjectCheck } from './check-object.js';
 import { markDuplicates } from './duplicates.js';
 import { fetchFromSource, type FetchReport } from './fetch.js';
@@ -69,6 +69,7 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
   let fetch: FetchReport | undefined;
   let requested = 0;
   let tempDir: string | undefined;
+  const undelivered: { pick: Instance; represents: Representation; why: string }[] = [];
   try {
     if (opts.files) {
       for (const path of await listFiles([...opts.files])) {
@@ -109,6 +110,7 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
           for (const p of picks) {
             const got = fetch.arrived.get(p.pick.sopInstanceUid);
             if (got) items.push({ path: got.path, label: retrievedLabel(p.pick.sopInstanceUid), represents: p.represents, inventory: p.pick });
+            else undelivered.push({ pick: p.pick, represents: p.represents, why: fetch.problems.find((x) => x.includes(p.pick.seriesUid)) ?? 'not delivered' });
           }
         }
       }
@@ -141,6 +143,11 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
     if (target) caps = await probeTarget(target, combos);
     const probed = caps ? checked.map((c) => withProbe(c, caps!, profile)) : checked;
     const final = await markDuplicates(probed, profile);
+    // Objects the source did not deliver: leftovers of a retrieve, whatever the target.
+    for (const u of undelivered) {
+      final.push(notRetrievable(u.pick, u.why, profile));
+      pairs.push({ item: { path: retrievedLabel(u.pick.sopInstanceUid), represents: u.represents, inventory: u.pick }, check: final[final.length - 1]! });
+    }
 
     const objects: CheckedObject[] = final.map((check, k) => {
       const { represents: r, label } = pairs[k]!.item;
@@ -164,6 +171,22 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
   } finally {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+function notRetrievable(i: Instance, why: string, profile: Profile): ObjectCheck {
+  const findings = [{ cause: 'not-retrievable' as const, count: 1, examples: [why] }];
+  return {
+    path: retrievedLabel(i.sopInstanceUid),
+    sizeBytes: 0,
+    sopInstanceUid: i.sopInstanceUid,
+    sopClassUid: i.sopClassUid ?? undefined,
+    studyUid: i.studyUid,
+    seriesUid: i.seriesUid,
+    transferSyntaxUid: i.transferSyntaxUid ?? undefined,
+    facts: undefined,
+    findings,
+    verdict: worstVerdict(['not-retrievable'], profile),
+  };
 }
 
 async function record(store: Store, objects: readonly CheckedObject[], report: PreflightReport): Promise<void> {
