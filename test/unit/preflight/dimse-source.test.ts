@@ -4,7 +4,7 @@
  * into a temporary folder and checked; what the source does not deliver is a not-retrievable leftover;
  * sizes are estimated from the retrieved objects (C-FIND gives none); the temporary folder is removed.
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,6 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
     target = await startArchive({ dir: join(dir, 'target'), port: 0, host: '127.0.0.1', aeTitle: 'TARGET', acceptTransferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] });
     for (const retrieve of ['c-move', 'c-get'] as const) {
       const sub = join(dir, retrieve);
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(sub);
       const plan = writePlan({
         dir: sub,
@@ -62,8 +61,19 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
     const instances = [];
     for (const row of await ctx.store.ledger()) instances.push(...(await ctx.store.listInstances(row.studyUid)));
     const series = new Set(instances.map((i) => i.seriesUid));
-    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('pacshift-preflight-')).length;
-    const r = await runPreflight(ctx, { profile: 'lenient', record: false });
+    // A temporary folder of our own for this run: the fetched objects must not outlive it.
+    const tmp = join(dir, `tmp-${k}`);
+    mkdirSync(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    let r;
+    try {
+      expect(tmpdir()).toBe(tmp);
+      r = await runPreflight(ctx, { profile: 'lenient', record: false });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
     expect(r.fetch?.requested).toBe(series.size);
     expect(r.checked.objects).toBe(series.size);
     // What the source could not deliver is a leftover with its cause, not hidden: here the CT whose
@@ -77,7 +87,7 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
     expect(r.target.probed).toBe(true);
     // The retrieved objects are named by UID: their temporary folder is gone.
     for (const o of r.objects) expect(o.path).toBe(retrievedLabel(o.sopInstanceUid!));
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('pacshift-preflight-')).length).toBe(before);
+    expect(readdirSync(tmp)).toEqual([]);
     // The compressed syntaxes of the source are refused by this target.
     const ts = r.causes.find((c) => c.cause === 'transfer-syntax-refused');
     expect(ts?.objects).toBeGreaterThan(0);
