@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Orthanc } from '../test/harness/orthanc.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -77,8 +78,35 @@ const vmHwmKb = (pid: number): number | undefined => {
   }
 };
 
+/** Seconds spent in each phase, from the state database (inventory run, job events). */
+export interface Phases {
+  inventory: number;
+  transfer: number;
+  verify: number;
+}
+
+export function phasesOf(statePath: string): Phases {
+  const db = new Database(statePath, { readonly: true });
+  try {
+    const one = (sql: string) => (db.prepare(sql).get() as { v: number | null }).v ?? 0;
+    const inv = one('SELECT MAX(finished_at) - MIN(started_at) AS v FROM inventory_runs');
+    const transfer = one(
+      `SELECT (SELECT MAX(at) FROM events WHERE kind = 'job.state' AND json_extract(detail, '$.to') = 'stored')
+            - (SELECT MIN(at) FROM events WHERE kind = 'job.state' AND json_extract(detail, '$.to') = 'retrieving') AS v`,
+    );
+    const verify = one(
+      `SELECT (SELECT MAX(at) FROM events WHERE kind = 'job.state' AND json_extract(detail, '$.to') = 'verified')
+            - (SELECT MIN(at) FROM events WHERE kind = 'job.state' AND json_extract(detail, '$.to') = 'verifying') AS v`,
+    );
+    return { inventory: inv / 1000, transfer: transfer / 1000, verify: verify / 1000 };
+  } finally {
+    db.close();
+  }
+}
+
 export interface PacshiftRun {
   seconds: number;
+  phases?: Phases;
   peakRssMb: number;
   exit: number | null;
   /** The JSON summary migrate printed (its last stdout line). */
