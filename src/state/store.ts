@@ -66,7 +66,6 @@ import { failJob } from './ops/fail-job.js';
 import { finishInventoryRun } from './ops/finish-inventory-run.js';
 import { getInventoryRun } from './ops/get-inventory-run.js';
 import { getInstance, getSeries, getStudy } from './ops/get-inventory.js';
-import { listStudies } from './ops/list-studies.js';
 import { getJob, getJobByStudy, listJobs } from './ops/get-job.js';
 import { getScopeDecision } from './ops/get-scope-decision.js';
 import { isDone } from './ops/is-done.js';
@@ -135,7 +134,6 @@ export interface Store {
   markVanished(runId: number, opts?: MarkVanishedOptions): Promise<string[]>;
   listChanges(runId: number, level?: InventoryLevel): Promise<InventoryChange[]>;
   getStudy(studyUid: string): Promise<Study | undefined>;
-  listStudies(opts?: { readonly after?: string; readonly limit?: number }): Promise<Study[]>;
   getSeries(seriesUid: string): Promise<Series | undefined>;
   getInstance(sopInstanceUid: string): Promise<Instance | undefined>;
 
@@ -241,7 +239,6 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     markVanished: (runId, o) => markVanished(ctx, runId, o),
     listChanges: (runId, level) => listChanges(ctx, runId, level),
     getStudy: (uid) => getStudy(ctx, uid),
-    listStudies: (o) => listStudies(ctx, o),
     getSeries: (uid) => getSeries(ctx, uid),
     getInstance: (uid) => getInstance(ctx, uid),
 

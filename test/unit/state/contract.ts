@@ -924,9 +924,9 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     describe('ledger and definition of done', () => {
       it('lists inventoried studies a page at a time', async () => {
         await seed(store, 3);
-        const first = await store.listStudies({ limit: 2 });
+        const first = await store.pageStudies({ limit: 2 });
         expect(first.map((s) => s.studyUid)).toEqual(['1.2.826.0.1.1', '1.2.826.0.1.2']);
-        const rest = await store.listStudies({ after: first.at(-1)!.studyUid });
+        const rest = await store.pageStudies({ after: first.at(-1)!.studyUid });
         expect(rest.map((s) => s.studyUid)).toEqual(['1.2.826.0.1.3']);
       });
 
