@@ -1017,18 +1017,39 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         const [job] = await seed(store, 1, () => ({ numInstances: 2 }));
         const run = await store.startInventoryRun();
         const S = job!.studyUid;
-        await store.upsertInstances(run, [1, 2].map((n) => ({ sopInstanceUid: `1.4.${n}`, seriesUid: '1.3.1', studyUid: S })));
-        await store.recordInstancesReceived([1, 2].map((n) => ({ sopInstanceUid: `1.4.${n}`, seriesUid: '1.3.1', studyUid: S })));
+        await store.upsertInstances(
+          run,
+          [1, 2].map((n) => ({ sopInstanceUid: `1.4.${n}`, seriesUid: '1.3.1', studyUid: S })),
+        );
+        await store.recordInstancesReceived(
+          [1, 2].map((n) => ({ sopInstanceUid: `1.4.${n}`, seriesUid: '1.3.1', studyUid: S })),
+        );
         await store.recordInstancesStored([
           { sopInstanceUid: '1.4.1', status: 0, outcome: 'stored' },
-          { sopInstanceUid: '1.4.2', status: 0x0122, outcome: 'quarantined', category: 'sop-class-not-supported', cause: 'SOP class not supported', path: '/q/2' },
+          {
+            sopInstanceUid: '1.4.2',
+            status: 0x0122,
+            outcome: 'quarantined',
+            category: 'sop-class-not-supported',
+            cause: 'SOP class not supported',
+            path: '/q/2',
+          },
         ]);
         const [claimed] = await store.claimJobs('w', 1, 60_000);
         unwrap(await store.advanceJob(claimed!.id, 'w', 'verified'));
         const [row] = await store.ledger();
-        expect(row).toMatchObject({ status: 'failed', jobState: 'verified', errorCode: '0x0122', instancesQuarantined: 1 });
+        expect(row).toMatchObject({
+          status: 'failed',
+          jobState: 'verified',
+          errorCode: '0x0122',
+          instancesQuarantined: 1,
+        });
         expect(row!.error).toMatch(/1 instance\(s\) refused by the target .*SOP class not supported/);
-        expect(await store.isDone()).toMatchObject({ done: true, clean: false, summary: { failed: 1, verified: 0 } });
+        expect(await store.isDone()).toMatchObject({
+          done: true,
+          clean: false,
+          summary: { failed: 1, verified: 0 },
+        });
       });
     });
   });
