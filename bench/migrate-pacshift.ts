@@ -11,16 +11,29 @@ import type { Orthanc } from '../test/harness/orthanc.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export function pacshiftCommand(o: { tsx: boolean; noBuild: boolean }, log: (s: string) => void): { cmd: string; args: string[] } {
+export function pacshiftCommand(
+  o: { tsx: boolean; noBuild: boolean },
+  log: (s: string) => void,
+): { cmd: string; args: string[] } {
   if (o.tsx) return { cmd: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts')] };
   const out = join(ROOT, 'node_modules/.cache/pacshift-bench-migrate/dist');
   if (!o.noBuild || !existsSync(join(out, 'cli/bin.js'))) {
     log(`building pacshift into ${out} …`);
     try {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          '-p',
+          join(ROOT, 'tsconfig.build.json'),
+          '--outDir',
+          out,
+        ],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (e) {
       // tsc emits despite type errors (another engineer's work in progress): usable if the CLI is there.
       const text = String((e as { stdout?: Buffer }).stdout ?? '');
@@ -121,7 +134,10 @@ export async function runPacshiftMigrate(
 ): Promise<PacshiftRun> {
   const fd = openSync(logFile, 'a');
   const t0 = process.hrtime.bigint();
-  const child = spawn(command.cmd, [...nodeFlags, ...command.args, 'migrate', planPath, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', fd] });
+  const child = spawn(command.cmd, [...nodeFlags, ...command.args, 'migrate', planPath, '--json'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', fd],
+  });
   closeSync(fd);
   const out: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => out.push(b));

@@ -24,7 +24,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSet } from './net/data.js';
 import { countInstances, dcmtkChain, loadWithStorescu, type ChainResult } from './migrate-peers.js';
-import { pacshiftCommand, phasesOf, runPacshiftMigrate, writeBenchPlan, type PacshiftRun } from './migrate-pacshift.js';
+import {
+  pacshiftCommand,
+  phasesOf,
+  runPacshiftMigrate,
+  writeBenchPlan,
+  type PacshiftRun,
+} from './migrate-pacshift.js';
 import { startOrthanc, type Orthanc } from '../test/harness/orthanc.js';
 import { freePort } from '../test/harness/ports.js';
 
@@ -71,15 +77,22 @@ async function main(): Promise<void> {
   const command = pacshiftCommand({ tsx: o.tsx!, noBuild: o['no-build']! }, log);
   const started = new Date();
   const localPort = await freePort();
-  const source = await startOrthanc({ aeTitle: 'OLDPACS', modalities: { pacshift: { aeTitle: 'PACSHIFT', host: '127.0.0.1', port: localPort } } });
+  const source = await startOrthanc({
+    aeTitle: 'OLDPACS',
+    modalities: { pacshift: { aeTitle: 'PACSHIFT', host: '127.0.0.1', port: localPort } },
+  });
   const rounds: Round[] = [];
   let studyCount = 0;
   try {
-    log(`loading ${set.files.length} instances (${(set.bytes / 1e9).toFixed(2)} GB) into the source Orthanc …`);
+    log(
+      `loading ${set.files.length} instances (${(set.bytes / 1e9).toFixed(2)} GB) into the source Orthanc …`,
+    );
     await loadWithStorescu(source, set.files);
     const held = await countInstances(source);
-    if (held !== set.files.length) throw new Error(`the source holds ${held} instances, expected ${set.files.length}`);
-    const studies = await source.rest.get<{ MainDicomTags: { StudyInstanceUID: string } }[]>('/studies?expand');
+    if (held !== set.files.length)
+      throw new Error(`the source holds ${held} instances, expected ${set.files.length}`);
+    const studies =
+      await source.rest.get<{ MainDicomTags: { StudyInstanceUID: string } }[]>('/studies?expand');
     const studyUids = [...new Set(studies.map((s) => s.MainDicomTags.StudyInstanceUID))];
     studyCount = studyUids.length;
     for (let round = 0; round < runs; round++) {
@@ -88,7 +101,10 @@ async function main(): Promise<void> {
       await mkdir(work, { recursive: true });
       const targets: Orthanc[] = [];
       try {
-        const [ta, tb] = await Promise.all([startOrthanc({ aeTitle: 'NEWPACS' }), startOrthanc({ aeTitle: 'NEWPACSB' })]);
+        const [ta, tb] = await Promise.all([
+          startOrthanc({ aeTitle: 'NEWPACS' }),
+          startOrthanc({ aeTitle: 'NEWPACSB' }),
+        ]);
         targets.push(ta, tb);
         const doPacshift = async () => {
           const plan = writeBenchPlan(work, localPort, source, ta, concurrency);
@@ -97,13 +113,17 @@ async function main(): Promise<void> {
           const r = await runPacshiftMigrate(command, plan, join(work, 'migrate.log'), prof);
           log(`  ${r.seconds.toFixed(2)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, exit ${String(r.exit)}`);
           const phases = phasesOf(join(work, 'state.sqlite'));
-          log(`  inventory ${phases.inventory.toFixed(2)} s, transfer ${phases.transfer.toFixed(2)} s, verify ${phases.verify.toFixed(2)} s`);
+          log(
+            `  inventory ${phases.inventory.toFixed(2)} s, transfer ${phases.transfer.toFixed(2)} s, verify ${phases.verify.toFixed(2)} s`,
+          );
           return { ...r, phases, targetInstances: await countInstances(ta) };
         };
         const doChain = async () => {
           log(`[${round + 1}/${runs}] DCMTK movescu → storescp, storescu → Orthanc …`);
           const r = await dcmtkChain(source, studyUids, tb, work);
-          log(`  ${r.seconds.toFixed(2)} s (move ${r.moveSeconds.toFixed(2)} s, store ${r.storeSeconds.toFixed(2)} s)`);
+          log(
+            `  ${r.seconds.toFixed(2)} s (move ${r.moveSeconds.toFixed(2)} s, store ${r.storeSeconds.toFixed(2)} s)`,
+          );
           return { ...r, targetInstances: await countInstances(tb) };
         };
         let p: Round['pacshift'];
@@ -129,7 +149,9 @@ async function main(): Promise<void> {
   const rss = Math.max(...rounds.map((r) => r.pacshift.peakRssMb));
   const rssMedian = median(rounds.map((r) => r.pacshift.peakRssMb));
   const n = set.files.length;
-  const complete = rounds.every((r) => r.pacshift.targetInstances === n && r.chain.targetInstances === n && r.pacshift.exit === 0);
+  const complete = rounds.every(
+    (r) => r.pacshift.targetInstances === n && r.chain.targetInstances === n && r.pacshift.exit === 0,
+  );
   const verify = rounds[0]?.pacshift.summary?.verify as { instances?: Record<string, number> } | undefined;
   console.log(
     `\nnpm run bench:migrate ${process.argv.slice(2).join(' ')} — ${started.toISOString().slice(0, 10)}, node ${process.version}, ` +
@@ -138,10 +160,34 @@ async function main(): Promise<void> {
   );
   const rows = [
     ['path', 'wall s', 'inst/s', 'peak RSS MB', 'at target'],
-    ['pacshift migrate (move, store, verify attributes)', pS.toFixed(2), (n / pS).toFixed(0), rss.toFixed(0), rounds.map((r) => r.pacshift.targetInstances).join('/')],
-    ['  of which inventory', median(rounds.map((r) => r.pacshift.phases?.inventory ?? 0)).toFixed(2), '', '', ''],
-    ['  of which retrieve + store', median(rounds.map((r) => r.pacshift.phases?.transfer ?? 0)).toFixed(2), '', '', ''],
-    ['  of which verification', median(rounds.map((r) => r.pacshift.phases?.verify ?? 0)).toFixed(2), '', '', ''],
+    [
+      'pacshift migrate (move, store, verify attributes)',
+      pS.toFixed(2),
+      (n / pS).toFixed(0),
+      rss.toFixed(0),
+      rounds.map((r) => r.pacshift.targetInstances).join('/'),
+    ],
+    [
+      '  of which inventory',
+      median(rounds.map((r) => r.pacshift.phases?.inventory ?? 0)).toFixed(2),
+      '',
+      '',
+      '',
+    ],
+    [
+      '  of which retrieve + store',
+      median(rounds.map((r) => r.pacshift.phases?.transfer ?? 0)).toFixed(2),
+      '',
+      '',
+      '',
+    ],
+    [
+      '  of which verification',
+      median(rounds.map((r) => r.pacshift.phases?.verify ?? 0)).toFixed(2),
+      '',
+      '',
+      '',
+    ],
     [
       'DCMTK movescu → storescp, storescu → Orthanc',
       cS.toFixed(2),
@@ -155,16 +201,28 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(`| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
   const ratio = cS / pS;
-  console.log(`\nratio chain / pacshift: ${ratio.toFixed(2)} (≥ 1: pacshift no slower); pacshift peak RSS ${rss.toFixed(0)} MB at most, median ${rssMedian.toFixed(0)} MB (budget ${RSS_BUDGET_MB} MB)`);
+  console.log(
+    `\nratio chain / pacshift: ${ratio.toFixed(2)} (≥ 1: pacshift no slower); pacshift peak RSS ${rss.toFixed(0)} MB at most, median ${rssMedian.toFixed(0)} MB (budget ${RSS_BUDGET_MB} MB)`,
+  );
   if (verify?.instances) console.log(`pacshift verification: ${JSON.stringify(verify.instances)}`);
   const verdicts: string[] = [];
-  if (!complete) verdicts.push('a path did not bring every instance to its target (or migrate did not end done)');
+  if (!complete)
+    verdicts.push('a path did not bring every instance to its target (or migrate did not end done)');
   if (ratio < 1) verdicts.push(`pacshift slower than the DCMTK chain (${ratio.toFixed(2)})`);
   if (rss >= RSS_BUDGET_MB) verdicts.push(`pacshift RSS ${rss.toFixed(0)} MB ≥ ${RSS_BUDGET_MB} MB`);
-  console.log(verdicts.length ? `\nbelow target:\n${verdicts.map((v) => `- ${v}`).join('\n')}` : '\nevery target met');
+  console.log(
+    verdicts.length ? `\nbelow target:\n${verdicts.map((v) => `- ${v}`).join('\n')}` : '\nevery target met',
+  );
   const jsonOut = o.json ?? join(ROOT, 'bench/out/migrate.json');
   await mkdir(resolve(jsonOut, '..'), { recursive: true });
-  await writeFile(jsonOut, JSON.stringify({ date: started.toISOString(), node: process.version, instances: n, bytes: set.bytes, rounds }, null, 2));
+  await writeFile(
+    jsonOut,
+    JSON.stringify(
+      { date: started.toISOString(), node: process.version, instances: n, bytes: set.bytes, rounds },
+      null,
+      2,
+    ),
+  );
   log(`raw results: ${jsonOut}`);
   if (verdicts.length) process.exitCode = 1;
 }

@@ -50,25 +50,43 @@ const { values: o } = parseArgs({
   },
 });
 
-const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string | undefined): string[] =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const runs = Number(o.runs ?? (o.quick ? 1 : 3));
-const counts = { small: Number(o.small ?? (o.quick ? 200 : 2000)), large: Number(o.large ?? (o.quick ? 5 : 50)) };
+const counts = {
+  small: Number(o.small ?? (o.quick ? 200 : 2000)),
+  large: Number(o.large ?? (o.quick ? 5 : 50)),
+};
 const paths = list(o.paths) as PathKind[];
 const log = (s: string) => console.error(s);
 
 function pacshiftCommand(): { cmd: string; args: string[] } {
   if (o.tsx) return { cmd: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts')] };
   // Another build of the CLI (e.g. the previous commit's, to compare a change A/B).
-  if (o['pacshift-dist']) return { cmd: process.execPath, args: [join(resolve(o['pacshift-dist']), 'cli/bin.js')] };
+  if (o['pacshift-dist'])
+    return { cmd: process.execPath, args: [join(resolve(o['pacshift-dist']), 'cli/bin.js')] };
   // Built JS, in a folder of our own (another engineer's `npm run build` may be rewriting dist/).
   const out = join(ROOT, 'node_modules/.cache/pacshift-bench/dist');
   if (!o['no-build'] || !existsSync(join(out, 'cli/bin.js'))) {
     log(`building pacshift into ${out} …`);
     try {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          '-p',
+          join(ROOT, 'tsconfig.build.json'),
+          '--outDir',
+          out,
+        ],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (e) {
       // tsc still emits on type errors; a build that produced the CLI is usable, but say so.
       const text = String((e as { stdout?: Buffer }).stdout ?? '');
@@ -104,18 +122,31 @@ async function main(): Promise<void> {
   for (const set of sets) {
     for (const sh of shapes) {
       for (const path of paths) {
-        cells.push({ set: set.name, instances: set.files.length, bytes: set.bytes, associations: sh.associations, pdu: sh.pdu, path, runs: [] });
+        cells.push({
+          set: set.name,
+          instances: set.files.length,
+          bytes: set.bytes,
+          associations: sh.associations,
+          pdu: sh.pdu,
+          path,
+          runs: [],
+        });
       }
     }
   }
   const started = new Date();
   const loadAtStart = loadavg()[0]!;
-  log(`${cells.length} cells × ${runs} runs; sets: ${sets.map((s) => `${s.name} ${s.files.length} files, ${(s.bytes / 1e9).toFixed(2)} GB`).join('; ')}`);
+  log(
+    `${cells.length} cells × ${runs} runs; sets: ${sets.map((s) => `${s.name} ${s.files.length} files, ${(s.bytes / 1e9).toFixed(2)} GB`).join('; ')}`,
+  );
   // Rounds interleave the paths so that drift on the machine falls on all of them alike.
   for (let round = 0; round < runs; round++) {
     for (const [i, cell] of cells.entries()) {
       const set = sets.find((s) => s.name === cell.set)!;
-      const profDir = o['cpu-prof'] && cell.path !== 'dcmtk' ? resolve(o['cpu-prof'], `${cell.set}-${cell.associations}-${cell.pdu}-${cell.path}`) : undefined;
+      const profDir =
+        o['cpu-prof'] && cell.path !== 'dcmtk'
+          ? resolve(o['cpu-prof'], `${cell.set}-${cell.associations}-${cell.pdu}-${cell.path}`)
+          : undefined;
       const cfg: RunConfig = {
         set,
         associations: cell.associations,
@@ -134,14 +165,23 @@ async function main(): Promise<void> {
     }
   }
   const rs = rows(cells);
-  console.log(`\nnpm run bench:net ${process.argv.slice(2).join(' ')} — ${started.toISOString().slice(0, 10)}, node ${process.version}, ` +
-    `pacshift ${o.tsx ? 'via tsx' : 'built JS'}, medians of ${runs}${o.nice !== undefined ? `, nice ${o.nice}` : ''}, 1-min load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end\n`);
+  console.log(
+    `\nnpm run bench:net ${process.argv.slice(2).join(' ')} — ${started.toISOString().slice(0, 10)}, node ${process.version}, ` +
+      `pacshift ${o.tsx ? 'via tsx' : 'built JS'}, medians of ${runs}${o.nice !== undefined ? `, nice ${o.nice}` : ''}, 1-min load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end\n`,
+  );
   console.log(table(rs));
   const v = verdicts(rs, TARGET_RATIO, RSS_BUDGET_MB);
-  console.log(v.length ? `\nbelow target:\n${v.map((x) => `- ${x}`).join('\n')}` : `\nevery pacshift row ≥ ${TARGET_RATIO}× DCMTK and under ${RSS_BUDGET_MB} MB RSS`);
+  console.log(
+    v.length
+      ? `\nbelow target:\n${v.map((x) => `- ${x}`).join('\n')}`
+      : `\nevery pacshift row ≥ ${TARGET_RATIO}× DCMTK and under ${RSS_BUDGET_MB} MB RSS`,
+  );
   const jsonOut = o.json ?? join(ROOT, 'bench/out/net.json');
   await mkdir(resolve(jsonOut, '..'), { recursive: true });
-  await writeFile(jsonOut, JSON.stringify({ date: started.toISOString(), node: process.version, runs, cells }, null, 2));
+  await writeFile(
+    jsonOut,
+    JSON.stringify({ date: started.toISOString(), node: process.version, runs, cells }, null, 2),
+  );
   log(`raw results: ${jsonOut}`);
 }
 

@@ -13,7 +13,8 @@ import { Tags, type Tag } from '../../src/dicom/tag.js';
 import { EXPLICIT_LE } from '../../src/dicom/transfer-syntax.js';
 import { walk } from '../../src/dicom/walk.js';
 
-export const CORPUS = process.env.PACSHIFT_CORPUS ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
+export const CORPUS =
+  process.env.PACSHIFT_CORPUS ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
 /**
  * Uncompressed CT images of ~0.53 MB (MANIFEST: modality CT, 400–600 KB) in explicit VR little endian.
@@ -71,14 +72,21 @@ async function findPatches(bytes: Buffer, path: string): Promise<Patch[]> {
   const info = await readInstanceInfo(path);
   if (!info.ok) throw new Error(`template ${path}: ${info.error.message}`);
   const i = info.value;
-  if (i.transferSyntax.deflated || !i.transferSyntax.littleEndian) throw new Error(`template ${path}: not little endian`);
+  if (i.transferSyntax.deflated || !i.transferSyntax.littleEndian)
+    throw new Error(`template ${path}: not little endian`);
   const patches: Patch[] = [];
   const src = new BufferSource(bytes);
-  const want = async (start: number, end: number, encoding: typeof EXPLICIT_LE, tags: Map<Tag, Patch['kind']>) => {
+  const want = async (
+    start: number,
+    end: number,
+    encoding: typeof EXPLICIT_LE,
+    tags: Map<Tag, Patch['kind']>,
+  ) => {
     const w = walk(src, { encoding, start, end, descendDefinedLength: false });
     for await (const el of w) {
       const kind = el.depth === 0 && el.kind === 'element' ? tags.get(el.tag) : undefined;
-      if (kind && el.valueLength !== undefined) patches.push({ offset: el.valueOffset, length: el.valueLength, kind });
+      if (kind && el.valueLength !== undefined)
+        patches.push({ offset: el.valueOffset, length: el.valueLength, kind });
     }
     if (w.error) throw new Error(`template ${path}: ${w.error.message}`);
   };
@@ -107,13 +115,23 @@ async function largeTemplate(path: string, side: number): Promise<Template> {
   if (!info.ok) throw new Error(`template ${path}: ${info.error.message}`);
   const i = info.value;
   const px = i.pixelData;
-  if (!px || px.encapsulated || px.valueLength !== 512 * 512 * 2 || px.valueOffset + px.valueLength !== bytes.length) {
+  if (
+    !px ||
+    px.encapsulated ||
+    px.valueLength !== 512 * 512 * 2 ||
+    px.valueOffset + px.valueLength !== bytes.length
+  ) {
     throw new Error(`template ${path}: expected native 512×512×16 bit Pixel Data as the last element`);
   }
   const rowsCols: number[] = [];
-  const w = walk(new BufferSource(bytes), { encoding: i.transferSyntax, start: i.metaEnd, descendDefinedLength: false });
+  const w = walk(new BufferSource(bytes), {
+    encoding: i.transferSyntax,
+    start: i.metaEnd,
+    descendDefinedLength: false,
+  });
   for await (const el of w) {
-    if (el.depth === 0 && (el.tag === Tags.Rows.tag || el.tag === Tags.Columns.tag)) rowsCols.push(el.valueOffset);
+    if (el.depth === 0 && (el.tag === Tags.Rows.tag || el.tag === Tags.Columns.tag))
+      rowsCols.push(el.valueOffset);
   }
   if (rowsCols.length !== 2) throw new Error(`template ${path}: Rows/Columns not found`);
   const n = side * side * 2;
@@ -150,7 +168,11 @@ function stamp(t: Template, setDigit: number, index: number): Buffer {
 }
 
 /** Generate (or reuse) a set in `cacheDir/<name>-<count>/`. */
-export async function ensureSet(cacheDir: string, spec: SetSpec, log: (s: string) => void): Promise<GeneratedSet> {
+export async function ensureSet(
+  cacheDir: string,
+  spec: SetSpec,
+  log: (s: string) => void,
+): Promise<GeneratedSet> {
   // The folder name changes with the templates, so that a cache made from other ones is not reused.
   const dir = join(cacheDir, `${spec.name}-${spec.count}-v2`);
   const done = join(dir, '.complete');

@@ -34,7 +34,12 @@ export const setNiceness = (n: number | undefined): void => {
 };
 
 /** Start `cmd` under GNU time (CPU seconds and peak RSS come from the kernel's rusage at exit). */
-export function start(name: string, cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Proc {
+export function start(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): Proc {
   const fd = openSync(opts.logFile, 'a');
   const usageFile = `${opts.logFile}.usage`;
   const timed = [TIME, '-f', '%U %S %M', '-o', usageFile, cmd, ...args];
@@ -105,7 +110,8 @@ export function freePort(): Promise<number> {
 export async function waitForPort(port: number, p: Proc, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}) before listening; see ${p.logFile}`);
+    if (p.child.exitCode !== null)
+      throw new Error(`${p.name} exited (${p.child.exitCode}) before listening; see ${p.logFile}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = createConnection({ host: '127.0.0.1', port });
       s.once('connect', () => {
@@ -115,7 +121,8 @@ export async function waitForPort(port: number, p: Proc, timeoutMs = 15_000): Pr
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${p.name}: nothing listening on ${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${p.name}: nothing listening on ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

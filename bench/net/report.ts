@@ -58,7 +58,20 @@ const pduLabel = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : String(n))
 
 /** A Markdown table (readable on a terminal too). */
 export function table(rs: readonly Row[]): string {
-  const head = ['set', 'assoc', 'max PDU', 'path', 'median s', 'runs (s)', 'inst/s', 'MB/s', 'ratio', 'CPU s sender + receiver', 'peak RSS sender', 'peak RSS receiver'];
+  const head = [
+    'set',
+    'assoc',
+    'max PDU',
+    'path',
+    'median s',
+    'runs (s)',
+    'inst/s',
+    'MB/s',
+    'ratio',
+    'CPU s sender + receiver',
+    'peak RSS sender',
+    'peak RSS receiver',
+  ];
   const lines = [head, head.map(() => '---')];
   for (const r of rs) {
     const c = r.cell;
@@ -87,7 +100,8 @@ export function verdicts(rs: readonly Row[], targetRatio: number, rssBudgetMb: n
     if (r.cell.path === 'dcmtk') continue;
     const ours = r.cell.path === 'pacshift-send' ? r.senderPeakMb : r.receiverPeakMb;
     const where = `${r.cell.set}, ${r.cell.associations} assoc, ${pduLabel(r.cell.pdu)}: ${PATH_LABEL[r.cell.path]}`;
-    if (r.ratio !== undefined && r.ratio < targetRatio) out.push(`below ${targetRatio}×: ${where} (${r.ratio.toFixed(2)}×)`);
+    if (r.ratio !== undefined && r.ratio < targetRatio)
+      out.push(`below ${targetRatio}×: ${where} (${r.ratio.toFixed(2)}×)`);
     if (ours > rssBudgetMb) out.push(`over ${rssBudgetMb} MB RSS: ${where} (${ours.toFixed(0)} MB)`);
   }
   return out;

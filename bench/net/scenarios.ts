@@ -72,11 +72,16 @@ async function checkReceived(sources: readonly string[], outDir: string): Promis
     const got = join(outDir, `${safeName(si.value.sopInstanceUid)}.dcm`);
     const gi = await readInstanceInfo(got);
     if (!gi.ok) throw new Error(`received ${got}: ${gi.error.message}`);
-    if (gi.value.sopInstanceUid !== si.value.sopInstanceUid || gi.value.sopClassUid !== si.value.sopClassUid) {
+    if (
+      gi.value.sopInstanceUid !== si.value.sopInstanceUid ||
+      gi.value.sopClassUid !== si.value.sopClassUid
+    ) {
       throw new Error(`received ${got} is not ${si.value.sopInstanceUid}`);
     }
     if (Math.abs(gi.value.datasetLength - si.value.datasetLength) > 4096) {
-      throw new Error(`received data set of ${si.value.sopInstanceUid}: ${gi.value.datasetLength} bytes, sent ${si.value.datasetLength}`);
+      throw new Error(
+        `received data set of ${si.value.sopInstanceUid}: ${gi.value.datasetLength} bytes, sent ${si.value.datasetLength}`,
+      );
     }
   }
 }
@@ -90,13 +95,34 @@ export async function runOnce(c: RunConfig, tag: string): Promise<RunResult> {
   const pacshiftReceives = c.path === 'pacshift-receive';
 
   const receiver: Proc = pacshiftReceives
-    ? start('pacshift receive', ...pacshiftArgs(c, ['receive', '--port', String(port), '--host', '127.0.0.1', '--ae', 'PACSHIFT', '--out', outDir, '--max-pdu', String(c.pdu)]), {
-        logFile: log('receiver'),
-      })
-    : start('storescp', 'storescp', ['--fork', '-dhl', '-aet', 'STORESCP', '-od', outDir, '-pdu', String(c.pdu), String(port)], {
-        logFile: log('receiver'),
-        env: dcmtkEnv(),
-      });
+    ? start(
+        'pacshift receive',
+        ...pacshiftArgs(c, [
+          'receive',
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+          '--ae',
+          'PACSHIFT',
+          '--out',
+          outDir,
+          '--max-pdu',
+          String(c.pdu),
+        ]),
+        {
+          logFile: log('receiver'),
+        },
+      )
+    : start(
+        'storescp',
+        'storescp',
+        ['--fork', '-dhl', '-aet', 'STORESCP', '-od', outDir, '-pdu', String(c.pdu), String(port)],
+        {
+          logFile: log('receiver'),
+          env: dcmtkEnv(),
+        },
+      );
   const recvMem = new MemorySampler();
   recvMem.add(receiver.pid);
   const sendMem = new MemorySampler();
@@ -109,15 +135,36 @@ export async function runOnce(c: RunConfig, tag: string): Promise<RunResult> {
         ? [
             start(
               'pacshift store',
-              ...pacshiftArgs(c, ['store', `${called}@127.0.0.1:${port}`, c.set.dir, '--associations', String(c.associations)]),
+              ...pacshiftArgs(c, [
+                'store',
+                `${called}@127.0.0.1:${port}`,
+                c.set.dir,
+                '--associations',
+                String(c.associations),
+              ]),
               { logFile: log('sender') },
             ),
           ]
         : split(c.set.files, c.associations).map((files, i) =>
-            start('storescu', 'storescu', ['-aet', 'STORESCU', '-aec', called, '-pdu', String(c.pdu), '127.0.0.1', String(port), ...files], {
-              logFile: log(`sender${i}`),
-              env: dcmtkEnv(),
-            }),
+            start(
+              'storescu',
+              'storescu',
+              [
+                '-aet',
+                'STORESCU',
+                '-aec',
+                called,
+                '-pdu',
+                String(c.pdu),
+                '127.0.0.1',
+                String(port),
+                ...files,
+              ],
+              {
+                logFile: log(`sender${i}`),
+                env: dcmtkEnv(),
+              },
+            ),
           );
     for (const s of senders) sendMem.add(s.pid);
     const exits = await Promise.all(senders.map((s) => s.exited));
@@ -125,11 +172,16 @@ export async function runOnce(c: RunConfig, tag: string): Promise<RunResult> {
     sendMem.stop();
     recvMem.stop();
     for (const [i, e] of exits.entries()) {
-      if (e.code !== 0) throw new Error(`${senders[i]!.name} exited ${e.code ?? e.signal}:\n${await logTail(senders[i]!.logFile)}`);
+      if (e.code !== 0)
+        throw new Error(
+          `${senders[i]!.name} exited ${e.code ?? e.signal}:\n${await logTail(senders[i]!.logFile)}`,
+        );
     }
     const received = (await readdir(outDir)).filter((n) => !n.startsWith('.'));
     if (received.length !== c.set.files.length) {
-      throw new Error(`${c.path}: ${received.length} of ${c.set.files.length} instances arrived; logs in ${c.workDir}`);
+      throw new Error(
+        `${c.path}: ${received.length} of ${c.set.files.length} instances arrived; logs in ${c.workDir}`,
+      );
     }
     if (pacshiftReceives) await checkReceived(c.set.files, outDir);
     await stop(receiver);
@@ -138,7 +190,10 @@ export async function runOnce(c: RunConfig, tag: string): Promise<RunResult> {
     return {
       seconds,
       // N storescu processes run side by side: their peaks add up.
-      senderPeakKb: Math.max(sendMem.peakKb, su.reduce((n, u) => n + u.maxRssKb, 0)),
+      senderPeakKb: Math.max(
+        sendMem.peakKb,
+        su.reduce((n, u) => n + u.maxRssKb, 0),
+      ),
       receiverPeakKb: Math.max(recvMem.peakKb, ru.maxRssKb),
       senderCpuS: su.reduce((n, u) => n + u.cpuSeconds, 0),
       receiverCpuS: ru.cpuSeconds,

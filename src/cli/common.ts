@@ -30,7 +30,10 @@ export function tlsFrom(v: Record<string, unknown>): TlsSettings | undefined {
 export function peerFrom(address: string | undefined, v: Record<string, unknown>): Peer {
   if (!address) throw new UsageError('missing peer address AE@host:port');
   const a = parsePeerAddress(address);
-  if (!a) throw new UsageError(`not a peer address: ${address} (expected AE@host:port, e.g. ORTHANC@127.0.0.1:4242)`);
+  if (!a)
+    throw new UsageError(
+      `not a peer address: ${address} (expected AE@host:port, e.g. ORTHANC@127.0.0.1:4242)`,
+    );
   const timeoutS = Number(v.timeout ?? 60);
   return {
     ...a,

@@ -6,7 +6,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPart10Meta, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/meta.js';
-import { type ElementValue, type SmallDataset, EXPLICIT_LE, encodeSmallDataset } from '../dicom/small-dataset.js';
+import {
+  type ElementValue,
+  type SmallDataset,
+  EXPLICIT_LE,
+  encodeSmallDataset,
+} from '../dicom/small-dataset.js';
 import { newUid } from '../net/services/commitment-scu.js';
 
 export const SOP = {
@@ -74,7 +79,10 @@ const PATIENTS = [
 ];
 export const TEST_PATIENT = { id: 'TEST-QA-01', name: 'Test^Phantom', birth: '', sex: 'O' };
 
-export async function generateDemoArchive(dir: string, opts: { studiesPerPatient?: number; seed?: number } = {}): Promise<DemoManifest> {
+export async function generateDemoArchive(
+  dir: string,
+  opts: { studiesPerPatient?: number; seed?: number } = {},
+): Promise<DemoManifest> {
   const rand = rng(opts.seed ?? 1444);
   await mkdir(dir, { recursive: true });
   let studies = 0;
@@ -173,5 +181,13 @@ export async function generateDemoArchive(dir: string, opts: { studiesPerPatient
   const full = instanceFile(ds, SOP.CT, sopUid);
   const corruptFile = join(dir, 'corrupt-truncated.dcm');
   await writeFile(corruptFile, full.subarray(0, full.length - 20_000));
-  return { dir, studies, instances, testStudies, refusedSopInstanceUid, refusedSopClassUid: SOP.PDF, corruptFile };
+  return {
+    dir,
+    studies,
+    instances,
+    testStudies,
+    refusedSopInstanceUid,
+    refusedSopClassUid: SOP.PDF,
+    corruptFile,
+  };
 }

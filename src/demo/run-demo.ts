@@ -86,7 +86,10 @@ export async function setUpDemo(dir: string): Promise<DemoSetup> {
     peers: { PACSHIFT: { host: '127.0.0.1', port: localPort! } },
   });
   const planPath = join(dir, 'demo.yaml');
-  await writeFile(planPath, demoPlanYaml({ localPort: localPort!, sourcePort: source.port, targetPort: target.port }));
+  await writeFile(
+    planPath,
+    demoPlanYaml({ localPort: localPort!, sourcePort: source.port, targetPort: target.port }),
+  );
   return {
     dir,
     planPath,

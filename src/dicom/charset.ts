@@ -93,7 +93,8 @@ const ESCAPES: ReadonlyArray<readonly [string, { g0?: G0; g1?: G1 }]> = [
 
 const decoders = new Map<string, TextDecoder>();
 function decodeWith(label: string, bytes: Uint8Array): string {
-  if (label === 'latin1' || label === 'ascii') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  if (label === 'latin1' || label === 'ascii')
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   let d = decoders.get(label);
   if (!d) decoders.set(label, (d = new TextDecoder(label, { fatal: true })));
   return d.decode(bytes);
@@ -130,7 +131,8 @@ export function decodeText(bytes: Buffer, charset: string | undefined, isPersonN
   const problem = nonstandard ? ({ problem: 'nonstandard-term' } as const) : {};
   const first = terms[0] ?? '';
   const info = CHARSET_TERMS[first];
-  if (!info || terms.slice(1).some((t) => !(t in CHARSET_TERMS))) return { text: undefined, problem: 'unknown-charset' };
+  if (!info || terms.slice(1).some((t) => !(t in CHARSET_TERMS)))
+    return { text: undefined, problem: 'unknown-charset' };
   const ascii = bytes.every((b) => b < 0x80 && b !== 0x1b);
   if (ascii) return { text: bytes.toString('latin1'), ...problem };
   const extended = terms.length > 1 || first.startsWith('ISO 2022') || bytes.includes(0x1b);
@@ -150,7 +152,13 @@ function decodeIso2022(bytes: Buffer, initial: TermInfo, isPersonName: boolean):
   const g0Init: G0 = initial.g0 ?? (initial.whole === 'shift_jis' ? 'jis-roman' : 'ascii');
   const g1Init: G1 =
     initial.g1 ??
-    (initial.whole === 'latin1' ? 'latin1' : initial.whole === 'shift_jis' ? 'jis-katakana' : initial.whole && initial.whole !== 'ascii' ? `iso:${initial.whole}` : 'none');
+    (initial.whole === 'latin1'
+      ? 'latin1'
+      : initial.whole === 'shift_jis'
+        ? 'jis-katakana'
+        : initial.whole && initial.whole !== 'ascii'
+          ? `iso:${initial.whole}`
+          : 'none');
   let g0 = g0Init;
   let g1 = g1Init;
   let out = '';

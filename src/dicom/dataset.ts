@@ -72,7 +72,8 @@ export async function withDataSet<T>(
 
 async function openDataSet(file: FileSource, path: string): Promise<Result<OpenedDataSet, DicomFileError>> {
   const fileSize = file.length;
-  if (fileSize < 8) return err(dicomError('not-dicom', `${path}: ${fileSize} bytes, too short for DICOM`, { path }));
+  if (fileSize < 8)
+    return err(dicomError('not-dicom', `${path}: ${fileSize} bytes, too short for DICOM`, { path }));
   const m = await readFileMeta(file, path);
   if (!m.ok) return m;
   const meta = m.value;
@@ -89,7 +90,9 @@ async function openDataSet(file: FileSource, path: string): Promise<Result<Opene
       }),
     );
   }
-  const encoding: Encoding = ts.deflated ? EXPLICIT_LE : { explicitVr: ts.explicitVr, littleEndian: ts.littleEndian };
+  const encoding: Encoding = ts.deflated
+    ? EXPLICIT_LE
+    : { explicitVr: ts.explicitVr, littleEndian: ts.littleEndian };
   const inflate = ts.deflated ? new InflateSource(path, meta.metaEnd) : undefined;
   const source: ByteSource = inflate ?? file;
   const start = inflate ? 0 : meta.metaEnd;
@@ -119,13 +122,19 @@ async function noMeta(file: FileSource, path: string): Promise<DicomFileError> {
   const head = await file.read(0, PROBE_BYTES);
   const guesses = plausibleEncodings(head, file.length);
   if (guesses.length > 0) {
-    return dicomError('no-meta', `${path}: no File Meta ('DICM' + group 0002); data set looks ${describeEncoding(guesses[0]!)}`, {
-      path,
-      guessedEncoding: describeEncoding(guesses[0]!),
-    });
+    return dicomError(
+      'no-meta',
+      `${path}: no File Meta ('DICM' + group 0002); data set looks ${describeEncoding(guesses[0]!)}`,
+      {
+        path,
+        guessedEncoding: describeEncoding(guesses[0]!),
+      },
+    );
   }
   if (containsDicomTags(head)) {
-    return dicomError('no-meta', `${path}: no File Meta, and the data set does not start at offset 0`, { path });
+    return dicomError('no-meta', `${path}: no File Meta, and the data set does not start at offset 0`, {
+      path,
+    });
   }
   return dicomError('not-dicom', `${path}: no File Meta and no recognisable data set encoding`, { path });
 }
@@ -148,7 +157,12 @@ async function checkEncoding(
     if (e instanceof DicomSourceError && e.error.code === 'deflate-error' && datasetLength > 0) {
       const raw = await file.read(meta.metaEnd, PROBE_BYTES);
       if (probeEncoding(raw, EXPLICIT_LE, datasetLength).ok) {
-        return lying(path, ts, 'data set is not deflated: it reads as explicit VR little endian', EXPLICIT_LE);
+        return lying(
+          path,
+          ts,
+          'data set is not deflated: it reads as explicit VR little endian',
+          EXPLICIT_LE,
+        );
       }
     }
     throw e;
@@ -163,9 +177,13 @@ async function checkEncoding(
 }
 
 function lying(path: string, ts: TransferSyntax, why: string, actual: Encoding): DicomFileError {
-  return dicomError('lying-transfer-syntax', `${path}: File Meta says ${ts.name} (${ts.uid}) but the ${why}`, {
-    path,
-    transferSyntaxUid: ts.uid,
-    actualEncoding: describeEncoding(actual),
-  });
+  return dicomError(
+    'lying-transfer-syntax',
+    `${path}: File Meta says ${ts.name} (${ts.uid}) but the ${why}`,
+    {
+      path,
+      transferSyntaxUid: ts.uid,
+      actualEncoding: describeEncoding(actual),
+    },
+  );
 }

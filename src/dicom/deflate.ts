@@ -34,7 +34,8 @@ export class InflateSource implements ByteSource {
   }
 
   peek(offset: number, n: number): Buffer | undefined {
-    if (offset < this.bufStart) throw new Error(`InflateSource is forward-only (asked ${offset}, have ${this.bufStart})`);
+    if (offset < this.bufStart)
+      throw new Error(`InflateSource is forward-only (asked ${offset}, have ${this.bufStart})`);
     const rel = offset - this.bufStart;
     if (rel + n <= this.buf.length || this.ended) return this.buf.subarray(rel, rel + n);
     return undefined;
@@ -55,10 +56,14 @@ export class InflateSource implements ByteSource {
         r = await this.it.next();
       } catch (e) {
         throw new DicomSourceError(
-          dicomError('deflate-error', `deflate stream of ${this.path} is corrupt after ${this.produced} bytes: ${(e as Error).message}`, {
-            path: this.path,
-            inflatedBytes: this.produced,
-          }),
+          dicomError(
+            'deflate-error',
+            `deflate stream of ${this.path} is corrupt after ${this.produced} bytes: ${(e as Error).message}`,
+            {
+              path: this.path,
+              inflatedBytes: this.produced,
+            },
+          ),
         );
       }
       if (r.done) {

@@ -26,11 +26,16 @@ export async function datasetDigest(
     if (info.fileSize !== undefined) {
       const st = await stat(path);
       if (st.size !== info.fileSize) {
-        return err(dicomError('io', `${path}: file is ${st.size} bytes, was ${info.fileSize} when read`, { path }));
+        return err(
+          dicomError('io', `${path}: file is ${st.size} bytes, was ${info.fileSize} when read`, { path }),
+        );
       }
     }
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { start: info.datasetOffset, highWaterMark: 256 * 1024 })) {
+    for await (const chunk of createReadStream(path, {
+      start: info.datasetOffset,
+      highWaterMark: 256 * 1024,
+    })) {
       hash.update(chunk as Buffer);
     }
     return ok(hash.digest('hex'));

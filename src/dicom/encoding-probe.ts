@@ -54,7 +54,8 @@ export function probeEncoding(head: Buffer, enc: Encoding, available: number): P
       hl = 8;
       if (len === 0xffffffff) return { ok: true, elements: n + 1 };
     }
-    if (pos + hl + len > available) return { ok: false, elements: n, reason: `length ${len} at ${pos} beyond the end` };
+    if (pos + hl + len > available)
+      return { ok: false, elements: n, reason: `length ${len} at ${pos} beyond the end` };
     pos += hl + len;
     prev = t;
     n++;

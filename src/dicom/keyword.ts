@@ -10,8 +10,13 @@ interface DictEntry {
   name: string;
 }
 
-const meta = (dcmjs as unknown as { data: { DicomMetaDictionary: { dictionary: Record<string, DictEntry>; nameMap: Record<string, DictEntry> } } })
-  .data.DicomMetaDictionary;
+const meta = (
+  dcmjs as unknown as {
+    data: {
+      DicomMetaDictionary: { dictionary: Record<string, DictEntry>; nameMap: Record<string, DictEntry> };
+    };
+  }
+).data.DicomMetaDictionary;
 
 const parseTag = (s: string): number | undefined => {
   const m = /^\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)$/.exec(s);
@@ -50,7 +55,7 @@ export function vrOf(tag: number): string {
   if (d) return d.vr.split('|')[0] ?? 'UN';
   // Repeating groups (50xx, 60xx) and private tags
   const masked = byTag.get((tag & 0xff00ffff) >>> 0);
-  if (masked && ((tag >>> 24) === 0x50 || (tag >>> 24) === 0x60)) return masked.vr.split('|')[0] ?? 'UN';
+  if (masked && (tag >>> 24 === 0x50 || tag >>> 24 === 0x60)) return masked.vr.split('|')[0] ?? 'UN';
   if ((tag >>> 16) % 2 === 1 && (tag & 0xffff) >= 0x10 && (tag & 0xffff) <= 0xff) return 'LO'; // private creator
   return 'UN';
 }

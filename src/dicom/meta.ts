@@ -43,7 +43,8 @@ const padded = (s: string, pad: 0x00 | 0x20): Buffer => {
 };
 
 const checkUid = (name: string, uid: string): void => {
-  if (!/^[0-9.]{1,64}$/.test(uid)) throw new Error(`buildPart10Meta: ${name} is not a UID: ${JSON.stringify(uid)}`);
+  if (!/^[0-9.]{1,64}$/.test(uid))
+    throw new Error(`buildPart10Meta: ${name} is not a UID: ${JSON.stringify(uid)}`);
 };
 
 /**
@@ -55,7 +56,8 @@ export function buildPart10Meta(o: BuildMetaOptions): Buffer {
   checkUid('sopInstanceUid', o.sopInstanceUid);
   checkUid('transferSyntaxUid', o.transferSyntaxUid);
   checkUid('implementationClassUid', o.implementationClassUid);
-  if (o.implementationVersionName.length > 16) throw new Error('buildPart10Meta: implementation version name > 16');
+  if (o.implementationVersionName.length > 16)
+    throw new Error('buildPart10Meta: implementation version name > 16');
   const body: Buffer[] = [
     element(Tags.FileMetaInformationVersion.tag, 'OB', Buffer.from([0x00, 0x01])),
     element(Tags.MediaStorageSOPClassUID.tag, 'UI', padded(o.sopClassUid, 0x00)),
@@ -67,13 +69,19 @@ export function buildPart10Meta(o: BuildMetaOptions): Buffer {
   const ae = o.sourceAeTitle?.trim();
   if (ae) {
     // eslint-disable-next-line no-control-regex
-    if (ae.length > 16 || /[\\\x00-\x1f]/.test(ae)) throw new Error(`buildPart10Meta: bad AE title ${JSON.stringify(ae)}`);
+    if (ae.length > 16 || /[\\\x00-\x1f]/.test(ae))
+      throw new Error(`buildPart10Meta: bad AE title ${JSON.stringify(ae)}`);
     body.push(element(Tags.SourceApplicationEntityTitle.tag, 'AE', padded(ae, 0x20)));
   }
   const groupLength = body.reduce((n, b) => n + b.length, 0);
   const gl = Buffer.alloc(4);
   gl.writeUInt32LE(groupLength, 0);
-  return Buffer.concat([Buffer.alloc(PREAMBLE_LENGTH), MAGIC, element(Tags.FileMetaInformationGroupLength.tag, 'UL', gl), ...body]);
+  return Buffer.concat([
+    Buffer.alloc(PREAMBLE_LENGTH),
+    MAGIC,
+    element(Tags.FileMetaInformationGroupLength.tag, 'UL', gl),
+    ...body,
+  ]);
 }
 
 export interface FileMeta {
@@ -105,7 +113,8 @@ function locateMeta(head: Buffer): { hasPreamble: boolean; metaOffset: number } 
   if (head.length >= 132 && head.subarray(128, 132).equals(MAGIC) && group2At(132)) {
     return { hasPreamble: true, metaOffset: 132 };
   }
-  if (head.length >= 4 && head.subarray(0, 4).equals(MAGIC) && group2At(4)) return { hasPreamble: false, metaOffset: 4 };
+  if (head.length >= 4 && head.subarray(0, 4).equals(MAGIC) && group2At(4))
+    return { hasPreamble: false, metaOffset: 4 };
   // No preamble and no magic, but the file starts with group 0002 in explicit VR LE.
   if (head.length >= 8 && head.readUInt16LE(0) === 0x0002 && vrFromBytes(head[4]!, head[5]!)) {
     return { hasPreamble: false, metaOffset: 0 };
@@ -120,7 +129,10 @@ const META_MAX = 1 << 20;
  * The meta ends at the group length when it lands on an element boundary (a second group 0002 after
  * it belongs to the data set), else where group 0002 ends.
  */
-export async function readFileMeta(src: ByteSource, path: string): Promise<Result<FileMeta | undefined, DicomFileError>> {
+export async function readFileMeta(
+  src: ByteSource,
+  path: string,
+): Promise<Result<FileMeta | undefined, DicomFileError>> {
   const head = await src.read(0, 64 * 1024);
   const loc = locateMeta(head);
   if (!loc) return ok(undefined);
@@ -134,14 +146,19 @@ export async function readFileMeta(src: ByteSource, path: string): Promise<Resul
   // Group 0002 ends where the group changes, or where a second group 0002 starts (tags not ascending).
   // A wrong (0002,0000) is common; it is reported, not trusted.
   for (;;) {
-    if (pos - loc.metaOffset > META_MAX) return err(dicomError('no-meta', `${path}: File Meta longer than ${META_MAX} bytes`, { path }));
+    if (pos - loc.metaOffset > META_MAX)
+      return err(dicomError('no-meta', `${path}: File Meta longer than ${META_MAX} bytes`, { path }));
     const h = await src.read(pos, 12);
     if (h.length < 8) break;
     const g = h.readUInt16LE(0);
     const t = g * 0x10000 + h.readUInt16LE(2);
     if (g !== 0x0002) break;
     if (t <= prev) {
-      issues.push({ code: 'meta-in-data-set', message: `a second group 0002 starts at ${pos}: left in the data set`, offset: pos });
+      issues.push({
+        code: 'meta-in-data-set',
+        message: `a second group 0002 starts at ${pos}: left in the data set`,
+        offset: pos,
+      });
       break;
     }
     const vr = vrFromBytes(h[4]!, h[5]!);
@@ -149,7 +166,8 @@ export async function readFileMeta(src: ByteSource, path: string): Promise<Resul
     let hl: number;
     if (vr) {
       if (VR_TABLE[vr].longLength) {
-        if (h.length < 12) return err(dicomError('truncated', `${path}: File Meta cut at ${pos}`, { path, offset: pos }));
+        if (h.length < 12)
+          return err(dicomError('truncated', `${path}: File Meta cut at ${pos}`, { path, offset: pos }));
         len = h.readUInt32LE(8);
         hl = 12;
       } else {
@@ -158,13 +176,23 @@ export async function readFileMeta(src: ByteSource, path: string): Promise<Resul
       }
     } else {
       if (!issues.some((i) => i.code === 'meta-implicit-vr')) {
-        issues.push({ code: 'meta-implicit-vr', message: `File Meta element ${formatTag(t)} at ${pos} has no explicit VR`, offset: pos });
+        issues.push({
+          code: 'meta-implicit-vr',
+          message: `File Meta element ${formatTag(t)} at ${pos} has no explicit VR`,
+          offset: pos,
+        });
       }
       len = h.readUInt32LE(4);
       hl = 8;
     }
     if (len === 0xffffffff || pos + hl + len > fileLength) {
-      return err(dicomError('truncated', `${path}: File Meta element ${formatTag(t)} at ${pos} runs beyond the end of the file`, { path, offset: pos }));
+      return err(
+        dicomError(
+          'truncated',
+          `${path}: File Meta element ${formatTag(t)} at ${pos} runs beyond the end of the file`,
+          { path, offset: pos },
+        ),
+      );
     }
     if (len <= 1024) values.set(t, Buffer.from(await src.read(pos + hl, len)));
     if (t === Tags.FileMetaInformationGroupLength.tag && len === 4) {
@@ -211,7 +239,8 @@ export async function readFileMeta(src: ByteSource, path: string): Promise<Resul
     ['MediaStorageSOPInstanceUID', Tags.MediaStorageSOPInstanceUID.tag],
     ['TransferSyntaxUID', Tags.TransferSyntaxUID.tag],
   ] as const) {
-    if (!values.has(t)) issues.push({ code: 'meta-missing-element', message: `File Meta lacks ${name} ${formatTag(t)}` });
+    if (!values.has(t))
+      issues.push({ code: 'meta-missing-element', message: `File Meta lacks ${name} ${formatTag(t)}` });
   }
   return ok(meta);
 }

@@ -79,7 +79,10 @@ const ID_TAGS = new Set<Tag>([
 ]);
 const PIXEL_TAGS = new Set<Tag>([Tags.PixelData.tag, Tags.FloatPixelData.tag, Tags.DoubleFloatPixelData.tag]);
 /** Opens, identifies and structurally checks one Part 10 file. */
-export function readInstanceInfo(path: string, options: ReadOptions = {}): Promise<Result<InstanceInfo, DicomFileError>> {
+export function readInstanceInfo(
+  path: string,
+  options: ReadOptions = {},
+): Promise<Result<InstanceInfo, DicomFileError>> {
   return withDataSet(path, async (ds) => {
     const walker = ds.walker({
       ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}),
@@ -115,7 +118,11 @@ export function readInstanceInfo(path: string, options: ReadOptions = {}): Promi
       const e = withPath(path, walker.error);
       return err({
         ...e,
-        detail: { ...e.detail, sopInstanceUid: ids.get(Tags.SOPInstanceUID.tag), studyInstanceUid: ids.get(Tags.StudyInstanceUID.tag) },
+        detail: {
+          ...e.detail,
+          sopInstanceUid: ids.get(Tags.SOPInstanceUID.tag),
+          studyInstanceUid: ids.get(Tags.StudyInstanceUID.tag),
+        },
       });
     }
     if (options.stats) {
@@ -124,7 +131,18 @@ export function readInstanceInfo(path: string, options: ReadOptions = {}): Promi
     }
     if (pixelData?.encapsulated) pixelData = { ...pixelData, fragments: pixelFragments };
     const datasetLength = ds.file.length - ds.meta.metaEnd;
-    return identify(path, ds.file.length, ds.meta, ds.transferSyntax, datasetLength, ds.inflate, ids, pixelData, topLevel, walker);
+    return identify(
+      path,
+      ds.file.length,
+      ds.meta,
+      ds.transferSyntax,
+      datasetLength,
+      ds.inflate,
+      ids,
+      pixelData,
+      topLevel,
+      walker,
+    );
   });
 }
 
@@ -153,17 +171,29 @@ function identify(
   let sopClassUid = ids.get(Tags.SOPClassUID.tag) || undefined;
   if (!sopClassUid) {
     if (!meta.mediaStorageSopClassUid) {
-      return err(dicomError('missing-uid', `${path}: no SOP Class UID, neither (0008,0016) nor (0002,0002)`, { path, sopInstanceUid }));
+      return err(
+        dicomError('missing-uid', `${path}: no SOP Class UID, neither (0008,0016) nor (0002,0002)`, {
+          path,
+          sopInstanceUid,
+        }),
+      );
     }
     sopClassUid = meta.mediaStorageSopClassUid;
-    issues.push({ code: 'missing-sop-class', message: `no (0008,0016) in the data set: using (0002,0002) ${sopClassUid}` });
+    issues.push({
+      code: 'missing-sop-class',
+      message: `no (0008,0016) in the data set: using (0002,0002) ${sopClassUid}`,
+    });
   }
   const metaDisagrees = {
     sopClass: meta.mediaStorageSopClassUid !== undefined && meta.mediaStorageSopClassUid !== sopClassUid,
-    sopInstance: meta.mediaStorageSopInstanceUid !== undefined && meta.mediaStorageSopInstanceUid !== sopInstanceUid,
+    sopInstance:
+      meta.mediaStorageSopInstanceUid !== undefined && meta.mediaStorageSopInstanceUid !== sopInstanceUid,
   };
   if (metaDisagrees.sopClass) {
-    issues.push({ code: 'meta-sop-class-mismatch', message: `(0002,0002) ${meta.mediaStorageSopClassUid} ≠ (0008,0016) ${sopClassUid}` });
+    issues.push({
+      code: 'meta-sop-class-mismatch',
+      message: `(0002,0002) ${meta.mediaStorageSopClassUid} ≠ (0008,0016) ${sopClassUid}`,
+    });
   }
   if (metaDisagrees.sopInstance) {
     issues.push({

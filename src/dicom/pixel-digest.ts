@@ -37,7 +37,11 @@ const CHUNK = 1 << 20;
  * Byte-swap unit that turns native big-endian pixel data into little-endian order: the pixel size for
  * 16/32/64 bits allocated; 16-bit words for OW holding 8 or 1 bit pixels; floats by their size.
  */
-export function swapUnitFor(tag: Tag, vr: string | undefined, bitsAllocated: number | undefined): 1 | 2 | 4 | 8 {
+export function swapUnitFor(
+  tag: Tag,
+  vr: string | undefined,
+  bitsAllocated: number | undefined,
+): 1 | 2 | 4 | 8 {
   if (tag === Tags.FloatPixelData.tag) return 4;
   if (tag === Tags.DoubleFloatPixelData.tag) return 8;
   if (bitsAllocated === 16) return 2;
@@ -54,8 +58,14 @@ function swapInPlace(b: Buffer, unit: 1 | 2 | 4 | 8): void {
   else if (unit === 8) v.swap64();
 }
 
-async function hashRange(src: ByteSource, hash: Hash, offset: number, length: number, unit: 1 | 2 | 4 | 8): Promise<void> {
-  for (let done = 0; done < length; ) {
+async function hashRange(
+  src: ByteSource,
+  hash: Hash,
+  offset: number,
+  length: number,
+  unit: 1 | 2 | 4 | 8,
+): Promise<void> {
+  for (let done = 0; done < length;) {
     const n = Math.min(CHUNK, length - done);
     const chunk = await src.read(offset + done, n);
     if (chunk.length < n) throw new Error(`pixel data cut at ${offset + done + chunk.length}`);

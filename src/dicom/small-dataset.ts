@@ -9,7 +9,25 @@ export type ElementValue = string | string[] | number | number[] | Buffer | Smal
 export type SmallDataset = Map<number, { vr: string; value: ElementValue }>;
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const STRING_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
+const STRING_VRS = new Set([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'IS',
+  'LO',
+  'LT',
+  'PN',
+  'SH',
+  'ST',
+  'TM',
+  'UC',
+  'UI',
+  'UR',
+  'UT',
+]);
 
 export interface Encoding {
   explicit: boolean;
@@ -123,7 +141,8 @@ function undefinedSequenceEnd(buf: Buffer, off: number, enc: Encoding, depth: nu
     off += 8;
     if (g === 0xfffe && e === 0xe0dd) return off;
     if (g === 0xfffe && e === 0xe000) {
-      if (len === 0xffffffff) off = decodeRange(buf, off, buf.length, enc, { charset: undefined }, depth + 1, true).end;
+      if (len === 0xffffffff)
+        off = decodeRange(buf, off, buf.length, enc, { charset: undefined }, depth + 1, true).end;
       else off += len;
     } else throw new SmallDatasetError('malformed undefined-length sequence');
   }
@@ -188,7 +207,9 @@ function decodeRange(
 
 function decodeElementValue(vr: string, raw: Buffer, charset: string | undefined): ElementValue {
   if (STRING_VRS.has(vr)) {
-    const s = ['PN', 'LO', 'SH', 'LT', 'ST', 'UT', 'UC'].includes(vr) ? decodeText(raw, charset, vr === 'PN') : raw.toString('latin1');
+    const s = ['PN', 'LO', 'SH', 'LT', 'ST', 'UT', 'UC'].includes(vr)
+      ? decodeText(raw, charset, vr === 'PN')
+      : raw.toString('latin1');
     return s.replace(/[\0 ]+$/, '').replace(/^ +/, '');
   }
   const n = (size: number, read: (o: number) => number): number | number[] => {

@@ -27,7 +27,13 @@ export interface SopClass {
 
 const S = '1.2.840.10008.5.1.4.1.1.';
 
-const st = (suffix: string, name: string, category: SopCategory, modality?: string, retired?: boolean): SopClass => ({
+const st = (
+  suffix: string,
+  name: string,
+  category: SopCategory,
+  modality?: string,
+  retired?: boolean,
+): SopClass => ({
   uid: S + suffix,
   name,
   service: 'storage',
@@ -241,11 +247,31 @@ export const STORAGE_SOP_CLASSES: readonly SopClass[] = [
     category: 'other',
     modality: 'RTPLAN',
   },
-  { uid: '1.2.840.10008.5.1.4.38.1', name: 'Hanging Protocol Storage', service: 'storage', category: 'other' },
+  {
+    uid: '1.2.840.10008.5.1.4.38.1',
+    name: 'Hanging Protocol Storage',
+    service: 'storage',
+    category: 'other',
+  },
   { uid: '1.2.840.10008.5.1.4.39.1', name: 'Color Palette Storage', service: 'storage', category: 'other' },
-  { uid: '1.2.840.10008.5.1.4.43.1', name: 'Generic Implant Template Storage', service: 'storage', category: 'other' },
-  { uid: '1.2.840.10008.5.1.4.44.1', name: 'Implant Assembly Template Storage', service: 'storage', category: 'other' },
-  { uid: '1.2.840.10008.5.1.4.45.1', name: 'Implant Template Group Storage', service: 'storage', category: 'other' },
+  {
+    uid: '1.2.840.10008.5.1.4.43.1',
+    name: 'Generic Implant Template Storage',
+    service: 'storage',
+    category: 'other',
+  },
+  {
+    uid: '1.2.840.10008.5.1.4.44.1',
+    name: 'Implant Assembly Template Storage',
+    service: 'storage',
+    category: 'other',
+  },
+  {
+    uid: '1.2.840.10008.5.1.4.45.1',
+    name: 'Implant Template Group Storage',
+    service: 'storage',
+    category: 'other',
+  },
   {
     uid: '1.2.840.10008.5.1.1.29',
     name: 'Hardcopy Grayscale Image Storage',
@@ -263,7 +289,12 @@ export const STORAGE_SOP_CLASSES: readonly SopClass[] = [
     retired: true,
   },
   // Not sent over C-STORE, but found as files.
-  { uid: '1.2.840.10008.1.3.10', name: 'Media Storage Directory Storage', service: 'storage', category: 'other' },
+  {
+    uid: '1.2.840.10008.1.3.10',
+    name: 'Media Storage Directory Storage',
+    service: 'storage',
+    category: 'other',
+  },
 ];
 
 const Q = '1.2.840.10008.5.1.4.1.2.';

@@ -90,7 +90,11 @@ export class FileSource implements ByteSource {
   windowAt(offset: number): SourceWindow | undefined {
     const rel = offset - this.windowStart;
     if (rel < 0 || rel > this.window.length) return undefined;
-    return { buffer: this.window, start: this.windowStart, atEnd: this.windowStart + this.window.length === this.length };
+    return {
+      buffer: this.window,
+      start: this.windowStart,
+      atEnd: this.windowStart + this.window.length === this.length,
+    };
   }
 
   async read(offset: number, n: number, readAhead = this.windowSize): Promise<Buffer> {
@@ -106,7 +110,9 @@ export class FileSource implements ByteSource {
         got += bytesRead;
       }
     } catch (e) {
-      throw new DicomSourceError(dicomError('io', `read failed at ${offset} in ${this.path}: ${(e as Error).message}`));
+      throw new DicomSourceError(
+        dicomError('io', `read failed at ${offset} in ${this.path}: ${(e as Error).message}`),
+      );
     }
     this.reads++;
     this.bytesRead += got;

@@ -6,7 +6,7 @@ import type { VR } from './vr.js';
 
 export type Tag = number;
 
-export const tag = (group: number, element: number): Tag => ((group & 0xffff) * 0x10000 + (element & 0xffff));
+export const tag = (group: number, element: number): Tag => (group & 0xffff) * 0x10000 + (element & 0xffff);
 export const groupOf = (t: Tag): number => Math.floor(t / 0x10000) & 0xffff;
 export const elementOf = (t: Tag): number => t & 0xffff;
 
@@ -24,7 +24,8 @@ export function parseTag(s: string): Tag | undefined {
 
 export const isPrivateTag = (t: Tag): boolean => (groupOf(t) & 1) === 1 && groupOf(t) > 0x0008;
 /** (gggg,0010-00FF) in an odd group: reserves a block for a private creator. */
-export const isPrivateCreator = (t: Tag): boolean => isPrivateTag(t) && elementOf(t) >= 0x10 && elementOf(t) <= 0xff;
+export const isPrivateCreator = (t: Tag): boolean =>
+  isPrivateTag(t) && elementOf(t) >= 0x10 && elementOf(t) <= 0xff;
 export const isGroupLength = (t: Tag): boolean => elementOf(t) === 0;
 
 /** Item and delimitation tags (PS3.5 7.5). They carry no VR, even in explicit VR syntaxes. */

@@ -2,14 +2,28 @@
 import type { VR } from './vr.js';
 
 /** ASCII text with trailing NUL/space padding and leading spaces removed. */
-export const decodeAscii = (b: Buffer): string => b.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+export const decodeAscii = (b: Buffer): string =>
+  b
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
 
 /** A UID (or list of UIDs): padding removed, values split on backslash. */
-export const decodeUid = (b: Buffer): string => b.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+export const decodeUid = (b: Buffer): string =>
+  b
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
 
 /** Multi-valued default-repertoire string: split on backslash, each value trimmed. */
 export const decodeStrings = (b: Buffer): string[] =>
-  b.length === 0 ? [] : b.toString('latin1').replace(/\0+$/, '').split('\\').map((s) => s.trim());
+  b.length === 0
+    ? []
+    : b
+        .toString('latin1')
+        .replace(/\0+$/, '')
+        .split('\\')
+        .map((s) => s.trim());
 
 /** Binary numbers of a VR (US, SS, UL, SL, FL, FD, SV, UV, AT as tag numbers); undefined for others. */
 export function decodeNumbers(vr: VR, b: Buffer, littleEndian: boolean): number[] | bigint[] | undefined {

@@ -5,8 +5,40 @@
  */
 
 export const VRS = [
-  'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV',
-  'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV',
+  'AE',
+  'AS',
+  'AT',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'FD',
+  'FL',
+  'IS',
+  'LO',
+  'LT',
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'PN',
+  'SH',
+  'SL',
+  'SQ',
+  'SS',
+  'ST',
+  'SV',
+  'TM',
+  'UC',
+  'UI',
+  'UL',
+  'UN',
+  'UR',
+  'US',
+  'UT',
+  'UV',
 ] as const;
 export type VR = (typeof VRS)[number];
 
@@ -67,7 +99,11 @@ const s = (
 /** Table of PS3.5 Table 6.2-1. */
 export const VR_TABLE: Readonly<Record<VR, VRInfo>> = {
   AE: s('AE', 'Application Entity', 'string', { maxLength: 16, repertoire: /^[\x20-\x5b\x5d-\x7e]*$/ }),
-  AS: s('AS', 'Age String', 'string', { fixedLength: 4, repertoire: /^[0-9DWMY]*$/, format: /^\d{3}[DWMY]$/ }),
+  AS: s('AS', 'Age String', 'string', {
+    fixedLength: 4,
+    repertoire: /^[0-9DWMY]*$/,
+    format: /^\d{3}[DWMY]$/,
+  }),
   AT: s('AT', 'Attribute Tag', 'tag', { fixedLength: 4, wordSize: 2, pad: 0x00 }),
   CS: s('CS', 'Code String', 'string', { maxLength: 16, repertoire: /^[A-Z0-9 _]*$/ }),
   // ACR-NEMA's "YYYY.MM.DD" is not conformant; queries may use ranges ("-", 18 bytes).
@@ -95,7 +131,12 @@ export const VR_TABLE: Readonly<Record<VR, VRInfo>> = {
   OD: s('OD', 'Other Double', 'bulk', { longLength: true, wordSize: 8, pad: 0x00, multiValued: false }),
   OF: s('OF', 'Other Float', 'bulk', { longLength: true, wordSize: 4, pad: 0x00, multiValued: false }),
   OL: s('OL', 'Other Long', 'bulk', { longLength: true, wordSize: 4, pad: 0x00, multiValued: false }),
-  OV: s('OV', 'Other 64-bit Very Long', 'bulk', { longLength: true, wordSize: 8, pad: 0x00, multiValued: false }),
+  OV: s('OV', 'Other 64-bit Very Long', 'bulk', {
+    longLength: true,
+    wordSize: 8,
+    pad: 0x00,
+    multiValued: false,
+  }),
   OW: s('OW', 'Other Word', 'bulk', { longLength: true, wordSize: 2, pad: 0x00, multiValued: false }),
   PN: s('PN', 'Person Name', 'text', { maxLength: 64, perComponentGroup: true, multiValued: true }),
   SH: s('SH', 'Short String', 'text', { maxLength: 16, multiValued: true }),
@@ -103,7 +144,12 @@ export const VR_TABLE: Readonly<Record<VR, VRInfo>> = {
   SQ: s('SQ', 'Sequence of Items', 'sequence', { longLength: true, pad: 0x00, multiValued: false }),
   SS: s('SS', 'Signed Short', 'number', { fixedLength: 2, wordSize: 2, pad: 0x00 }),
   ST: s('ST', 'Short Text', 'text', { maxLength: 1024, multiValued: false, allowsFormatControls: true }),
-  SV: s('SV', 'Signed 64-bit Very Long', 'number', { longLength: true, fixedLength: 8, wordSize: 8, pad: 0x00 }),
+  SV: s('SV', 'Signed 64-bit Very Long', 'number', {
+    longLength: true,
+    fixedLength: 8,
+    wordSize: 8,
+    pad: 0x00,
+  }),
   // PS3.5 now says 14 bytes; older editions (and DCMTK) allow 16. 16 avoids predicting rejections
   // that real peers do not make.
   TM: s('TM', 'Time', 'string', {
@@ -133,7 +179,12 @@ export const VR_TABLE: Readonly<Record<VR, VRInfo>> = {
     multiValued: false,
     allowsFormatControls: true,
   }),
-  UV: s('UV', 'Unsigned 64-bit Very Long', 'number', { longLength: true, fixedLength: 8, wordSize: 8, pad: 0x00 }),
+  UV: s('UV', 'Unsigned 64-bit Very Long', 'number', {
+    longLength: true,
+    fixedLength: 8,
+    wordSize: 8,
+    pad: 0x00,
+  }),
 };
 
 const vrCodes = new Map<number, VR>(VRS.map((v) => [v.charCodeAt(0) * 256 + v.charCodeAt(1), v]));
@@ -157,7 +208,8 @@ export function checkValue(vr: VR, value: string): ValueProblem | undefined {
   const v = info.pad === 0x00 ? value.replace(/\0+$/, '') : value;
   const core = vr === 'UI' ? v : v.replace(/ +$/, '');
   if (core.length === 0) return undefined;
-  if (info.fixedLength !== undefined && info.kind === 'string' && v.length !== info.fixedLength) return 'bad-length';
+  if (info.fixedLength !== undefined && info.kind === 'string' && v.length !== info.fixedLength)
+    return 'bad-length';
   if (info.maxLength !== undefined) {
     if (info.perComponentGroup) {
       if (v.split('=').some((g) => [...g].length > info.maxLength!)) return 'too-long';

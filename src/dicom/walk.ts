@@ -8,7 +8,13 @@
  * and for digests: every byte of the data set belongs to exactly one yielded header or value.
  */
 import { implicitVr } from './dictionary.js';
-import { DicomSourceError, dicomError, type DicomFileError, type DicomIssue, type DicomIssueCode } from './errors.js';
+import {
+  DicomSourceError,
+  dicomError,
+  type DicomFileError,
+  type DicomIssue,
+  type DicomIssueCode,
+} from './errors.js';
 import type { ByteSource } from './source.js';
 import { formatTag, ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION, Tags, type Tag } from './tag.js';
 import { IMPLICIT_LE, type Encoding } from './transfer-syntax.js';
@@ -84,7 +90,8 @@ interface Frame {
 }
 
 // In-place reads (the caller has checked the bounds).
-const u16 = (b: Buffer, o: number, le: boolean): number => (le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!);
+const u16 = (b: Buffer, o: number, le: boolean): number =>
+  le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
 const u32 = (b: Buffer, o: number, le: boolean): number =>
   le
     ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000
@@ -123,7 +130,14 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
     this.emitNested = options.emitNested ?? true;
     this.pos = options.start;
     this.stack = [
-      { kind: 'dataset', end: options.end ?? source.length, encoding: options.encoding, path: [], tag: 0, count: 0 },
+      {
+        kind: 'dataset',
+        end: options.end ?? source.length,
+        encoding: options.encoding,
+        path: [],
+        tag: 0,
+        count: 0,
+      },
     ];
   }
 
@@ -146,7 +160,11 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
           lastNeed = this.needAt;
           // Between fragments only item headers are wanted: do not load the pixel data around them.
           const inFragments = this.stack[this.stack.length - 1]!.kind === 'fragments';
-          await this.source.read(this.needAt, Math.max(this.needLength, 12), inFragments ? FRAGMENT_READ_AHEAD : undefined);
+          await this.source.read(
+            this.needAt,
+            Math.max(this.needLength, 12),
+            inFragments ? FRAGMENT_READ_AHEAD : undefined,
+          );
           continue;
         }
         break;
@@ -189,7 +207,8 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
   }
 
   private issue(code: DicomIssueCode, message: string, offset?: number): void {
-    if (this.issues.length < MAX_ISSUES) this.issues.push(offset === undefined ? { code, message } : { code, message, offset });
+    if (this.issues.length < MAX_ISSUES)
+      this.issues.push(offset === undefined ? { code, message } : { code, message, offset });
   }
 
   private fail(code: 'truncated' | 'malformed' | 'too-deep', message: string, offset: number): 'done' {
@@ -233,7 +252,12 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
       const pos = this.pos;
       const f = stack[stack.length - 1]!;
       if (f.end !== undefined && pos >= f.end) {
-        if (pos > f.end) return this.fail('malformed', `element ends at ${pos}, beyond the end of its ${f.kind} at ${f.end}`, pos);
+        if (pos > f.end)
+          return this.fail(
+            'malformed',
+            `element ends at ${pos}, beyond the end of its ${f.kind} at ${f.end}`,
+            pos,
+          );
         if (f.kind === 'dataset') return this.finish();
         stack.pop();
         continue;
@@ -244,7 +268,11 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         // End of the source. Fine at top level; otherwise containers are left open.
         if (f.kind !== 'dataset') {
           const open = stack.filter((s) => s.kind !== 'dataset' && s.end === undefined).length;
-          this.issue('unterminated-at-eof', `file ends with ${open} undefined-length container(s) left open`, pos);
+          this.issue(
+            'unterminated-at-eof',
+            `file ends with ${open} undefined-length container(s) left open`,
+            pos,
+          );
         }
         return this.finish();
       }
@@ -260,12 +288,26 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         if (t === ITEM) {
           const path = [...f.path, { tag: f.tag, item: f.count }];
           if (f.kind === 'fragments') {
-            if (len === UNDEFINED_LENGTH) return this.fail('malformed', `fragment of undefined length at ${pos}`, pos);
+            if (len === UNDEFINED_LENGTH)
+              return this.fail('malformed', `fragment of undefined length at ${pos}`, pos);
             const end = pos + 8 + len;
             const limit = this.limit();
             if (limit !== undefined && end > limit) return this.overrun(pos, end, limit);
             f.count++;
-            if (this.emitNested || path.length === 1) out.push({ kind: 'fragment', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: len, depth: path.length, path, content: 'value', encoding: f.encoding });
+            if (this.emitNested || path.length === 1)
+              out.push({
+                kind: 'fragment',
+                tag: t,
+                vr: undefined,
+                offset: pos,
+                headerLength: 8,
+                valueOffset: pos + 8,
+                valueLength: len,
+                depth: path.length,
+                path,
+                content: 'value',
+                encoding: f.encoding,
+              });
             this.pos = end;
             continue;
           }
@@ -275,25 +317,73 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
             if (limit !== undefined && end > limit) return this.overrun(pos, end, limit);
           }
           f.count++;
-          if (this.emitNested) out.push({ kind: 'item', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: end === undefined ? undefined : len, depth: path.length, path, content: 'none', encoding: f.encoding });
+          if (this.emitNested)
+            out.push({
+              kind: 'item',
+              tag: t,
+              vr: undefined,
+              offset: pos,
+              headerLength: 8,
+              valueOffset: pos + 8,
+              valueLength: end === undefined ? undefined : len,
+              depth: path.length,
+              path,
+              content: 'none',
+              encoding: f.encoding,
+            });
           stack.push({ kind: 'item', end, encoding: f.encoding, path, tag: t, count: 0 });
           this.pos = pos + 8;
           continue;
         }
         if (t === SEQUENCE_DELIMITATION) {
           const path = [...f.path, { tag: f.tag, item: f.count }];
-          if (this.emitNested || path.length === 1) out.push({ kind: 'sequence-end', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: 0, depth: path.length, path, content: 'none', encoding: f.encoding });
+          if (this.emitNested || path.length === 1)
+            out.push({
+              kind: 'sequence-end',
+              tag: t,
+              vr: undefined,
+              offset: pos,
+              headerLength: 8,
+              valueOffset: pos + 8,
+              valueLength: 0,
+              depth: path.length,
+              path,
+              content: 'none',
+              encoding: f.encoding,
+            });
           this.pos = pos + 8;
           if (f.end === undefined) stack.pop();
-          else this.issue('stray-delimiter', `sequence delimiter inside defined-length ${formatTag(f.tag)} at ${pos}`, pos);
+          else
+            this.issue(
+              'stray-delimiter',
+              `sequence delimiter inside defined-length ${formatTag(f.tag)} at ${pos}`,
+              pos,
+            );
           continue;
         }
-        return this.fail('malformed', `expected an item in ${formatTag(f.tag)} at ${pos}, found ${formatTag(t)}`, pos);
+        return this.fail(
+          'malformed',
+          `expected an item in ${formatTag(f.tag)} at ${pos}, found ${formatTag(t)}`,
+          pos,
+        );
       }
 
       // Inside the data set or an item.
       if (t === ITEM_DELIMITATION) {
-        if (this.emitNested) out.push({ kind: 'item-end', tag: t, vr: undefined, offset: pos, headerLength: 8, valueOffset: pos + 8, valueLength: 0, depth, path: f.path, content: 'none', encoding: f.encoding });
+        if (this.emitNested)
+          out.push({
+            kind: 'item-end',
+            tag: t,
+            vr: undefined,
+            offset: pos,
+            headerLength: 8,
+            valueOffset: pos + 8,
+            valueLength: 0,
+            depth,
+            path: f.path,
+            content: 'none',
+            encoding: f.encoding,
+          });
         this.pos = pos + 8;
         if (f.kind === 'item' && f.end === undefined) stack.pop();
         else this.issue('stray-delimiter', `item delimiter at ${pos} with no open item`, pos);
@@ -315,11 +405,16 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
       if (f.encoding.explicitVr) {
         const v = vrFromBytes(h[o + 4]!, h[o + 5]!);
         if (!v) {
-          return this.fail('malformed', `invalid VR bytes 0x${h.toString('hex', o + 4, o + 6)} for ${formatTag(t)} at ${pos}`, pos);
+          return this.fail(
+            'malformed',
+            `invalid VR bytes 0x${h.toString('hex', o + 4, o + 6)} for ${formatTag(t)} at ${pos}`,
+            pos,
+          );
         }
         vr = v;
         if (VR_TABLE[v].longLength) {
-          if (got < 12) return this.fail('truncated', `element header at ${pos} cut by the end of the file`, pos);
+          if (got < 12)
+            return this.fail('truncated', `element header at ${pos} cut by the end of the file`, pos);
           len = u32(h, o + 8, le);
           headerLength = 12;
         } else {
@@ -335,14 +430,38 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
 
       if (len === UNDEFINED_LENGTH) {
         if (depth + 1 > this.maxDepth) {
-          return this.fail('too-deep', `sequence nesting deeper than ${this.maxDepth} at ${formatTag(t)} (offset ${pos})`, pos);
+          return this.fail(
+            'too-deep',
+            `sequence nesting deeper than ${this.maxDepth} at ${formatTag(t)} (offset ${pos})`,
+            pos,
+          );
         }
         // Undefined length: a sequence (SQ, or UN holding implicit VR LE per PS3.5 6.2.2),
         // or encapsulated pixel data (fragments).
         const fragments = t === Tags.PixelData.tag || (vr !== 'SQ' && vr !== 'UN' && f.encoding.explicitVr);
         const childEncoding = vr === 'UN' && f.encoding.explicitVr ? IMPLICIT_LE : f.encoding;
-        if (this.emitNested || depth === 0) out.push({ kind: 'element', tag: t, vr, offset: pos, headerLength, valueOffset, valueLength: undefined, depth, path: f.path, content: fragments ? 'fragments' : 'items', encoding: f.encoding });
-        stack.push({ kind: fragments ? 'fragments' : 'sequence', end: undefined, encoding: childEncoding, path: f.path, tag: t, count: 0 });
+        if (this.emitNested || depth === 0)
+          out.push({
+            kind: 'element',
+            tag: t,
+            vr,
+            offset: pos,
+            headerLength,
+            valueOffset,
+            valueLength: undefined,
+            depth,
+            path: f.path,
+            content: fragments ? 'fragments' : 'items',
+            encoding: f.encoding,
+          });
+        stack.push({
+          kind: fragments ? 'fragments' : 'sequence',
+          end: undefined,
+          encoding: childEncoding,
+          path: f.path,
+          tag: t,
+          count: 0,
+        });
         this.pos = valueOffset;
         continue;
       }
@@ -358,15 +477,36 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         const ft = n4 === 4 ? readTag(this.wb, valueOffset - this.ws, le) : 0;
         if (ft === ITEM || ft === SEQUENCE_DELIMITATION) {
           if (depth + 1 > this.maxDepth) {
-            return this.fail('too-deep', `sequence nesting deeper than ${this.maxDepth} at ${formatTag(t)} (offset ${pos})`, pos);
+            return this.fail(
+              'too-deep',
+              `sequence nesting deeper than ${this.maxDepth} at ${formatTag(t)} (offset ${pos})`,
+              pos,
+            );
           }
           content = 'items';
         } else {
-          this.issue('not-a-sequence', `${formatTag(t)} at ${pos} is SQ but holds no items: kept as an opaque value`, pos);
+          this.issue(
+            'not-a-sequence',
+            `${formatTag(t)} at ${pos} is SQ but holds no items: kept as an opaque value`,
+            pos,
+          );
         }
       }
       if (len & 1) this.issue('odd-length', `${formatTag(t)} at ${pos} has odd length ${len}`, pos);
-      if (this.emitNested || depth === 0) out.push({ kind: 'element', tag: t, vr, offset: pos, headerLength, valueOffset, valueLength: len, depth, path: f.path, content, encoding: f.encoding });
+      if (this.emitNested || depth === 0)
+        out.push({
+          kind: 'element',
+          tag: t,
+          vr,
+          offset: pos,
+          headerLength,
+          valueOffset,
+          valueLength: len,
+          depth,
+          path: f.path,
+          content,
+          encoding: f.encoding,
+        });
       if (content === 'items') {
         stack.push({ kind: 'sequence', end, encoding: f.encoding, path: f.path, tag: t, count: 0 });
         this.pos = valueOffset;
@@ -380,7 +520,11 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
     // Sources of unknown length (inflate streams) are checked once their end is known.
     const srcLen = this.source.length;
     if (srcLen !== undefined && this.pos > srcLen) {
-      return this.fail('truncated', `last element ends at ${this.pos}, beyond the end of the data (${srcLen})`, this.pos);
+      return this.fail(
+        'truncated',
+        `last element ends at ${this.pos}, beyond the end of the data (${srcLen})`,
+        this.pos,
+      );
     }
     this.endOffset = this.pos;
     this.done = true;
@@ -408,12 +552,17 @@ export class DicomWalker implements AsyncIterable<WalkElement> {
         { offset: pos, valueEnd: end, fileEnd: srcLen },
       );
     } else {
-      this.error = dicomError('malformed', `${what} at ${pos} ends at ${end}, beyond its container ending at ${limit}`, {
-        offset: pos,
-      });
+      this.error = dicomError(
+        'malformed',
+        `${what} at ${pos} ends at ${end}, beyond its container ending at ${limit}`,
+        {
+          offset: pos,
+        },
+      );
     }
     return 'done';
   }
 }
 
-export const walk = (source: ByteSource, options: WalkOptions): DicomWalker => new DicomWalker(source, options);
+export const walk = (source: ByteSource, options: WalkOptions): DicomWalker =>
+  new DicomWalker(source, options);

@@ -2,7 +2,13 @@
  * What every pipeline command opens: the plan, the state database, and the peers it names.
  */
 import { readFileSync } from 'node:fs';
-import { type Plan, type DimseSourcePlan, type DimseTargetPlan, formatPlanErrors, loadPlan } from '../plan/index.js';
+import {
+  type Plan,
+  type DimseSourcePlan,
+  type DimseTargetPlan,
+  formatPlanErrors,
+  loadPlan,
+} from '../plan/index.js';
 import type { Peer } from '../net/peer.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
 import { type Store, openSqliteStore, openPgStore } from '../state/index.js';
@@ -34,7 +40,11 @@ export function peerOf(p: DimseSourcePlan | DimseTargetPlan, plan: Plan): Peer {
     aeTitle: p.calledAe,
     callingAeTitle: p.callingAe ?? plan.local.aeTitle,
     tls: tlsOf(p.tls),
-    timeouts: { connectMs: p.timeouts.connect, artimMs: p.timeouts.artim, associationMs: p.timeouts.connect * 3 },
+    timeouts: {
+      connectMs: p.timeouts.connect,
+      artimMs: p.timeouts.artim,
+      associationMs: p.timeouts.connect * 3,
+    },
     dimseTimeoutMs: p.timeouts.dimse,
   };
 }
@@ -56,7 +66,10 @@ export async function openStateOf(plan: Plan, opts: { clock?: Clock } = {}): Pro
   return openSqliteStore({ path: plan.state.path, ...common });
 }
 
-export async function openMigration(planPath: string, opts: { clock?: Clock } = {}): Promise<MigrationContext> {
+export async function openMigration(
+  planPath: string,
+  opts: { clock?: Clock } = {},
+): Promise<MigrationContext> {
   const plan = loadPlanOrThrow(planPath);
   const store = await openStateOf(plan, opts);
   return {

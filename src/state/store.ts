@@ -193,7 +193,10 @@ export interface Store {
   pageInstances(page?: InventoryPage): Promise<Instance[]>;
   /** Copies the analysis read; one row per SOP Instance UID and content (a copy read again only counts). */
   recordAnalysisHeaders(items: readonly AnalysisHeaderInput[]): Promise<AnalysisHeaderResult>;
-  listAnalysisHeaders(page?: { readonly afterId?: number; readonly limit?: number }): Promise<AnalysisHeader[]>;
+  listAnalysisHeaders(page?: {
+    readonly afterId?: number;
+    readonly limit?: number;
+  }): Promise<AnalysisHeader[]>;
   saveAnalysisRun(run: AnalysisRunInput, findings: readonly AnalysisFindingInput[]): Promise<number>;
   /** The latest run when no id is given. */
   getAnalysisRun(runId?: number): Promise<AnalysisRun | undefined>;

@@ -5,7 +5,14 @@
  */
 import type { Peer } from '../net/peer.js';
 import type { DimseSourcePlan, Plan } from '../plan/index.js';
-import { type Job, type JobState, type ReceivedInput, type Store, compareStates, newOwnerId } from '../state/index.js';
+import {
+  type Job,
+  type JobState,
+  type ReceivedInput,
+  type Store,
+  compareStates,
+  newOwnerId,
+} from '../state/index.js';
 import { CircuitBreaker } from './breaker.js';
 import { retrieveStudy } from './retrieve.js';
 import { sendStudy } from './send.js';
@@ -66,17 +73,22 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
     target: new CircuitBreaker('target', cb.failures, cb.coolDown, now),
   };
   const defaults = {
-    retrieve: plan.transfer.concurrency.retrieve ?? (plan.source.type === 'dimse' ? plan.source.maxAssociations : 2),
-    store: plan.transfer.concurrency.store ?? (plan.target.type === 'dimse' ? plan.target.maxAssociations : 4),
+    retrieve:
+      plan.transfer.concurrency.retrieve ?? (plan.source.type === 'dimse' ? plan.source.maxAssociations : 2),
+    store:
+      plan.transfer.concurrency.store ?? (plan.target.type === 'dimse' ? plan.target.maxAssociations : 4),
   };
   const progress: EngineProgress = { running: 0, finished: 0, failed: 0, instancesStored: 0, bytesStored: 0 };
   const running = new Map<number, Promise<void>>();
   let stopped: string | undefined;
 
   const processJob = async (job: Job, storeAssociations: number): Promise<void> => {
-    const heartbeat = setInterval(() => {
-      void store.extendLease(job.id, owner, leaseMs);
-    }, Math.max(1000, leaseMs / 3));
+    const heartbeat = setInterval(
+      () => {
+        void store.extendLease(job.id, owner, leaseMs);
+      },
+      Math.max(1000, leaseMs / 3),
+    );
     try {
       const r = await migrateStudy(job, storeAssociations);
       if (r === 'done') progress.finished++;
@@ -109,7 +121,9 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       if (state === 'pending') state = (await advance(job, 'retrieving')).state;
       const unreceived = await store.listInstances(studyUid, 'unreceived');
       // What already sits in the spool (arrived before a crash, or with another study's move) counts.
-      const expected = new Map(unreceived.map((i) => [i.sopInstanceUid, { sopClassUid: i.sopClassUid, seriesUid: i.seriesUid }]));
+      const expected = new Map(
+        unreceived.map((i) => [i.sopInstanceUid, { sopClassUid: i.sopClassUid, seriesUid: i.seriesUid }]),
+      );
       const already = [...expected.keys()].filter((u) => spool.get(u).length > 0);
       for (const u of already) expected.delete(u);
       const everything = (await store.listInstances(studyUid, 'all')).length;
@@ -122,14 +136,20 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
           return 'retry';
         }
         const src = plan.source as DimseSourcePlan;
-        const rep = await retrieveStudy(o.source, src, spool, {
-          studyUid,
-          expected,
-          quietMs: plan.transfer.quietPeriod,
-          imageRetries: 2,
-          // Part of the study arrived before (an earlier attempt, a killed run): ask only for the rest.
-          wholeStudy: unreceived.length === everything && already.length === 0,
-        }, src.moveDestination ?? plan.local.aeTitle);
+        const rep = await retrieveStudy(
+          o.source,
+          src,
+          spool,
+          {
+            studyUid,
+            expected,
+            quietMs: plan.transfer.quietPeriod,
+            imageRetries: 2,
+            // Part of the study arrived before (an earlier attempt, a killed run): ask only for the rest.
+            wholeStudy: unreceived.length === everything && already.length === 0,
+          },
+          src.moveDestination ?? plan.local.aeTitle,
+        );
         if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
         arrived = arrived.concat(rep.arrived);
         unlisted = rep.unlisted;
@@ -137,22 +157,46 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         if (rep.failure) breakers.source.failure();
         else breakers.source.success();
         if (rep.failure && arrived.length === 0 && unlisted.length === 0) {
-          await store.failJob(job.id, owner, rep.failure.kind, `retrieve ${studyUid}: ${rep.failure.kind}: ${rep.failure.message}`, true);
+          await store.failJob(
+            job.id,
+            owner,
+            rep.failure.kind,
+            `retrieve ${studyUid}: ${rep.failure.kind}: ${rep.failure.message}`,
+            true,
+          );
           return 'retry';
         }
         if (rep.backoff && missing.length > 0) {
           await recordArrivals(job, arrived, unlisted);
-          await store.failJob(job.id, owner, rep.backoffStatus ?? 0xa702, `retrieve ${studyUid}: ${rep.backoff}`, true);
+          await store.failJob(
+            job.id,
+            owner,
+            rep.backoffStatus ?? 0xa702,
+            `retrieve ${studyUid}: ${rep.backoff}`,
+            true,
+          );
           return 'retry';
         }
       }
       await recordArrivals(job, arrived, unlisted);
       if (missing.length > 0) {
         await store.recordInstanceFailures(
-          missing.map((u) => ({ sopInstanceUid: u, studyUid, phase: 'retrieve' as const, category: 'not-delivered', cause: 'listed by the inventory, not delivered by the source after IMAGE-level retries' })),
+          missing.map((u) => ({
+            sopInstanceUid: u,
+            studyUid,
+            phase: 'retrieve' as const,
+            category: 'not-delivered',
+            cause: 'listed by the inventory, not delivered by the source after IMAGE-level retries',
+          })),
           { jobId: job.id },
         );
-        await store.failJob(job.id, owner, 'NOT_DELIVERED', `retrieve ${studyUid}: ${missing.length} instance(s) not delivered`, true);
+        await store.failJob(
+          job.id,
+          owner,
+          'NOT_DELIVERED',
+          `retrieve ${studyUid}: ${missing.length} instance(s) not delivered`,
+          true,
+        );
         return 'retry';
       }
       state = (await advance(job, 'retrieved')).state;
@@ -161,7 +205,9 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
     if (compareStates(state, 'stored') < 0) {
       if (state === 'retrieved') state = (await advance(job, 'storing')).state;
       const quarantined = new Set((await store.listQuarantine(studyUid)).map((q) => q.sopInstanceUid));
-      const todo = (await store.listInstances(studyUid, 'unstored')).filter((i) => !quarantined.has(i.sopInstanceUid));
+      const todo = (await store.listInstances(studyUid, 'unstored')).filter(
+        (i) => !quarantined.has(i.sopInstanceUid),
+      );
       const items: SpooledInstance[] = [];
       const lost: string[] = [];
       for (const i of todo) {
@@ -173,17 +219,34 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         // Received before, but not in the spool any more (spool removed?): fetch them again.
         const src = plan.source as DimseSourcePlan;
         const byUid = new Map(todo.map((i) => [i.sopInstanceUid, i]));
-        const rep = await retrieveStudy(o.source, src, spool, {
-          studyUid,
-          expected: new Map(lost.map((u) => [u, { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid }])),
-          quietMs: plan.transfer.quietPeriod,
-          imageRetries: 1,
-          wholeStudy: false,
-        }, src.moveDestination ?? plan.local.aeTitle);
+        const rep = await retrieveStudy(
+          o.source,
+          src,
+          spool,
+          {
+            studyUid,
+            expected: new Map(
+              lost.map((u) => [
+                u,
+                { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid },
+              ]),
+            ),
+            quietMs: plan.transfer.quietPeriod,
+            imageRetries: 1,
+            wholeStudy: false,
+          },
+          src.moveDestination ?? plan.local.aeTitle,
+        );
         if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
         items.push(...rep.arrived);
         if (rep.missing.length > 0) {
-          await store.failJob(job.id, owner, 'NOT_DELIVERED', `store ${studyUid}: ${rep.missing.length} spooled instance(s) lost and not delivered again`, true);
+          await store.failJob(
+            job.id,
+            owner,
+            'NOT_DELIVERED',
+            `store ${studyUid}: ${rep.missing.length} spooled instance(s) lost and not delivered again`,
+            true,
+          );
           return 'retry';
         }
       }
@@ -201,7 +264,13 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       if (rep.retry.length > 0) {
         breakers.target.failure();
         const first = rep.retry[0]!;
-        await store.failJob(job.id, owner, first.status === 0xffff ? 'NO_ANSWER' : first.status, `store ${studyUid}: ${rep.retry.length} instance(s) to retry (${first.cause})`, true);
+        await store.failJob(
+          job.id,
+          owner,
+          first.status === 0xffff ? 'NO_ANSWER' : first.status,
+          `store ${studyUid}: ${rep.retry.length} instance(s) to retry (${first.cause})`,
+          true,
+        );
         return 'retry';
       }
       breakers.target.success();
@@ -230,7 +299,11 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       });
     }
     const res = await store.recordInstancesReceived(items, { jobId: job.id });
-    for (const r of res) if (r.outcome === 'conflict') log(`study ${job.studyUid}: SOP instance ${r.sopInstanceUid} arrived with different content (conflict recorded)`);
+    for (const r of res)
+      if (r.outcome === 'conflict')
+        log(
+          `study ${job.studyUid}: SOP instance ${r.sopInstanceUid} arrived with different content (conflict recorded)`,
+        );
   };
 
   // ---- the loop
@@ -248,7 +321,10 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
     if (slots > 0 && breakers.source.state() !== 'open' && breakers.target.state() !== 'open') {
       claimed = await store.claimJobs(owner, slots, leaseMs, { states: TRANSFER_STATES });
     }
-    const perStudyStore = Math.max(1, Math.floor(w.store / Math.max(1, Math.min(w.retrieve, running.size + claimed.length))));
+    const perStudyStore = Math.max(
+      1,
+      Math.floor(w.store / Math.max(1, Math.min(w.retrieve, running.size + claimed.length))),
+    );
     for (const job of claimed) {
       const p = processJob(job, perStudyStore).finally(() => running.delete(job.id));
       running.set(job.id, p);
@@ -263,7 +339,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       await sleep(Math.min(wait, 5000), o.signal);
       continue;
     }
-    if (running.size > 0) await Promise.race([...running.values(), sleep(claimed.length ? 50 : 1000, o.signal)]);
+    if (running.size > 0)
+      await Promise.race([...running.values(), sleep(claimed.length ? 50 : 1000, o.signal)]);
   }
   await Promise.allSettled(running.values());
   progress.running = 0;

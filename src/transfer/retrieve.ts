@@ -57,7 +57,10 @@ async function moveOnce(
   const model = qrModel(plan);
   const ch = await openChannel(peer, [{ abstractSyntax: QR[model].move, transferSyntaxes: UNCOMPRESSED_LE }]);
   if (!ch.ok) return ch;
-  const r = await cMove(ch.value, buildIdentifier(level, keys), destination, { model, timeoutMs: peer.dimseTimeoutMs });
+  const r = await cMove(ch.value, buildIdentifier(level, keys), destination, {
+    model,
+    timeoutMs: peer.dimseTimeoutMs,
+  });
   if (!ch.value.ended) await ch.value.assoc.release();
   return r;
 }
@@ -71,7 +74,9 @@ async function getOnce(
   spool: Spool,
 ): Promise<{ ok: true; value: RetrieveOutcome } | { ok: false; error: NetFailure }> {
   // At most 127 storage contexts besides the GET model: beyond that, retrieve per series/instance.
-  const storage = sopClasses.slice(0, 127).map((c) => ({ sopClassUid: c, transferSyntaxes: ALL_TRANSFER_SYNTAXES }));
+  const storage = sopClasses
+    .slice(0, 127)
+    .map((c) => ({ sopClassUid: c, transferSyntaxes: ALL_TRANSFER_SYNTAXES }));
   return cGet(peer, buildIdentifier(level, keys), storage, new FolderStoreTarget(spool.incoming), {
     model: qrModel(plan),
     timeoutMs: peer.dimseTimeoutMs,
@@ -102,7 +107,9 @@ export async function retrieveStudy(
 ): Promise<RetrieveReport> {
   const report: RetrieveReport = { arrived: [], missing: [], unlisted: [], outcomes: [] };
   const expected = new Set(req.expected.keys());
-  const sopClasses = [...new Set([...req.expected.values()].map((v) => v.sopClassUid).filter((c): c is string => !!c))];
+  const sopClasses = [
+    ...new Set([...req.expected.values()].map((v) => v.sopClassUid).filter((c): c is string => !!c)),
+  ];
   const run = (keys: Record<string, string>, level: 'STUDY' | 'SERIES' | 'IMAGE') =>
     plan.retrieve === 'c-get'
       ? getOnce(peer, plan, keys, level, sopClasses, spool)
@@ -143,7 +150,11 @@ export async function retrieveStudy(
     for (const [seriesUid, uids] of bySeries) {
       for (let i = 0; i < uids.length; i += 200) {
         const r = await run(
-          { StudyInstanceUID: req.studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: uids.slice(i, i + 200).join('\\') },
+          {
+            StudyInstanceUID: req.studyUid,
+            SeriesInstanceUID: seriesUid,
+            SOPInstanceUID: uids.slice(i, i + 200).join('\\'),
+          },
           'IMAGE',
         );
         if (!judge(r) && report.stop) break;

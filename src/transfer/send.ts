@@ -49,13 +49,19 @@ export async function sendStudy(
       report.stored++;
       report.bytes += s.sizeBytes;
     } else if (d.effect === 'quarantine') report.quarantined++;
-    else if (d.effect === 'retry') report.retry.push({ sopInstanceUid: s.sopInstanceUid, cause: d.record.cause ?? '', status: d.record.status });
+    else if (d.effect === 'retry')
+      report.retry.push({
+        sopInstanceUid: s.sopInstanceUid,
+        cause: d.record.cause ?? '',
+        status: d.record.status,
+      });
     else report.stop ??= d.record.cause ?? 'configuration error at the target';
   }
   // Record before deleting anything from the spool: the database is the truth after a crash.
   await store.recordInstancesStored(records, { jobId });
   for (let i = 0; i < outcomes.length; i++) {
-    if (effects[i] === 'none') await spool.release(byPath.get(outcomes[i]!.instance.path)!, opts.keepAfterStore);
+    if (effects[i] === 'none')
+      await spool.release(byPath.get(outcomes[i]!.instance.path)!, opts.keepAfterStore);
   }
   return report;
 }

@@ -52,7 +52,10 @@ export class Spool {
   private bytes = 0;
   private waiters = new Set<() => void>();
 
-  constructor(readonly dir: string, readonly maxBytes: number) {
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {
     this.incoming = join(dir, 'incoming');
     this.quarantine = join(dir, 'quarantine');
   }

@@ -43,32 +43,115 @@ export function decideStoreOutcome(o: StoreOutcome, quarantinePath?: string): Ou
     switch (o.entry.action) {
       case 'compare-content':
         // Duplicate SOP instance: the target has one; verification compares content.
-        return { record: { sopInstanceUid: uid, status: o.status, outcome: 'stored', category: 'duplicate', cause, sizeBytes: size }, effect: 'none' };
+        return {
+          record: {
+            sopInstanceUid: uid,
+            status: o.status,
+            outcome: 'stored',
+            category: 'duplicate',
+            cause,
+            sizeBytes: size,
+          },
+          effect: 'none',
+        };
       case 'retry-backoff':
-        return { record: { sopInstanceUid: uid, status: o.status, outcome: 'failed', category: 'out-of-resources', cause }, effect: 'retry' };
+        return {
+          record: {
+            sopInstanceUid: uid,
+            status: o.status,
+            outcome: 'failed',
+            category: 'out-of-resources',
+            cause,
+          },
+          effect: 'retry',
+        };
       case 'stop-configuration':
       case 'stop-run':
-        return { record: { sopInstanceUid: uid, status: o.status, outcome: 'failed', category: 'configuration', cause }, effect: 'stop' };
+        return {
+          record: {
+            sopInstanceUid: uid,
+            status: o.status,
+            outcome: 'failed',
+            category: 'configuration',
+            cause,
+          },
+          effect: 'stop',
+        };
       case 'quarantine-capability-gap':
-        return { record: { sopInstanceUid: uid, status: o.status, outcome: 'quarantined', category: 'sop-class-not-supported', cause, path: quarantinePath }, effect: 'quarantine' };
+        return {
+          record: {
+            sopInstanceUid: uid,
+            status: o.status,
+            outcome: 'quarantined',
+            category: 'sop-class-not-supported',
+            cause,
+            path: quarantinePath,
+          },
+          effect: 'quarantine',
+        };
       case 'retry-other-syntax-then-quarantine':
         // No transcoder yet: the other-syntax retry is not available, so quarantine with the cause.
-        return { record: { sopInstanceUid: uid, status: o.status, outcome: 'quarantined', category: 'cannot-understand', cause, path: quarantinePath }, effect: 'quarantine' };
+        return {
+          record: {
+            sopInstanceUid: uid,
+            status: o.status,
+            outcome: 'quarantined',
+            category: 'cannot-understand',
+            cause,
+            path: quarantinePath,
+          },
+          effect: 'quarantine',
+        };
       default:
-        return { record: { sopInstanceUid: uid, status: o.status, outcome: 'quarantined', category: o.status >= 0xa770 && o.status <= 0xa77b ? 'data-conflict' : 'refused', cause, path: quarantinePath }, effect: 'quarantine' };
+        return {
+          record: {
+            sopInstanceUid: uid,
+            status: o.status,
+            outcome: 'quarantined',
+            category: o.status >= 0xa770 && o.status <= 0xa77b ? 'data-conflict' : 'refused',
+            cause,
+            path: quarantinePath,
+          },
+          effect: 'quarantine',
+        };
     }
   }
   const f = o.failure!;
   if (f.kind === 'no-presentation-context') {
     // The target accepts neither this SOP class nor this transfer syntax: a capability gap, not a retry.
     return {
-      record: { sopInstanceUid: uid, status: 0x0122, outcome: 'quarantined', category: 'no-presentation-context', cause: f.message, path: quarantinePath },
+      record: {
+        sopInstanceUid: uid,
+        status: 0x0122,
+        outcome: 'quarantined',
+        category: 'no-presentation-context',
+        cause: f.message,
+        path: quarantinePath,
+      },
       effect: 'quarantine',
     };
   }
   if (f.kind === 'rejected' || f.kind === 'tls') {
-    return { record: { sopInstanceUid: uid, status: 0xffff, outcome: 'failed', category: 'configuration', cause: `${f.kind}: ${f.message}` }, effect: 'stop' };
+    return {
+      record: {
+        sopInstanceUid: uid,
+        status: 0xffff,
+        outcome: 'failed',
+        category: 'configuration',
+        cause: `${f.kind}: ${f.message}`,
+      },
+      effect: 'stop',
+    };
   }
   // No answer (abort, timeout, closed): outcome unknown — retry idempotently, then verify.
-  return { record: { sopInstanceUid: uid, status: 0xffff, outcome: 'failed', category: 'no-answer', cause: `${f.kind}: ${f.message}` }, effect: 'retry' };
+  return {
+    record: {
+      sopInstanceUid: uid,
+      status: 0xffff,
+      outcome: 'failed',
+      category: 'no-answer',
+      cause: `${f.kind}: ${f.message}`,
+    },
+    effect: 'retry',
+  };
 }

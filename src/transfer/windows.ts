@@ -15,7 +15,10 @@ export interface WindowDecision {
 }
 
 /** Local weekday and minutes since midnight of an instant in a time zone (default: the machine's). */
-export function localTime(atMs: number, timeZone?: string): { day: (typeof DAY_NAMES)[number]; minutes: number } {
+export function localTime(
+  atMs: number,
+  timeZone?: string,
+): { day: (typeof DAY_NAMES)[number]; minutes: number } {
   const f = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     weekday: 'short',
@@ -39,7 +42,11 @@ export function windowCovers(w: TransferWindow, day: (typeof DAY_NAMES)[number],
   return (days.includes(day) && minutes >= w.from) || (days.includes(prevDay(day)) && minutes < w.to);
 }
 
-export function decideWindow(t: TransferPlan, atMs: number, defaults: { retrieve: number; store: number }): WindowDecision {
+export function decideWindow(
+  t: TransferPlan,
+  atMs: number,
+  defaults: { retrieve: number; store: number },
+): WindowDecision {
   const { day, minutes } = localTime(atMs, t.timezone);
   const i = t.windows.findIndex((w) => windowCovers(w, day, minutes));
   if (i < 0) return { paused: false, ...defaults, window: undefined };

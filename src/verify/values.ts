@@ -56,7 +56,15 @@ export const KEYWORD_LEVEL: ReadonlyMap<string, 'STUDY' | 'SERIES'> = new Map([
     ] as const
   ).map((k) => [k, 'STUDY'] as const),
   ...(
-    ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'SeriesDescription', 'SeriesDate', 'SeriesTime', 'BodyPartExamined'] as const
+    [
+      'SeriesInstanceUID',
+      'Modality',
+      'SeriesNumber',
+      'SeriesDescription',
+      'SeriesDate',
+      'SeriesTime',
+      'BodyPartExamined',
+    ] as const
   ).map((k) => [k, 'SERIES'] as const),
 ]);
 

@@ -71,10 +71,25 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
   beforeEach(async () => {
     work = e2eDir('e2e-crash');
     const localPort = await freePort();
-    manifest = await generateDemoArchive(join(work.dir, 'source-archive'), { studiesPerPatient: 12, seed: 7 });
+    manifest = await generateDemoArchive(join(work.dir, 'source-archive'), {
+      studiesPerPatient: 12,
+      seed: 7,
+    });
     const us = { PACSHIFT: { host: '127.0.0.1', port: localPort } };
-    source = await startArchive({ dir: manifest.dir, port: 0, host: '127.0.0.1', aeTitle: 'OLDPACS', peers: us });
-    target = await startArchive({ dir: join(work.dir, 'target-archive'), port: 0, host: '127.0.0.1', aeTitle: 'NEWPACS', peers: us });
+    source = await startArchive({
+      dir: manifest.dir,
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'OLDPACS',
+      peers: us,
+    });
+    target = await startArchive({
+      dir: join(work.dir, 'target-archive'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'NEWPACS',
+      peers: us,
+    });
     planPath = writePlan({
       dir: work.dir,
       local: { port: localPort },
@@ -103,7 +118,12 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
       const ctx = await openMigration(planPath);
       try {
         const c = await ctx.store.countJobsByState();
-        return Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'no jobs yet';
+        return (
+          Object.entries(c)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ') || 'no jobs yet'
+        );
       } finally {
         await ctx.close();
       }
@@ -128,7 +148,8 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
       });
       if (first) await Promise.race([r, new Promise((res) => setTimeout(res, delayMs))]);
       else {
-        while (!exited && (await eventCount(dbPath)) < before + step) await new Promise((res) => setTimeout(res, 20));
+        while (!exited && (await eventCount(dbPath)) < before + step)
+          await new Promise((res) => setTimeout(res, 20));
         if (!exited) await new Promise((res) => setTimeout(res, extraMs));
       }
       child.kill('SIGKILL');
@@ -150,7 +171,8 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
       const targetHoldings = await folderHoldings(target.storeDir);
       const inventoried: string[] = [];
       for (const row of await allLedger(ctx.store)) {
-        for (const i of await ctx.store.listInstances(row.studyUid, 'all')) inventoried.push(i.sopInstanceUid);
+        for (const i of await ctx.store.listInstances(row.studyUid, 'all'))
+          inventoried.push(i.sopInstanceUid);
       }
       const acc = await accountFor(ctx.store, inventoried, targetHoldings);
       const jobs = await ctx.store.countJobsByState();
@@ -222,7 +244,7 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
     const verifyDir = join(work.dir, 'spool', 'verify');
     const child = startMigrate(planPath, ['--lease', '5s'], { logFile });
     let caught = false;
-    for (const deadline = Date.now() + 120_000; !caught && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 120_000; !caught && Date.now() < deadline;) {
       caught = (await readdir(verifyDir).catch(() => [] as string[])).length > 0;
       if (!caught) await new Promise((r) => setTimeout(r, 10));
     }

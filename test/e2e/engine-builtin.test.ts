@@ -30,14 +30,30 @@ describe('migration engine between built-in archives', () => {
     const localPort = await freePort();
     manifest = await generateDemoArchive(join(work.dir, 'source-archive'), { studiesPerPatient: 2, seed: 3 });
     const us = { PACSHIFT: { host: '127.0.0.1', port: localPort } };
-    source = await startArchive({ dir: manifest.dir, port: 0, host: '127.0.0.1', aeTitle: 'OLDPACS', peers: us });
-    target = await startArchive({ dir: join(work.dir, 'target-archive'), port: 0, host: '127.0.0.1', aeTitle: 'NEWPACS' });
+    source = await startArchive({
+      dir: manifest.dir,
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'OLDPACS',
+      peers: us,
+    });
+    target = await startArchive({
+      dir: join(work.dir, 'target-archive'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'NEWPACS',
+    });
     const planPath = writePlan({
       dir: work.dir,
       local: { port: localPort },
       source: { host: '127.0.0.1', port: source.port, calledAe: 'OLDPACS' },
       target: { host: '127.0.0.1', port: target.port, calledAe: 'NEWPACS' },
-      extra: { transfer: { quietPeriod: '500ms', retries: { maxAttempts: 5, backoff: { base: '200ms', cap: '1s' } } } },
+      extra: {
+        transfer: {
+          quietPeriod: '500ms',
+          retries: { maxAttempts: 5, backoff: { base: '200ms', cap: '1s' } },
+        },
+      },
     });
     p = await openPipeline(planPath);
     await p.prepare();
@@ -135,7 +151,9 @@ describe('migration engine between built-in archives', () => {
     const job = (await p.ctx.store.getJobByStudy(studyUid))!;
     // The built-in archive answers A702 when every sub-operation failed (the first attempt; later ones
     // find the file gone from its index): a DICOM status, written 0xHHHH like every other.
-    const failures = (await p.ctx.store.listEvents({ jobId: job.id, kind: 'job.failed' })).map((e) => e.detail as { code: string; message: string });
+    const failures = (await p.ctx.store.listEvents({ jobId: job.id, kind: 'job.failed' })).map(
+      (e) => e.detail as { code: string; message: string },
+    );
     const outOfResources = failures.filter((f) => /0xA702/.test(f.message));
     expect(outOfResources.length).toBeGreaterThan(0);
     expect(outOfResources.map((f) => f.code)).toEqual(outOfResources.map(() => '0xA702'));

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigration } from '../../src/run/context.js';
 import { hasCorpus } from '../../src/util/corpus.js';
-import { accountFor, allLedger, orthancCopies, orthancHoldings, stateContradictions, type Holdings } from '../harness/accounting.js';
+import {
+  accountFor,
+  allLedger,
+  orthancCopies,
+  orthancHoldings,
+  stateContradictions,
+  type Holdings,
+} from '../harness/accounting.js';
 import { corpusFiles } from '../harness/corpus.js';
 import { e2eDir, runMigrate, writePlan } from '../harness/migration.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
@@ -40,7 +47,8 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('migrate: Orthanc → Orthanc, t
     for (const f of corpusFiles().filter((p) => !ORTHANC_CRASHES.some((c) => p.endsWith(c)))) {
       await source.upload(f).catch((e: Error) => uploadFailures.push(`${f}: ${e.message.slice(0, 120)}`));
     }
-    if (source.process.exitStatus()) throw new Error(`source Orthanc died during the upload:\n${source.logTail(20)}`);
+    if (source.process.exitStatus())
+      throw new Error(`source Orthanc died during the upload:\n${source.logTail(20)}`);
     sourceHoldings = await orthancHoldings(source);
     planPath = writePlan({
       dir: tmp,
@@ -77,7 +85,10 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('migrate: Orthanc → Orthanc, t
         exit: run.code,
       };
       console.log('Orthanc → Orthanc', JSON.stringify(summary));
-      for (const w of acc.withCause) console.log(`  not verified: ${w.sopInstanceUid} [${w.where} ${String(w.status)}] ${w.cause.slice(0, 200)} (at target: ${w.atTarget})`);
+      for (const w of acc.withCause)
+        console.log(
+          `  not verified: ${w.sopInstanceUid} [${w.where} ${String(w.status)}] ${w.cause.slice(0, 200)} (at target: ${w.atTarget})`,
+        );
       if (acc.unaccounted.length || acc.verifiedButWrong.length) console.log(run.log.slice(-5000));
       expect(acc.unaccounted).toEqual([]);
       // A retrieve failed by a status carries that status as its code (0xHHHH), for the report to explain.
@@ -88,12 +99,16 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('migrate: Orthanc → Orthanc, t
       expect(miscoded.map((r) => [r.errorCode, r.error])).toEqual([]);
       expect(acc.verifiedButWrong).toEqual([]);
       // What Orthanc's own REST API says, one UID at a time, for the verified ones.
-      for (const uid of acc.verified) expect({ uid, copies: await orthancCopies(target, uid) }).toEqual({ uid, copies: 1 });
+      for (const uid of acc.verified)
+        expect({ uid, copies: await orthancCopies(target, uid) }).toEqual({ uid, copies: 1 });
       expect(acc.verified.length).toBeGreaterThan(0.9 * acc.source);
       const problems = await stateContradictions(
         ctx.store,
         targetHoldings,
-        { incoming: join(ctx.plan.spool.dir, 'incoming'), quarantine: join(ctx.plan.spool.dir, 'quarantine') },
+        {
+          incoming: join(ctx.plan.spool.dir, 'incoming'),
+          quarantine: join(ctx.plan.spool.dir, 'quarantine'),
+        },
         { finished: true },
       );
       expect(problems).toEqual([]);

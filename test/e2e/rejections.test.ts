@@ -18,7 +18,14 @@ import { startArchive, type Archive } from '../../src/archive/archive.js';
 import { readInstanceInfo } from '../../src/dicom/part10.js';
 import { openMigration } from '../../src/run/context.js';
 import { hasCorpus } from '../../src/util/corpus.js';
-import { accountFor, allLedger, folderHoldings, orthancHoldings, stateContradictions, type Holdings } from '../harness/accounting.js';
+import {
+  accountFor,
+  allLedger,
+  folderHoldings,
+  orthancHoldings,
+  stateContradictions,
+  type Holdings,
+} from '../harness/accounting.js';
 import { manifest, wellFormedUncompressed, type ManifestRow } from '../harness/corpus.js';
 import { e2eDir, runMigrate, writePlan } from '../harness/migration.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
@@ -50,7 +57,12 @@ async function sourceFolder(dir: string, rows: readonly ManifestRow[]): Promise<
     seen.add(info.value.sopInstanceUid);
     const path = join(dir, `${String(i).padStart(4, '0')}.dcm`);
     copyFileSync(r.absPath, path);
-    out.push({ path, sopInstanceUid: info.value.sopInstanceUid, sopClassUid: info.value.sopClassUid, transferSyntaxUid: info.value.transferSyntaxUid });
+    out.push({
+      path,
+      sopInstanceUid: info.value.sopInstanceUid,
+      sopClassUid: info.value.sopClassUid,
+      transferSyntaxUid: info.value.transferSyntaxUid,
+    });
   }
   return out;
 }
@@ -72,12 +84,24 @@ async function migrateAndCheck(
   const ctx = await openMigration(planPath);
   try {
     const target = await holdings();
-    const acc = await accountFor(ctx.store, served.map((f) => f.sopInstanceUid), target);
+    const acc = await accountFor(
+      ctx.store,
+      served.map((f) => f.sopInstanceUid),
+      target,
+    );
     const quarantine = new Map((await ctx.store.listQuarantine()).map((q) => [q.sopInstanceUid, q]));
     const ledger = new Map((await allLedger(ctx.store)).map((r) => [r.studyUid, r]));
     const expectedRefused = served.filter((f) => predict(f) !== undefined);
     console.log(
-      JSON.stringify({ served: served.length, predictedRefusals: expectedRefused.length, verified: acc.verified.length, withCause: acc.withCause.length, unaccounted: acc.unaccounted.length, exit: run.code, seconds: run.seconds }),
+      JSON.stringify({
+        served: served.length,
+        predictedRefusals: expectedRefused.length,
+        verified: acc.verified.length,
+        withCause: acc.withCause.length,
+        unaccounted: acc.unaccounted.length,
+        exit: run.code,
+        seconds: run.seconds,
+      }),
     );
     const wrong: unknown[] = [];
     for (const f of served) {
@@ -94,9 +118,24 @@ async function migrateAndCheck(
           (target.get(f.sopInstanceUid) ?? 0) === 0 &&
           row?.status === 'failed' &&
           row.errorCode !== null;
-        if (!ok) wrong.push({ uid: f.sopInstanceUid, ts: f.transferSyntaxUid, cls: f.sopClassUid, predicted: p, quarantine: q, ledger: row && { status: row.status, code: row.errorCode } });
+        if (!ok)
+          wrong.push({
+            uid: f.sopInstanceUid,
+            ts: f.transferSyntaxUid,
+            cls: f.sopClassUid,
+            predicted: p,
+            quarantine: q,
+            ledger: row && { status: row.status, code: row.errorCode },
+          });
       } else if (!acc.verified.includes(f.sopInstanceUid)) {
-        wrong.push({ uid: f.sopInstanceUid, ts: f.transferSyntaxUid, cls: f.sopClassUid, expected: 'verified', quarantine: q, cause: acc.withCause.find((w) => w.sopInstanceUid === f.sopInstanceUid) });
+        wrong.push({
+          uid: f.sopInstanceUid,
+          ts: f.transferSyntaxUid,
+          cls: f.sopClassUid,
+          expected: 'verified',
+          quarantine: q,
+          cause: acc.withCause.find((w) => w.sopInstanceUid === f.sopInstanceUid),
+        });
       }
     }
     if (wrong.length) console.log(run.log.slice(-3000));
@@ -130,9 +169,19 @@ describe.skipIf(!hasCorpus())('migrate into targets that refuse some objects', (
     source = target = orthanc = work = undefined;
   });
 
-  async function startSource(dir: string, rows: readonly ManifestRow[], localPort: number): Promise<SourceFile[]> {
+  async function startSource(
+    dir: string,
+    rows: readonly ManifestRow[],
+    localPort: number,
+  ): Promise<SourceFile[]> {
     const files = await sourceFolder(join(dir, 'source'), rows);
-    source = await startArchive({ dir: join(dir, 'source'), port: 0, host: '127.0.0.1', aeTitle: 'OLDPACS', peers: { PACSHIFT: { host: '127.0.0.1', port: localPort } } });
+    source = await startArchive({
+      dir: join(dir, 'source'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'OLDPACS',
+      peers: { PACSHIFT: { host: '127.0.0.1', port: localPort } },
+    });
     const unserved = new Set(source.problems().map((p) => p.path));
     return files.filter((f) => !unserved.has(f.path));
   }
@@ -154,7 +203,10 @@ describe.skipIf(!hasCorpus())('migrate into targets that refuse some objects', (
       local: { port: localPort },
       source: { host: '127.0.0.1', port: source!.port, calledAe: 'OLDPACS' },
       target: { host: '127.0.0.1', port: target.port, calledAe: 'NEWPACS' },
-      extra: { transfer: { quietPeriod: '1s' }, verify: { sample: { percent: 100, minStudies: 0, seed: 1 } } },
+      extra: {
+        transfer: { quietPeriod: '1s' },
+        verify: { sample: { percent: 100, minStudies: 0, seed: 1 } },
+      },
     });
     const storeDir = target.storeDir;
     const r = await migrateAndCheck(
@@ -173,41 +225,62 @@ describe.skipIf(!hasCorpus())('migrate into targets that refuse some objects', (
     expect(r.verified).toBeGreaterThan(50);
   }, 600_000);
 
-  it.skipIf(!peers.orthanc)('Orthanc accepting little endian only, and no SOP class unknown to it', async () => {
-    work = e2eDir('e2e-refuse-orthanc');
-    const localPort = await freePort();
-    const compressed = manifest().filter((r) => r.path.startsWith('dicomParser/encapsulated/multi-frame/') || r.path.startsWith('dcm_qa/dcm_qa_ts/'));
-    const unknownClass = manifest().filter((r) => r.sopClass.startsWith('unknown/private') && r.transferSyntax === 'Implicit VR Little Endian');
-    const served = await startSource(work.dir, [...wellFormedUncompressed(), ...compressed, ...unknownClass], localPort);
-    orthanc = await startOrthanc({
-      aeTitle: 'NEWPACS',
-      modalities: { pacshift: { aeTitle: 'PACSHIFT', host: '127.0.0.1', port: localPort } },
-      config: { AcceptedTransferSyntaxes: [IMPLICIT_LE, EXPLICIT_LE], UnknownSopClassAccepted: false },
-    });
-    const planPath = writePlan({
-      dir: work.dir,
-      local: { port: localPort },
-      source: { host: '127.0.0.1', port: source!.port, calledAe: 'OLDPACS' },
-      target: { host: orthanc.host, port: orthanc.dicomPort, calledAe: 'NEWPACS' },
-      extra: { transfer: { quietPeriod: '1s' }, verify: { sample: { percent: 100, minStudies: 0, seed: 1 } } },
-    });
-    const o = orthanc;
-    // Classes Orthanc does not know (private ones, and those newer than its DCMTK): asked by negotiation.
-    const known = await acceptedSopClasses({ host: o.host, port: o.dicomPort, aeTitle: o.aeTitle }, served.map((f) => f.sopClassUid));
-    const unknown = new Set(served.map((f) => f.sopClassUid).filter((c) => !known.has(c)));
-    console.log(`SOP classes Orthanc refuses: ${[...unknown].join(', ')}`);
-    expect(unknown.size).toBeGreaterThanOrEqual(2);
-    const r = await migrateAndCheck(
-      work.dir,
-      planPath,
-      served,
-      (f) =>
-        (f.transferSyntaxUid !== EXPLICIT_LE && f.transferSyntaxUid !== IMPLICIT_LE) || unknown.has(f.sopClassUid)
-          ? { status: 0x0122, category: 'no-presentation-context' }
-          : undefined,
-      () => orthancHoldings(o),
-    );
-    expect(r.refused).toBeGreaterThan(10);
-    expect(r.verified).toBeGreaterThan(50);
-  }, 600_000);
+  it.skipIf(!peers.orthanc)(
+    'Orthanc accepting little endian only, and no SOP class unknown to it',
+    async () => {
+      work = e2eDir('e2e-refuse-orthanc');
+      const localPort = await freePort();
+      const compressed = manifest().filter(
+        (r) =>
+          r.path.startsWith('dicomParser/encapsulated/multi-frame/') ||
+          r.path.startsWith('dcm_qa/dcm_qa_ts/'),
+      );
+      const unknownClass = manifest().filter(
+        (r) => r.sopClass.startsWith('unknown/private') && r.transferSyntax === 'Implicit VR Little Endian',
+      );
+      const served = await startSource(
+        work.dir,
+        [...wellFormedUncompressed(), ...compressed, ...unknownClass],
+        localPort,
+      );
+      orthanc = await startOrthanc({
+        aeTitle: 'NEWPACS',
+        modalities: { pacshift: { aeTitle: 'PACSHIFT', host: '127.0.0.1', port: localPort } },
+        config: { AcceptedTransferSyntaxes: [IMPLICIT_LE, EXPLICIT_LE], UnknownSopClassAccepted: false },
+      });
+      const planPath = writePlan({
+        dir: work.dir,
+        local: { port: localPort },
+        source: { host: '127.0.0.1', port: source!.port, calledAe: 'OLDPACS' },
+        target: { host: orthanc.host, port: orthanc.dicomPort, calledAe: 'NEWPACS' },
+        extra: {
+          transfer: { quietPeriod: '1s' },
+          verify: { sample: { percent: 100, minStudies: 0, seed: 1 } },
+        },
+      });
+      const o = orthanc;
+      // Classes Orthanc does not know (private ones, and those newer than its DCMTK): asked by negotiation.
+      const known = await acceptedSopClasses(
+        { host: o.host, port: o.dicomPort, aeTitle: o.aeTitle },
+        served.map((f) => f.sopClassUid),
+      );
+      const unknown = new Set(served.map((f) => f.sopClassUid).filter((c) => !known.has(c)));
+      console.log(`SOP classes Orthanc refuses: ${[...unknown].join(', ')}`);
+      expect(unknown.size).toBeGreaterThanOrEqual(2);
+      const r = await migrateAndCheck(
+        work.dir,
+        planPath,
+        served,
+        (f) =>
+          (f.transferSyntaxUid !== EXPLICIT_LE && f.transferSyntaxUid !== IMPLICIT_LE) ||
+          unknown.has(f.sopClassUid)
+            ? { status: 0x0122, category: 'no-presentation-context' }
+            : undefined,
+        () => orthancHoldings(o),
+      );
+      expect(r.refused).toBeGreaterThan(10);
+      expect(r.verified).toBeGreaterThan(50);
+    },
+    600_000,
+  );
 });

@@ -37,7 +37,10 @@ export async function orthancHoldings(o: Orthanc): Promise<Holdings> {
 
 /** Copies of one SOP Instance UID in an Orthanc, asked one by one (POST /tools/find, Level Instance). */
 export async function orthancCopies(o: Orthanc, sopInstanceUid: string): Promise<number> {
-  const ids = await o.rest.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: sopInstanceUid } });
+  const ids = await o.rest.post<string[]>('/tools/find', {
+    Level: 'Instance',
+    Query: { SOPInstanceUID: sopInstanceUid },
+  });
   return ids.length;
 }
 
@@ -84,7 +87,11 @@ export interface Accounting {
 }
 
 /** Accounts for every SOP Instance UID the source holds against the state database and the target's holdings. */
-export async function accountFor(store: Store, sourceUids: Iterable<string>, target: Holdings): Promise<Accounting> {
+export async function accountFor(
+  store: Store,
+  sourceUids: Iterable<string>,
+  target: Holdings,
+): Promise<Accounting> {
   const quarantine = new Map((await store.listQuarantine()).map((q) => [q.sopInstanceUid, q]));
   const outcomes = new Map<string, { cause: string | null; status: number | null; category: string }>();
   for (const o of await store.listInstanceOutcomes()) outcomes.set(o.sopInstanceUid, o);
@@ -102,12 +109,38 @@ export async function accountFor(store: Store, sourceUids: Iterable<string>, tar
     const q = quarantine.get(uid);
     const o = outcomes.get(uid);
     const row = inst ? ledger.get(inst.studyUid) : undefined;
-    if (q?.cause) acc.withCause.push({ sopInstanceUid: uid, where: 'quarantine', cause: q.cause, status: q.status, atTarget });
-    else if (o?.cause) acc.withCause.push({ sopInstanceUid: uid, where: 'outcome', cause: `${o.category}: ${o.cause}`, status: o.status, atTarget });
+    if (q?.cause)
+      acc.withCause.push({
+        sopInstanceUid: uid,
+        where: 'quarantine',
+        cause: q.cause,
+        status: q.status,
+        atTarget,
+      });
+    else if (o?.cause)
+      acc.withCause.push({
+        sopInstanceUid: uid,
+        where: 'outcome',
+        cause: `${o.category}: ${o.cause}`,
+        status: o.status,
+        atTarget,
+      });
     else if (inst?.verifyOutcome && row?.status === 'failed' && row.error)
-      acc.withCause.push({ sopInstanceUid: uid, where: 'verify', cause: `${inst.verifyOutcome}: ${row.error}`, status: row.errorCode, atTarget });
+      acc.withCause.push({
+        sopInstanceUid: uid,
+        where: 'verify',
+        cause: `${inst.verifyOutcome}: ${row.error}`,
+        status: row.errorCode,
+        atTarget,
+      });
     else if (row && (row.status === 'failed' || row.status === 'excluded') && (row.error || row.ruleId))
-      acc.withCause.push({ sopInstanceUid: uid, where: 'ledger', cause: row.error ?? `excluded by ${row.ruleId}`, status: row.errorCode, atTarget });
+      acc.withCause.push({
+        sopInstanceUid: uid,
+        where: 'ledger',
+        cause: row.error ?? `excluded by ${row.ruleId}`,
+        status: row.errorCode,
+        atTarget,
+      });
     else acc.unaccounted.push({ sopInstanceUid: uid, atTarget, inState: inst !== undefined });
   }
   return acc;
@@ -130,15 +163,18 @@ export async function stateContradictions(
   for (const [s, n] of byStudy) if (n > 1) problems.push(`study ${s} has ${n} jobs`);
   const counts = await store.countJobsByState();
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  if (total !== jobs.length) problems.push(`countJobsByState adds up to ${total}, listJobs has ${jobs.length}`);
+  if (total !== jobs.length)
+    problems.push(`countJobsByState adds up to ${total}, listJobs has ${jobs.length}`);
   for (const j of jobs) {
-    if (j.leaseOwner !== null && opts.finished) problems.push(`job ${j.id} still leased by ${j.leaseOwner} in ${j.state}`);
+    if (j.leaseOwner !== null && opts.finished)
+      problems.push(`job ${j.id} still leased by ${j.leaseOwner} in ${j.state}`);
     if (opts.finished && !['verified', 'failed', 'dead', 'excluded'].includes(j.state))
       problems.push(`job ${j.id} (study ${j.studyUid}) left in ${j.state}`);
   }
   const ledger = await allLedger(store);
   const summary = await store.ledgerSummary();
-  if (summary.total !== ledger.length) problems.push(`ledger summary total ${summary.total}, ledger has ${ledger.length} rows`);
+  if (summary.total !== ledger.length)
+    problems.push(`ledger summary total ${summary.total}, ledger has ${ledger.length} rows`);
   const quarantined = new Set((await store.listQuarantine()).map((q) => q.sopInstanceUid));
   const spooled = new Set<string>();
   for (const row of ledger) {
@@ -146,22 +182,36 @@ export async function stateContradictions(
     const received = inst.filter((i) => i.receivedAt !== null);
     const stored = inst.filter((i) => i.storedAt !== null);
     const verified = inst.filter((i) => i.verifyOutcome === 'verified');
-    if (row.instancesReceived !== received.length || row.instancesStored !== stored.length || row.instancesVerified !== verified.length)
-      problems.push(`study ${row.studyUid}: ledger counts ${row.instancesReceived}/${row.instancesStored}/${row.instancesVerified} vs instances ${received.length}/${stored.length}/${verified.length}`);
+    if (
+      row.instancesReceived !== received.length ||
+      row.instancesStored !== stored.length ||
+      row.instancesVerified !== verified.length
+    )
+      problems.push(
+        `study ${row.studyUid}: ledger counts ${row.instancesReceived}/${row.instancesStored}/${row.instancesVerified} vs instances ${received.length}/${stored.length}/${verified.length}`,
+      );
     for (const i of stored) {
       if (i.receivedAt === null) problems.push(`instance ${i.sopInstanceUid} stored but never received`);
       const n = target.get(i.sopInstanceUid) ?? 0;
       if (n !== 1) problems.push(`instance ${i.sopInstanceUid} marked stored, ${n} copies at the target`);
-      if (quarantined.has(i.sopInstanceUid)) problems.push(`instance ${i.sopInstanceUid} both stored and quarantined`);
+      if (quarantined.has(i.sopInstanceUid))
+        problems.push(`instance ${i.sopInstanceUid} both stored and quarantined`);
     }
-    for (const i of verified) if (i.storedAt === null) problems.push(`instance ${i.sopInstanceUid} verified but not stored`);
+    for (const i of verified)
+      if (i.storedAt === null) problems.push(`instance ${i.sopInstanceUid} verified but not stored`);
     if (row.jobState === 'verified' && verified.length + quarantined.size === 0 && inst.length > 0)
       problems.push(`study ${row.studyUid} verified with no verified instance`);
     if (row.jobState === 'verified') {
-      const open = inst.filter((i) => i.verifyOutcome !== 'verified' && !quarantined.has(i.sopInstanceUid) && i.vanishedAt === null);
-      if (open.length > 0) problems.push(`study ${row.studyUid} verified but ${open.length} instance(s) are neither verified nor quarantined`);
+      const open = inst.filter(
+        (i) => i.verifyOutcome !== 'verified' && !quarantined.has(i.sopInstanceUid) && i.vanishedAt === null,
+      );
+      if (open.length > 0)
+        problems.push(
+          `study ${row.studyUid} verified but ${open.length} instance(s) are neither verified nor quarantined`,
+        );
     }
-    for (const i of inst) if (i.storedAt === null && i.receivedAt !== null && i.spoolPath) spooled.add(i.spoolPath);
+    for (const i of inst)
+      if (i.storedAt === null && i.receivedAt !== null && i.spoolPath) spooled.add(i.spoolPath);
   }
   // The spool: no half-written files, nothing there whose instance is stored, quarantine files all recorded.
   const incoming = await readdir(spool.incoming).catch(() => [] as string[]);
@@ -177,13 +227,16 @@ export async function stateContradictions(
       continue;
     }
     const i = await store.getInstance(r.value.sopInstanceUid);
-    if (i?.storedAt !== null && i?.storedAt !== undefined) problems.push(`spool: ${f} holds ${r.value.sopInstanceUid}, stored already (orphan)`);
-    else if (opts.finished && !i) problems.push(`spool: ${f} holds ${r.value.sopInstanceUid}, unknown to the state (orphan)`);
+    if (i?.storedAt !== null && i?.storedAt !== undefined)
+      problems.push(`spool: ${f} holds ${r.value.sopInstanceUid}, stored already (orphan)`);
+    else if (opts.finished && !i)
+      problems.push(`spool: ${f} holds ${r.value.sopInstanceUid}, unknown to the state (orphan)`);
   }
   const qfiles = await readdir(spool.quarantine).catch(() => [] as string[]);
   for (const f of qfiles) {
     const r = await readInstanceInfo(join(spool.quarantine, f));
-    if (!r.ok || !quarantined.has(r.value.sopInstanceUid)) problems.push(`spool: quarantine file ${f} has no quarantine entry`);
+    if (!r.ok || !quarantined.has(r.value.sopInstanceUid))
+      problems.push(`spool: quarantine file ${f} has no quarantine entry`);
   }
   return problems;
 }

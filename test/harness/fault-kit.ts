@@ -12,7 +12,11 @@ import { type Peer, openChannel } from '../../src/net/peer.js';
 import { cEcho } from '../../src/net/services/echo.js';
 import { startScp, storageAcceptPolicy } from '../../src/net/services/scp.js';
 import { VERIFICATION } from '../../src/net/services/sop-classes.js';
-import { type SendableInstance, type StoreOutcome, storeInstances } from '../../src/net/services/store-scu.js';
+import {
+  type SendableInstance,
+  type StoreOutcome,
+  storeInstances,
+} from '../../src/net/services/store-scu.js';
 import { FolderStoreTarget, type StoreResult } from '../../src/net/services/store-target.js';
 import { type ManifestRow, wellFormedUncompressed } from './corpus.js';
 import { datasetBytes } from './dicom-file.js';
@@ -39,7 +43,8 @@ export function corpusRows(min: number, max: number, count: number): ManifestRow
     .filter((r) => r.size >= min && r.size <= max && r.sopInstanceUid !== '')
     .sort((a, b) => a.size - b.size || a.path.localeCompare(b.path))
     .filter((r) => !seen.has(r.sopInstanceUid) && seen.add(r.sopInstanceUid));
-  if (rows.length < count) throw new Error(`corpus: only ${rows.length} files between ${min} and ${max} bytes`);
+  if (rows.length < count)
+    throw new Error(`corpus: only ${rows.length} files between ${min} and ${max} bytes`);
   return rows.slice(0, count);
 }
 
@@ -56,7 +61,10 @@ export interface WorkingScp {
 }
 
 /** A pacshift Storage SCP writing to `dir`. */
-export async function startWorkingScp(dir: string, options: { maxPduLength?: number; artimMs?: number } = {}): Promise<WorkingScp> {
+export async function startWorkingScp(
+  dir: string,
+  options: { maxPduLength?: number; artimMs?: number } = {},
+): Promise<WorkingScp> {
   const ended: Promise<NetFailure | undefined>[] = [];
   const associations: Association[] = [];
   const stored: StoreResult[] = [];
@@ -83,7 +91,13 @@ export async function startWorkingScp(dir: string, options: { maxPduLength?: num
     ended,
     associations,
     stored,
-    peer: (o = {}) => ({ host: '127.0.0.1', port: server.port, aeTitle: 'FAULT_SCP', callingAeTitle: 'FAULT_SCU', ...o }),
+    peer: (o = {}) => ({
+      host: '127.0.0.1',
+      port: server.port,
+      aeTitle: 'FAULT_SCP',
+      callingAeTitle: 'FAULT_SCU',
+      ...o,
+    }),
   };
 }
 
@@ -95,9 +109,14 @@ export interface WorkingCheck {
 }
 
 /** A C-ECHO and a C-STORE (through storeInstances) to a working peer; the stored copy compared byte for byte. */
-export async function checkWorkingAssociation(scp: WorkingScp, inst: SendableInstance): Promise<WorkingCheck> {
+export async function checkWorkingAssociation(
+  scp: WorkingScp,
+  inst: SendableInstance,
+): Promise<WorkingCheck> {
   let echoStatus: number | NetFailure;
-  const ch = await openChannel(scp.peer(), [{ abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }]);
+  const ch = await openChannel(scp.peer(), [
+    { abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
+  ]);
   if (!ch.ok) echoStatus = ch.error;
   else {
     const e = await cEcho(ch.value, 2_000);
@@ -136,7 +155,8 @@ export async function eventually(cond: () => boolean, timeoutMs = 2_000, what = 
 /** Records unhandled rejections and uncaught exceptions in this process (vitest also fails on them). */
 export function guardProcess(): { errors: string[]; dispose(): void } {
   const errors: string[] = [];
-  const onRejection = (reason: unknown) => errors.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
+  const onRejection = (reason: unknown) =>
+    errors.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
   const onException = (e: Error) => errors.push(`uncaughtException: ${e.stack ?? e.message}`);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);

@@ -56,8 +56,14 @@ export function writePlan(spec: PlanSpec): string {
 }
 
 /** The command line of `pacshift migrate PLAN …` run from the sources. */
-export function migrateCommand(planPath: string, args: readonly string[] = []): { cmd: string; args: string[] } {
-  return { cmd: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'migrate', planPath, ...args] };
+export function migrateCommand(
+  planPath: string,
+  args: readonly string[] = [],
+): { cmd: string; args: string[] } {
+  return {
+    cmd: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'migrate', planPath, ...args],
+  };
 }
 
 export interface MigrateChild {

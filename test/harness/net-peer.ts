@@ -30,7 +30,9 @@ export interface Unsendable {
 }
 
 /** Read each file's identifiers as the sender does (src/dicom/part10.ts): sendable, or a typed cause. */
-export async function readSendable(paths: readonly string[]): Promise<{ sendable: SendableInstance[]; unsendable: Unsendable[] }> {
+export async function readSendable(
+  paths: readonly string[],
+): Promise<{ sendable: SendableInstance[]; unsendable: Unsendable[] }> {
   const sendable: SendableInstance[] = [];
   const unsendable: Unsendable[] = [];
   for (const path of paths) {
@@ -80,7 +82,12 @@ export interface DatasetDigest {
 export async function receivedDigest(path: string): Promise<DatasetDigest & { readError?: string }> {
   const r = await readInstanceInfo(path);
   if (r.ok) {
-    return { path, sopInstanceUid: r.value.sopInstanceUid, transferSyntaxUid: r.value.transferSyntaxUid, sha256: await sha256From(path, r.value.metaEnd) };
+    return {
+      path,
+      sopInstanceUid: r.value.sopInstanceUid,
+      transferSyntaxUid: r.value.transferSyntaxUid,
+      sha256: await sha256From(path, r.value.metaEnd),
+    };
   }
   const bytes = readFileSync(path);
   const offset = datasetOffset(bytes);
@@ -114,7 +121,10 @@ export async function sentDigest(i: SendableInstance): Promise<DatasetDigest & {
  * Match sent and received data sets by SOP Instance UID and digest (a multiset per UID: the corpus has UIDs
  * shared by files with different bytes). Returns the sent files whose bytes arrived identical, and those that did not.
  */
-export function matchDigests(sent: readonly DatasetDigest[], received: readonly DatasetDigest[]): { identical: DatasetDigest[]; missing: DatasetDigest[]; unexpected: DatasetDigest[] } {
+export function matchDigests(
+  sent: readonly DatasetDigest[],
+  received: readonly DatasetDigest[],
+): { identical: DatasetDigest[]; missing: DatasetDigest[]; unexpected: DatasetDigest[] } {
   const pool = new Map<string, DatasetDigest[]>();
   for (const r of received) {
     const k = `${r.sopInstanceUid}|${r.sha256}`;
@@ -194,7 +204,8 @@ export async function startTestScp(options: TestScpOptions = {}): Promise<TestSc
     handlers: {
       store: new FolderStoreTarget(dir),
       onStored: (r) => stored.push(r),
-      onCommitmentReport: (eventTypeId, dataset, ts) => reports.push(parseCommitmentReport(eventTypeId, dataset, ts)),
+      onCommitmentReport: (eventTypeId, dataset, ts) =>
+        reports.push(parseCommitmentReport(eventTypeId, dataset, ts)),
       onAssociation: (a) => associations.push(a),
     },
     onRefused: (why, remote) => refused.push({ why, remote }),
@@ -209,10 +220,16 @@ export async function startTestScp(options: TestScpOptions = {}): Promise<TestSc
     reports,
     refused,
     associations,
-    peer: (callingAeTitle = 'PACSHIFT') => ({ host: '127.0.0.1', port: server.port, aeTitle, callingAeTitle }),
+    peer: (callingAeTitle = 'PACSHIFT') => ({
+      host: '127.0.0.1',
+      port: server.port,
+      aeTitle,
+      callingAeTitle,
+    }),
     files: () => stored.flatMap((s) => (s.ok ? [s.instance.path] : [])),
     waitForStored: (count, timeoutMs = 20_000) => waitFor(`${aeTitle} stored`, stored, count, timeoutMs),
-    waitForReports: (count, timeoutMs = 20_000) => waitFor(`${aeTitle} commitment reports`, reports, count, timeoutMs),
+    waitForReports: (count, timeoutMs = 20_000) =>
+      waitFor(`${aeTitle} commitment reports`, reports, count, timeoutMs),
     async stop() {
       await server.close();
       if (ownDir) removeTempDir(dir);
@@ -236,7 +253,12 @@ export async function elementsOf(path: string): Promise<string[]> {
     for await (const el of walker) {
       if (el.kind !== 'element' && el.kind !== 'fragment') continue;
       const where = el.path.map((p) => `${p.tag.toString(16)}[${p.item}]`).join('/');
-      const value = el.content !== 'value' || el.valueLength === undefined ? '' : createHash('sha256').update(await walker.readValue(el, el.valueLength)).digest('hex');
+      const value =
+        el.content !== 'value' || el.valueLength === undefined
+          ? ''
+          : createHash('sha256')
+              .update(await walker.readValue(el, el.valueLength))
+              .digest('hex');
       out.push(`${where} ${el.kind} ${el.tag.toString(16).padStart(8, '0')} ${el.vr ?? ''} ${value}`);
     }
     if (walker.error) throw new Error(`elementsOf: ${walker.error.message}`);
@@ -247,11 +269,21 @@ export async function elementsOf(path: string): Promise<string[]> {
 }
 
 /** Print rows as an aligned text table (console.log). */
-export function printTable(title: string, header: readonly string[], rows: readonly (readonly (string | number)[])[]): void {
+export function printTable(
+  title: string,
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  console.log([title, line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n'));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  console.log(
+    [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n'),
+  );
 }
 
 /** The PDV fragments of one direction of an association's bytes (PS3.8 9.3.5): context, flags and fragment length. */
@@ -265,10 +297,15 @@ export class PdvLengths {
       if (this.buffer.length < 6 + length) return;
       if (this.buffer[0] === 0x04) {
         const body = this.buffer.subarray(6, 6 + length);
-        for (let off = 0; off + 6 <= body.length; ) {
+        for (let off = 0; off + 6 <= body.length;) {
           const itemLength = body.readUInt32BE(off);
           const header = body[off + 5]!;
-          this.fragments.push({ contextId: body[off + 4]!, command: (header & 1) !== 0, last: (header & 2) !== 0, length: itemLength - 2 });
+          this.fragments.push({
+            contextId: body[off + 4]!,
+            command: (header & 1) !== 0,
+            last: (header & 2) !== 0,
+            length: itemLength - 2,
+          });
           off += 4 + itemLength;
         }
       }

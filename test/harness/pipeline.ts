@@ -21,7 +21,10 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function openPipeline(planPath: string, log: (m: string) => void = () => undefined): Promise<Pipeline> {
+export async function openPipeline(
+  planPath: string,
+  log: (m: string) => void = () => undefined,
+): Promise<Pipeline> {
   const ctx = await openMigration(planPath);
   const spool = new Spool(ctx.plan.spool.dir, ctx.plan.spool.maxBytes);
   await spool.open();
@@ -48,7 +51,13 @@ export async function openPipeline(planPath: string, log: (m: string) => void = 
           const r = await recordPassThrough(s.path, ctx.plan.verify.attributes);
           if (!r.ok) return {};
           const v = r.value;
-          return { header: v.header, pixelDigest: v.pixelDigest, pixelDigestTs: v.pixelDigestTs, datasetSha256: v.datasetSha256, sizeBytes: v.sizeBytes };
+          return {
+            header: v.header,
+            pixelDigest: v.pixelDigest,
+            pixelDigestTs: v.pixelDigestTs,
+            datasetSha256: v.datasetSha256,
+            sizeBytes: v.sizeBytes,
+          };
         },
         ...opts,
       }),

@@ -18,7 +18,10 @@ export async function acceptedSopClasses(
       port: peer.port,
       callingAeTitle: 'PROBE',
       calledAeTitle: peer.aeTitle,
-      contexts: part.map((c) => ({ abstractSyntax: c, transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] })),
+      contexts: part.map((c) => ({
+        abstractSyntax: c,
+        transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'],
+      })),
     });
     if (!r.ok) throw new Error(`probe of ${peer.aeTitle}: ${r.error.kind}: ${r.error.message}`);
     for (const c of r.value.info.contexts) if (c.accepted) accepted.add(c.abstractSyntax);

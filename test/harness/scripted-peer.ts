@@ -31,7 +31,8 @@ import {
   encodeReleaseRq,
 } from '../../src/net/ul/pdu.js';
 
-export type PduName = 'associate-rq' | 'associate-ac' | 'associate-rj' | 'p-data' | 'release-rq' | 'release-rp' | 'abort';
+export type PduName =
+  'associate-rq' | 'associate-ac' | 'associate-rj' | 'p-data' | 'release-rq' | 'release-rp' | 'abort';
 
 export const PDU_TYPE: Record<PduName, number> = {
   'associate-rq': PduType.AssociateRq,
@@ -88,9 +89,22 @@ export type Step =
   /** Raw bytes, built by the test. */
   | { do: 'send'; bytes: Buffer | ((c: PeerConnection) => Buffer) }
   /** A DIMSE message in P-DATA-TF PDUs of at most `maxPdu`; with `datasetBytes`, only that much of the data set (no last fragment). */
-  | { do: 'send-message'; contextId: number; command: Command; dataset?: Buffer; maxPdu?: number; datasetBytes?: number }
+  | {
+      do: 'send-message';
+      contextId: number;
+      command: Command;
+      dataset?: Buffer;
+      maxPdu?: number;
+      datasetBytes?: number;
+    }
   /** Client mode: send an A-ASSOCIATE-RQ. */
-  | { do: 'request'; calledAeTitle: string; callingAeTitle: string; contexts: ContextProposal[]; maxPdu?: number }
+  | {
+      do: 'request';
+      calledAeTitle: string;
+      callingAeTitle: string;
+      contexts: ContextProposal[];
+      maxPdu?: number;
+    }
   | { do: 'release-rq' }
   | { do: 'release-rp' }
   | { do: 'abort'; source?: number; reason?: number }
@@ -131,7 +145,13 @@ export interface ScriptOptions {
 const DEFAULT_MAX_PDU = 16_384;
 
 /** P-DATA-TF PDUs for one message stream: the data cut into PDVs so that each PDU's length field is at most `maxPdu`. */
-export function encodePData(contextId: number, command: boolean, data: Buffer, maxPdu: number, last = true): Buffer[] {
+export function encodePData(
+  contextId: number,
+  command: boolean,
+  data: Buffer,
+  maxPdu: number,
+  last = true,
+): Buffer[] {
   const room = maxPdu - 6;
   if (room < 1) throw new Error(`maximum PDU ${maxPdu} leaves no room for data`);
   const out: Buffer[] = [];
@@ -155,7 +175,9 @@ export function encodePData(contextId: number, command: boolean, data: Buffer, m
 export const GARBAGE_PDU = Buffer.from([0x0a, 0x00, 0x00, 0x00, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef]);
 
 /** The PDVs of a P-DATA-TF body (independent of the code under test). Throws on broken lengths. */
-export function parsePdvs(body: Buffer): { contextId: number; command: boolean; last: boolean; data: Buffer }[] {
+export function parsePdvs(
+  body: Buffer,
+): { contextId: number; command: boolean; last: boolean; data: Buffer }[] {
   const out: { contextId: number; command: boolean; last: boolean; data: Buffer }[] = [];
   let p = 0;
   while (p < body.length) {
@@ -163,7 +185,12 @@ export function parsePdvs(body: Buffer): { contextId: number; command: boolean; 
     const len = body.readUInt32BE(p);
     if (len < 2 || p + 4 + len > body.length) throw new Error(`PDV length ${len} overruns its PDU`);
     const mch = body[p + 5]!;
-    out.push({ contextId: body[p + 4]!, command: (mch & 1) === 1, last: (mch & 2) === 2, data: body.subarray(p + 6, p + 4 + len) });
+    out.push({
+      contextId: body[p + 4]!,
+      command: (mch & 1) === 1,
+      last: (mch & 2) === 2,
+      data: body.subarray(p + 6, p + 4 + len),
+    });
     p += 4 + len;
   }
   return out;
@@ -339,8 +366,10 @@ class Connection implements PeerConnection {
     const pdu = await this.nextPdu();
     if (typeof pdu === 'string') return `expected ${name}: ${pdu}`;
     if (pdu.type !== PDU_TYPE[name]) return `expected ${name}, got ${pduName(pdu.type)}`;
-    if (name === 'associate-rq') this.associateRq = decodeControlPdu(pdu.type, pdu.raw.subarray(6)) as AssociateRq;
-    if (name === 'associate-ac') this.associateAc = decodeControlPdu(pdu.type, pdu.raw.subarray(6)) as AssociateAc;
+    if (name === 'associate-rq')
+      this.associateRq = decodeControlPdu(pdu.type, pdu.raw.subarray(6)) as AssociateRq;
+    if (name === 'associate-ac')
+      this.associateAc = decodeControlPdu(pdu.type, pdu.raw.subarray(6)) as AssociateAc;
     return pdu;
   }
 
@@ -356,7 +385,9 @@ class Connection implements PeerConnection {
         if (!rq) return 'accept: no A-ASSOCIATE-RQ received';
         const contexts: PresentationContextAc[] = rq.presentationContexts.map((pc) => {
           const refused = s.refuse?.(pc);
-          return refused ? { id: pc.id, result: refused, transferSyntax: '' } : { id: pc.id, result: 0, transferSyntax: pc.transferSyntaxes[0]! };
+          return refused
+            ? { id: pc.id, result: refused, transferSyntax: '' }
+            : { id: pc.id, result: 0, transferSyntax: pc.transferSyntaxes[0]! };
         });
         this.write(
           encodeAssociateAc({
@@ -512,7 +543,10 @@ export interface ScriptedPeer {
 /**
  * Listen on a free loopback port; each accepted connection runs the script (or `script(n)` for the n-th).
  */
-export function startScriptedPeer(script: Step[] | ((n: number) => Step[]), options: ScriptOptions = {}): Promise<ScriptedPeer> {
+export function startScriptedPeer(
+  script: Step[] | ((n: number) => Step[]),
+  options: ScriptOptions = {},
+): Promise<ScriptedPeer> {
   const conns: Connection[] = [];
   const waiters: (() => void)[] = [];
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
@@ -533,7 +567,8 @@ export function startScriptedPeer(script: Step[] | ((n: number) => Step[]), opti
         async connection(n, timeoutMs = 5_000) {
           const deadline = Date.now() + timeoutMs;
           while (!conns[n - 1]) {
-            if (Date.now() > deadline) throw new Error(`scripted peer: no connection ${n} within ${timeoutMs} ms`);
+            if (Date.now() > deadline)
+              throw new Error(`scripted peer: no connection ${n} within ${timeoutMs} ms`);
             await new Promise<void>((r) => {
               const t = setTimeout(r, 50);
               waiters.push(() => {

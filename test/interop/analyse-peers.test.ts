@@ -188,9 +188,9 @@ describe.skipIf(!peers.dcmtk || !hasCorpus())(
     it('finds what the manifest says about the files dcmqrscp holds', () => {
       expectTruth(result, held);
       expect(byPatient(result, 'PATIENT_NAME_CONFLICT')).toContain('COMMON');
-    expect(byPatient(result, 'PATIENT_BIRTHDATE_CONFLICT')).toContain('DEV');
-    expect(subjectsOf(result, 'STUDY_MULTI_PATIENT').length).toBeGreaterThan(0);
-    expect(subjectsOf(result, 'SERIES_NUMBER_INCONSISTENT').length).toBeGreaterThan(0);
+      expect(byPatient(result, 'PATIENT_BIRTHDATE_CONFLICT')).toContain('DEV');
+      expect(subjectsOf(result, 'STUDY_MULTI_PATIENT').length).toBeGreaterThan(0);
+      expect(subjectsOf(result, 'SERIES_NUMBER_INCONSISTENT').length).toBeGreaterThan(0);
     });
   },
 );

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeInstances, type StoreOutcome } from '../../src/net/services/store-scu.js';
 import { corpusFiles, hasCorpus } from '../harness/corpus.js';
-import { matchDigests, printTable, readSendable, receivedDigest, sentDigest, type DatasetDigest, type Unsendable } from '../harness/net-peer.js';
+import {
+  matchDigests,
+  printTable,
+  readSendable,
+  receivedDigest,
+  sentDigest,
+  type DatasetDigest,
+  type Unsendable,
+} from '../harness/net-peer.js';
 import { peers } from '../harness/process.js';
 import { startStorescp, type Storescp } from '../harness/storescp.js';
 
@@ -22,7 +30,9 @@ const NOT_IN_STORESCP_XA: Record<string, string> = {
   '1.2.840.10008.1.2.8.1': 'Deflated Image Frame Compression (newer than DCMTK 3.6.7)',
 };
 /** Storage classes DCMTK knows but does not list as storage (storescp -pm leaves them out). */
-const NOT_IN_STORESCP_PM: Record<string, string> = { '1.2.840.10008.5.1.4.38.1': 'Hanging Protocol Storage (not in storescp -pm)' };
+const NOT_IN_STORESCP_PM: Record<string, string> = {
+  '1.2.840.10008.5.1.4.38.1': 'Hanging Protocol Storage (not in storescp -pm)',
+};
 
 const describeOutcome = (o: StoreOutcome): string => {
   if (o.status !== undefined) return `0x${o.status.toString(16).padStart(4, '0')}`;
@@ -34,9 +44,14 @@ const describeOutcome = (o: StoreOutcome): string => {
 function explain(o: StoreOutcome): string | undefined {
   const i = o.instance;
   if (o.ok) return undefined;
-  if (o.failure?.kind === 'no-presentation-context') return NOT_IN_STORESCP_XA[i.transferSyntaxUid] ?? NOT_IN_STORESCP_PM[i.sopClassUid];
+  if (o.failure?.kind === 'no-presentation-context')
+    return NOT_IN_STORESCP_XA[i.transferSyntaxUid] ?? NOT_IN_STORESCP_PM[i.sopClassUid];
   // DCMTK aborts the association when it cannot parse the command set: a UID over the 64 characters of VR UI.
-  if (o.failure?.kind === 'no-response' && o.failure.cause?.kind === 'aborted' && i.sopInstanceUid.length > 64) {
+  if (
+    o.failure?.kind === 'no-response' &&
+    o.failure.cause?.kind === 'aborted' &&
+    i.sopInstanceUid.length > 64
+  ) {
     return 'DCMTK aborts on a command UID longer than 64 characters';
   }
   return undefined;
@@ -55,7 +70,11 @@ describe.skipIf(!peers.dcmtk || !hasCorpus())('exactness: pacshift → storescp 
     const r = await readSendable(files);
     unsendable = r.unsendable;
     sent = await Promise.all(r.sendable.map(sentDigest));
-    outcomes = await storeInstances({ host: scp.host, port: scp.port, aeTitle: scp.aeTitle, callingAeTitle: 'PACSHIFT' }, r.sendable, { associations: 2 });
+    outcomes = await storeInstances(
+      { host: scp.host, port: scp.port, aeTitle: scp.aeTitle, callingAeTitle: 'PACSHIFT' },
+      r.sendable,
+      { associations: 2 },
+    );
   }, 120_000);
   afterAll(async () => {
     await scp?.stop();
@@ -77,13 +96,21 @@ describe.skipIf(!peers.dcmtk || !hasCorpus())('exactness: pacshift → storescp 
     );
     expect(refused.filter((o) => explain(o) === undefined).map((o) => rel(o.instance.path))).toEqual([]);
     // Conversely, every sendable file in a syntax or class storescp refuses was refused (none silently "stored").
-    const mustRefuse = outcomes.filter((o) => NOT_IN_STORESCP_XA[o.instance.transferSyntaxUid] || NOT_IN_STORESCP_PM[o.instance.sopClassUid]);
+    const mustRefuse = outcomes.filter(
+      (o) => NOT_IN_STORESCP_XA[o.instance.transferSyntaxUid] || NOT_IN_STORESCP_PM[o.instance.sopClassUid],
+    );
     expect(mustRefuse.length).toBeGreaterThan(0);
     expect(mustRefuse.filter((o) => o.ok)).toEqual([]);
     const byCause = new Map<string, number>();
-    for (const u of unsendable) byCause.set(`not sendable: ${u.cause}`, (byCause.get(`not sendable: ${u.cause}`) ?? 0) + 1);
-    for (const o of refused) byCause.set(`refused: ${explain(o)}`, (byCause.get(`refused: ${explain(o)}`) ?? 0) + 1);
-    printTable('files not stored, by cause', ['cause', 'files'], [...byCause].sort().map(([c, n]) => [c, n]));
+    for (const u of unsendable)
+      byCause.set(`not sendable: ${u.cause}`, (byCause.get(`not sendable: ${u.cause}`) ?? 0) + 1);
+    for (const o of refused)
+      byCause.set(`refused: ${explain(o)}`, (byCause.get(`refused: ${explain(o)}`) ?? 0) + 1);
+    printTable(
+      'files not stored, by cause',
+      ['cause', 'files'],
+      [...byCause].sort().map(([c, n]) => [c, n]),
+    );
   });
 
   it('storescp wrote exactly the bytes sent (SHA-256 after its meta) for every instance it stored', async () => {
@@ -96,7 +123,11 @@ describe.skipIf(!peers.dcmtk || !hasCorpus())('exactness: pacshift → storescp 
     expect(missing.map((m) => rel(m.path))).toEqual([]);
     expect(unexpected).toEqual([]);
     const padded = expected.filter((s) => s.padded);
-    printTable('sent with a NUL pad (odd-length data set): storescp stored them', ['file', 'transfer syntax'], padded.map((p) => [rel(p.path), p.transferSyntaxUid]));
+    printTable(
+      'sent with a NUL pad (odd-length data set): storescp stored them',
+      ['file', 'transfer syntax'],
+      padded.map((p) => [rel(p.path), p.transferSyntaxUid]),
+    );
     console.log(
       `exactness (storescp): ${identical.length} identical (${padded.length} + NUL pad), ${outcomes.length - stored.length} refused (explained), ${unsendable.length} not sendable, of ${files.length} files`,
     );

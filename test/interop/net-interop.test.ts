@@ -2,7 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { str, type SmallDataset } from '../../src/dicom/small-dataset.js';
-import { STORAGE_COMMITMENT_PUSH, QR, UNCOMPRESSED_LE, VERIFICATION, type QueryLevel, type QueryModel } from '../../src/net/services/sop-classes.js';
+import {
+  STORAGE_COMMITMENT_PUSH,
+  QR,
+  UNCOMPRESSED_LE,
+  VERIFICATION,
+  type QueryLevel,
+  type QueryModel,
+} from '../../src/net/services/sop-classes.js';
 import { cEcho } from '../../src/net/services/echo.js';
 import { cFindAll } from '../../src/net/services/find-scu.js';
 import { buildIdentifier } from '../../src/net/services/identifier.js';
@@ -15,7 +22,15 @@ import type { SendableInstance } from '../../src/net/services/store-scu.js';
 import { hasCorpus, manifest, type ManifestRow } from '../harness/corpus.js';
 import { startDcmqrscp, type Dcmqrscp } from '../harness/dcmqrscp.js';
 import { datasetOffset } from '../harness/dicom-file.js';
-import { elementsOf, readSendable, receivedDigest, sentDigest, startTestScp, printTable, type TestScp } from '../harness/net-peer.js';
+import {
+  elementsOf,
+  readSendable,
+  receivedDigest,
+  sentDigest,
+  startTestScp,
+  printTable,
+  type TestScp,
+} from '../harness/net-peer.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
 import { peers } from '../harness/process.js';
 import { echoscu, storescu } from '../harness/scu.js';
@@ -37,7 +52,8 @@ const isQrFile = (r: ManifestRow) =>
 /** Files pacshift stores into the peers: a CT study with CT, enhanced CT and SEG in implicit and explicit VR. */
 const isStoreFile = (r: ManifestRow) => r.path.startsWith('dcmqi/segmentations/23x38x3/');
 /** Files storescu sends to pacshift. */
-const isStorescuFile = (r: ManifestRow) => r.path === 'highdicom/ct_image.dcm' || r.path === 'highdicom/sr_document.dcm';
+const isStorescuFile = (r: ManifestRow) =>
+  r.path === 'highdicom/ct_image.dcm' || r.path === 'highdicom/sr_document.dcm';
 
 const UNCOMPRESSED = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
 
@@ -56,17 +72,33 @@ interface Hierarchy {
 }
 
 function hierarchyOf(rows: readonly ManifestRow[]): Hierarchy {
-  const h: Hierarchy = { patients: new Set(), studies: new Set(), seriesOfStudy: new Map(), instancesOfSeries: new Map() };
+  const h: Hierarchy = {
+    patients: new Set(),
+    studies: new Set(),
+    seriesOfStudy: new Map(),
+    instancesOfSeries: new Map(),
+  };
   for (const r of rows) {
     h.patients.add(r.patientId);
     h.studies.add(`${r.patientId}\\${r.studyInstanceUid}`);
-    h.seriesOfStudy.set(r.studyInstanceUid, (h.seriesOfStudy.get(r.studyInstanceUid) ?? new Set()).add(r.seriesInstanceUid));
-    h.instancesOfSeries.set(r.seriesInstanceUid, (h.instancesOfSeries.get(r.seriesInstanceUid) ?? new Set()).add(r.sopInstanceUid));
+    h.seriesOfStudy.set(
+      r.studyInstanceUid,
+      (h.seriesOfStudy.get(r.studyInstanceUid) ?? new Set()).add(r.seriesInstanceUid),
+    );
+    h.instancesOfSeries.set(
+      r.seriesInstanceUid,
+      (h.instancesOfSeries.get(r.seriesInstanceUid) ?? new Set()).add(r.sopInstanceUid),
+    );
   }
   return h;
 }
 
-async function find(peer: Peer, model: QueryModel, level: QueryLevel, keys: Record<string, string>): Promise<SmallDataset[]> {
+async function find(
+  peer: Peer,
+  model: QueryModel,
+  level: QueryLevel,
+  keys: Record<string, string>,
+): Promise<SmallDataset[]> {
   const ch = await openChannel(peer, [{ abstractSyntax: QR[model].find, transferSyntaxes: UNCOMPRESSED_LE }]);
   if (!ch.ok) throw new Error(`find: ${ch.error.kind}: ${ch.error.message}`);
   const r = await cFindAll(ch.value, buildIdentifier(level, keys), { model });
@@ -96,9 +128,24 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
   let qrRows: ManifestRow[];
   const ORTHANC_NAME = 'pacshift';
 
-  const orthancPeer = (callingAeTitle = 'PACSHIFT'): Peer => ({ host: orthanc.host, port: orthanc.dicomPort, aeTitle: orthanc.aeTitle, callingAeTitle });
-  const qrPeer = (): Peer => ({ host: qr.host, port: qr.port, aeTitle: qr.aeTitle, callingAeTitle: 'PACSHIFT' });
-  const storescpPeer = (): Peer => ({ host: storescp.host, port: storescp.port, aeTitle: storescp.aeTitle, callingAeTitle: 'PACSHIFT' });
+  const orthancPeer = (callingAeTitle = 'PACSHIFT'): Peer => ({
+    host: orthanc.host,
+    port: orthanc.dicomPort,
+    aeTitle: orthanc.aeTitle,
+    callingAeTitle,
+  });
+  const qrPeer = (): Peer => ({
+    host: qr.host,
+    port: qr.port,
+    aeTitle: qr.aeTitle,
+    callingAeTitle: 'PACSHIFT',
+  });
+  const storescpPeer = (): Peer => ({
+    host: storescp.host,
+    port: storescp.port,
+    aeTitle: storescp.aeTitle,
+    callingAeTitle: 'PACSHIFT',
+  });
 
   beforeAll(async () => {
     qrRows = manifest().filter(isQrFile);
@@ -163,7 +210,9 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
         expect(patients).toHaveLength(h.patients.size);
 
         const studies = await find(peer, 'study', 'STUDY', { PatientID: '', StudyInstanceUID: '' });
-        expect(new Set(studies.map((m) => `${str(m, 0x00100020)}\\${str(m, 0x0020000d)}`))).toEqual(h.studies);
+        expect(new Set(studies.map((m) => `${str(m, 0x00100020)}\\${str(m, 0x0020000d)}`))).toEqual(
+          h.studies,
+        );
         expect(studies).toHaveLength(h.studies.size);
 
         let seriesCount = 0;
@@ -174,7 +223,11 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
           expect(s).toHaveLength(series.size);
           seriesCount += s.length;
           for (const se of series) {
-            const images = await find(peer, 'study', 'IMAGE', { StudyInstanceUID: study, SeriesInstanceUID: se, SOPInstanceUID: '' });
+            const images = await find(peer, 'study', 'IMAGE', {
+              StudyInstanceUID: study,
+              SeriesInstanceUID: se,
+              SOPInstanceUID: '',
+            });
             expect(new Set(images.map((m) => str(m, 0x00080018))), se).toEqual(h.instancesOfSeries.get(se));
             expect(images).toHaveLength(h.instancesOfSeries.get(se)!.size);
             imageCount += images.length;
@@ -187,7 +240,9 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
           expect((await orthanc.rest.get<string[]>('/studies')).length).toBe(h.studies.size);
           expect((await orthanc.rest.get<string[]>('/series')).length).toBe(seriesCount);
         }
-        console.log(`${which} C-FIND: ${patients.length} patients, ${studies.length} studies, ${seriesCount} series, ${imageCount} images`);
+        console.log(
+          `${which} C-FIND: ${patients.length} patients, ${studies.length} studies, ${seriesCount} series, ${imageCount} images`,
+        );
       });
     }
   });
@@ -203,7 +258,11 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
   /** Per instance of a retrieve: arrived with identical data set bytes, arrived in another syntax, or missing. */
   async function reconcile(expected: readonly SendableInstance[], results: readonly StoreResult[]) {
     const arrived = results.flatMap((r) => (r.ok ? [r.instance] : []));
-    const rows: { inst: SendableInstance; state: 'identical' | 'other-syntax' | 'different-bytes' | 'missing'; receivedTs?: string }[] = [];
+    const rows: {
+      inst: SendableInstance;
+      state: 'identical' | 'other-syntax' | 'different-bytes' | 'missing';
+      receivedTs?: string;
+    }[] = [];
     for (const inst of expected) {
       const got = arrived.filter((a) => a.sopInstanceUid === inst.sopInstanceUid);
       if (got.length === 0) {
@@ -213,7 +272,12 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
       expect(got, `${rel(inst.path)} arrived more than once`).toHaveLength(1);
       const r = await receivedDigest(got[0]!.path);
       const s = await sentDigest(inst);
-      const state = r.transferSyntaxUid !== inst.transferSyntaxUid ? 'other-syntax' : r.sha256 === s.sha256 ? 'identical' : 'different-bytes';
+      const state =
+        r.transferSyntaxUid !== inst.transferSyntaxUid
+          ? 'other-syntax'
+          : r.sha256 === s.sha256
+            ? 'identical'
+            : 'different-bytes';
       rows.push({ inst, state, receivedTs: r.transferSyntaxUid });
     }
     // Nothing arrived that was not asked for.
@@ -233,11 +297,17 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
   };
 
   const printReconciled = (title: string, rows: Awaited<ReturnType<typeof reconcile>>) =>
-    printTable(title, ['file', 'sent as', 'state', 'received as'], rows.map((r) => [rel(r.inst.path), r.inst.transferSyntaxUid, r.state, r.receivedTs ?? '']));
+    printTable(
+      title,
+      ['file', 'sent as', 'state', 'received as'],
+      rows.map((r) => [rel(r.inst.path), r.inst.transferSyntaxUid, r.state, r.receivedTs ?? '']),
+    );
 
   describe('C-MOVE into a pacshift SCP', () => {
     it('from Orthanc: every instance of every study arrives with its data set bytes; final status and counts agree', async () => {
-      const ch = await openChannel(orthancPeer(), [{ abstractSyntax: QR.study.move, transferSyntaxes: UNCOMPRESSED_LE }]);
+      const ch = await openChannel(orthancPeer(), [
+        { abstractSyntax: QR.study.move, transferSyntaxes: UNCOMPRESSED_LE },
+      ]);
       if (!ch.ok) throw new Error(ch.error.message);
       const all: Awaited<ReturnType<typeof reconcile>> = [];
       for (const study of new Set(qrRows.map((r) => r.studyInstanceUid))) {
@@ -259,7 +329,9 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
     });
 
     it('from dcmqrscp: uncompressed instances arrive; compressed ones fail as DCMTK cannot send them, and the counts say so', async () => {
-      const ch = await openChannel(qrPeer(), [{ abstractSyntax: QR.study.move, transferSyntaxes: UNCOMPRESSED_LE }]);
+      const ch = await openChannel(qrPeer(), [
+        { abstractSyntax: QR.study.move, transferSyntaxes: UNCOMPRESSED_LE },
+      ]);
       if (!ch.ok) throw new Error(ch.error.message);
       const all: Awaited<ReturnType<typeof reconcile>> = [];
       for (const study of new Set(qrRows.map((r) => r.studyInstanceUid))) {
@@ -268,14 +340,20 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
         const from = scp.stored.length;
         const r = await cMove(ch.value, buildIdentifier('STUDY', { StudyInstanceUID: study }), scp.aeTitle);
         if (!r.ok) throw new Error(`${r.error.kind}: ${r.error.message}`);
-        console.log(`dcmqrscp C-MOVE ${study}: status 0x${r.value.status.toString(16)} counts ${JSON.stringify(r.value.counts)} failed list ${r.value.failedSopInstanceUids.length}`);
+        console.log(
+          `dcmqrscp C-MOVE ${study}: status 0x${r.value.status.toString(16)} counts ${JSON.stringify(r.value.counts)} failed list ${r.value.failedSopInstanceUids.length}`,
+        );
         const rows = await reconcile(expected, scp.stored.slice(from));
         all.push(...rows);
         expect(r.value.counts.completed ?? 0).toBe(expected.length - compressed.length);
         expect(r.value.counts.failed ?? 0).toBe(compressed.length);
         // DCMTK: all sub-operations failed → A702 (unable to perform sub-operations); some → B000; none → 0000.
-        expect(r.value.status).toBe(compressed.length === 0 ? 0 : compressed.length === expected.length ? 0xa702 : 0xb000);
-        expect(new Set(r.value.failedSopInstanceUids)).toEqual(new Set(compressed.map((c) => c.sopInstanceUid)));
+        expect(r.value.status).toBe(
+          compressed.length === 0 ? 0 : compressed.length === expected.length ? 0xa702 : 0xb000,
+        );
+        expect(new Set(r.value.failedSopInstanceUids)).toEqual(
+          new Set(compressed.map((c) => c.sopInstanceUid)),
+        );
         expect(rows.filter((x) => x.state === 'missing').map((x) => x.inst)).toEqual(compressed);
       }
       await ch.value.assoc.release();
@@ -288,7 +366,11 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
     /** One storage context per (SOP class, transfer syntax) of the study's files, with the SCP role. */
     const storageOf = (files: readonly SendableInstance[]) => {
       const seen = new Map<string, { sopClassUid: string; transferSyntaxes: string[] }>();
-      for (const f of files) seen.set(`${f.sopClassUid}|${f.transferSyntaxUid}`, { sopClassUid: f.sopClassUid, transferSyntaxes: [f.transferSyntaxUid] });
+      for (const f of files)
+        seen.set(`${f.sopClassUid}|${f.transferSyntaxUid}`, {
+          sopClassUid: f.sopClassUid,
+          transferSyntaxes: [f.transferSyntaxUid],
+        });
       return [...seen.values()];
     };
 
@@ -300,11 +382,19 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
           for (const study of new Set(qrRows.map((r) => r.studyInstanceUid))) {
             const expected = await studyFiles(study);
             const results: StoreResult[] = [];
-            const r = await cGet(which === 'Orthanc' ? orthancPeer() : qrPeer(), buildIdentifier('STUDY', { StudyInstanceUID: study }), storageOf(expected), new FolderStoreTarget(dir), {
-              onStored: (x) => results.push(x),
-            });
+            const r = await cGet(
+              which === 'Orthanc' ? orthancPeer() : qrPeer(),
+              buildIdentifier('STUDY', { StudyInstanceUID: study }),
+              storageOf(expected),
+              new FolderStoreTarget(dir),
+              {
+                onStored: (x) => results.push(x),
+              },
+            );
             if (!r.ok) throw new Error(`${which} C-GET ${study}: ${r.error.kind}: ${r.error.message}`);
-            console.log(`${which} C-GET ${study}: status 0x${r.value.status.toString(16)} counts ${JSON.stringify(r.value.counts)} failed list ${r.value.failedSopInstanceUids.length}`);
+            console.log(
+              `${which} C-GET ${study}: status 0x${r.value.status.toString(16)} counts ${JSON.stringify(r.value.counts)} failed list ${r.value.failedSopInstanceUids.length}`,
+            );
             const rows = await reconcile(expected, results);
             all.push(...rows);
             const missing = rows.filter((x) => x.state === 'missing').map((x) => x.inst);
@@ -318,15 +408,20 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
               expect(missing).toEqual(compressed);
               expect(r.value.counts.completed ?? 0).toBe(expected.length - compressed.length);
               expect(r.value.counts.failed ?? 0).toBe(compressed.length);
-              expect(new Set(r.value.failedSopInstanceUids)).toEqual(new Set(compressed.map((c) => c.sopInstanceUid)));
-              expect(r.value.status).toBe(compressed.length === 0 ? 0 : compressed.length === expected.length ? 0xa702 : 0xb000);
+              expect(new Set(r.value.failedSopInstanceUids)).toEqual(
+                new Set(compressed.map((c) => c.sopInstanceUid)),
+              );
+              expect(r.value.status).toBe(
+                compressed.length === 0 ? 0 : compressed.length === expected.length ? 0xa702 : 0xb000,
+              );
             }
           }
         } finally {
           removeTempDir(dir);
         }
         printReconciled(`C-GET from ${which}`, all);
-        if (which === 'Orthanc') expect(all.filter((r) => r.state !== 'identical').map((r) => rel(r.inst.path))).toEqual([]);
+        if (which === 'Orthanc')
+          expect(all.filter((r) => r.state !== 'identical').map((r) => rel(r.inst.path))).toEqual([]);
         else expectDcmqrscpConversions(all);
       });
     }
@@ -336,7 +431,10 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
     it('storescu → pacshift SCP: every file arrives, data set bytes as storescu sent them', async () => {
       const rows = manifest().filter(isStorescuFile);
       const from = scp.stored.length;
-      const r = await storescu(scp, rows.map((x) => x.absPath));
+      const r = await storescu(
+        scp,
+        rows.map((x) => x.absPath),
+      );
       expect(r.ok, r.stderr).toBe(true);
       const results = await scp.waitForStored(from + rows.length);
       const got = results.slice(from).flatMap((x) => (x.ok ? [x.instance] : []));
@@ -350,7 +448,9 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
         if (!datasetOf(g.path).equals(datasetOf(row.absPath))) changed.push(rel(row.absPath));
       }
       // storescu (no -nh... it re-encodes in explicit VR LE): report, do not hide, what it changed.
-      console.log(`storescu → pacshift: ${rows.length - changed.length}/${rows.length} data sets unchanged by storescu${changed.length ? `; re-encoded by storescu: ${changed.join(', ')}` : ''}`);
+      console.log(
+        `storescu → pacshift: ${rows.length - changed.length}/${rows.length} data sets unchanged by storescu${changed.length ? `; re-encoded by storescu: ${changed.join(', ')}` : ''}`,
+      );
     });
 
     it('Orthanc (REST /modalities/{name}/store) → pacshift SCP: a study arrives with its data set bytes', async () => {
@@ -358,27 +458,43 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
       const expected = await studyFiles(study);
       const [orthancStudy] = await orthanc.rest.post<{ ID: string }[]>('/tools/lookup', study);
       const from = scp.stored.length;
-      await orthanc.rest.post(`/modalities/${ORTHANC_NAME}/store`, { Resources: [orthancStudy!.ID], Synchronous: true });
+      await orthanc.rest.post(`/modalities/${ORTHANC_NAME}/store`, {
+        Resources: [orthancStudy!.ID],
+        Synchronous: true,
+      });
       await scp.waitForStored(from + expected.length);
       const rows = await reconcile(expected, scp.stored.slice(from));
       expect(rows.filter((x) => x.state !== 'identical').map((x) => rel(x.inst.path))).toEqual([]);
     });
 
     it('pacshift → storescp: every instance stored, data set bytes identical', async () => {
-      const { sendable } = await readSendable(manifest().filter(isStoreFile).map((r) => r.absPath));
+      const { sendable } = await readSendable(
+        manifest()
+          .filter(isStoreFile)
+          .map((r) => r.absPath),
+      );
       const before = storescp.received().length;
       const outcomes = await storeInstances(storescpPeer(), sendable);
-      expect(outcomes.map((o) => [rel(o.instance.path), o.ok, o.status])).toEqual(sendable.map((i) => [rel(i.path), true, 0]));
+      expect(outcomes.map((o) => [rel(o.instance.path), o.ok, o.status])).toEqual(
+        sendable.map((i) => [rel(i.path), true, 0]),
+      );
       const files = (await storescp.waitForFiles(before + sendable.length)).slice(before);
       const received = await Promise.all(files.map(receivedDigest));
       for (const i of sendable) {
         const s = await sentDigest(i);
-        expect(received.some((r) => r.sopInstanceUid === i.sopInstanceUid && r.sha256 === s.sha256), rel(i.path)).toBe(true);
+        expect(
+          received.some((r) => r.sopInstanceUid === i.sopInstanceUid && r.sha256 === s.sha256),
+          rel(i.path),
+        ).toBe(true);
       }
     });
 
     it('pacshift → Orthanc: every instance stored, Orthanc holds the data set bytes; storage commitment reported by N-EVENT-REPORT', async () => {
-      const { sendable } = await readSendable(manifest().filter(isStoreFile).map((r) => r.absPath));
+      const { sendable } = await readSendable(
+        manifest()
+          .filter(isStoreFile)
+          .map((r) => r.absPath),
+      );
       const outcomes = await storeInstances(orthancPeer(), sendable, { associations: 2 });
       expect(outcomes.filter((o) => !o.ok || o.status !== 0)).toEqual([]);
       // Orthanc re-encodes what it receives by C-STORE (DCMTK writes undefined-length sequences with explicit
@@ -387,10 +503,15 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
       const dir = makeTempDir('orthanc-files');
       try {
         for (const i of sendable) {
-          const found = await orthanc.rest.post<{ ID: string; Type: string }[]>('/tools/lookup', i.sopInstanceUid);
+          const found = await orthanc.rest.post<{ ID: string; Type: string }[]>(
+            '/tools/lookup',
+            i.sopInstanceUid,
+          );
           const inst = found.filter((f) => f.Type === 'Instance');
           expect(inst, rel(i.path)).toHaveLength(1);
-          const bytes = Buffer.from(await (await orthanc.rest.request('GET', `/instances/${inst[0]!.ID}/file`)).arrayBuffer());
+          const bytes = Buffer.from(
+            await (await orthanc.rest.request('GET', `/instances/${inst[0]!.ID}/file`)).arrayBuffer(),
+          );
           const copy = join(dir, `${i.sopInstanceUid}.dcm`);
           writeFileSync(copy, bytes);
           const same = bytes.subarray(datasetOffset(bytes)).equals(datasetOf(i.path));
@@ -404,10 +525,18 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
 
       // Storage commitment: Orthanc answers N-ACTION, then reports on a new association to the calling AE
       // (registered in its DicomModalities as our SCP).
-      const unknown = { sopClassUid: sendable[0]!.sopClassUid, sopInstanceUid: '1.2.826.0.1.3680043.2.1143.424242.1' };
-      const ch = await openChannel(orthancPeer(scp.aeTitle), [{ abstractSyntax: STORAGE_COMMITMENT_PUSH, transferSyntaxes: UNCOMPRESSED_LE }]);
+      const unknown = {
+        sopClassUid: sendable[0]!.sopClassUid,
+        sopInstanceUid: '1.2.826.0.1.3680043.2.1143.424242.1',
+      };
+      const ch = await openChannel(orthancPeer(scp.aeTitle), [
+        { abstractSyntax: STORAGE_COMMITMENT_PUSH, transferSyntaxes: UNCOMPRESSED_LE },
+      ]);
       if (!ch.ok) throw new Error(ch.error.message);
-      const asked = [...sendable.map((i) => ({ sopClassUid: i.sopClassUid, sopInstanceUid: i.sopInstanceUid })), unknown];
+      const asked = [
+        ...sendable.map((i) => ({ sopClassUid: i.sopClassUid, sopInstanceUid: i.sopInstanceUid })),
+        unknown,
+      ];
       const before = scp.reports.length;
       const r = await requestCommitment(ch.value, asked);
       await ch.value.assoc.release();
@@ -417,9 +546,13 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
       expect(report!.transactionUid).toBe(r.value.transactionUid);
       // Event type 2: some failed (1 = all committed). Failures carry a reason from the status table.
       expect(report!.eventTypeId).toBe(2);
-      expect(new Set(report!.committed.map((c) => c.sopInstanceUid))).toEqual(new Set(sendable.map((i) => i.sopInstanceUid)));
+      expect(new Set(report!.committed.map((c) => c.sopInstanceUid))).toEqual(
+        new Set(sendable.map((i) => i.sopInstanceUid)),
+      );
       expect(report!.failed.map((f) => f.sopInstanceUid)).toEqual([unknown.sopInstanceUid]);
-      console.log(`storage commitment failure reason from Orthanc: 0x${report!.failed[0]!.reason.toString(16).padStart(4, '0')} (${report!.failed[0]!.entry.meaning})`);
+      console.log(
+        `storage commitment failure reason from Orthanc: 0x${report!.failed[0]!.reason.toString(16).padStart(4, '0')} (${report!.failed[0]!.entry.meaning})`,
+      );
       expect(report!.failed[0]!.reason).toBe(0x0112);
       expect(report!.failed[0]!.entry.action).toBe('resend-commit');
     });

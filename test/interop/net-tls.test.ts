@@ -29,12 +29,25 @@ describeIf('TLS and who may call', () => {
   let wrongHostScp: Storescp;
   let pacshiftTls: TestScp;
   let restricted: TestScp;
-  const files = () => wellFormedUncompressed().filter((r) => r.transferSyntax === 'Explicit VR Little Endian' && r.size < 200_000).slice(0, 3);
+  const files = () =>
+    wellFormedUncompressed()
+      .filter((r) => r.transferSyntax === 'Explicit VR Little Endian' && r.size < 200_000)
+      .slice(0, 3);
 
-  const read = (p: KeyPair): { key: Buffer; cert: Buffer } => ({ key: readFileSync(p.key), cert: readFileSync(p.cert) });
+  const read = (p: KeyPair): { key: Buffer; cert: Buffer } => ({
+    key: readFileSync(p.key),
+    cert: readFileSync(p.cert),
+  });
   /** pacshift as a TLS client: trusts the test CA, presents `as` (default the client certificate). */
-  const clientTls = (as: KeyPair = certs.client): TlsSettings => ({ ca: readFileSync(certs.ca.cert), ...read(as) });
-  const peerOf = (s: { host: string; port: number; aeTitle: string }, tls: TlsSettings | undefined, callingAeTitle = 'PACSHIFT'): Peer => ({
+  const clientTls = (as: KeyPair = certs.client): TlsSettings => ({
+    ca: readFileSync(certs.ca.cert),
+    ...read(as),
+  });
+  const peerOf = (
+    s: { host: string; port: number; aeTitle: string },
+    tls: TlsSettings | undefined,
+    callingAeTitle = 'PACSHIFT',
+  ): Peer => ({
     host: s.host,
     port: s.port,
     aeTitle: s.aeTitle,
@@ -73,7 +86,13 @@ describeIf('TLS and who may call', () => {
     });
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([scp?.stop(), untrustedScp?.stop(), wrongHostScp?.stop(), pacshiftTls?.stop(), restricted?.stop()]);
+    await Promise.all([
+      scp?.stop(),
+      untrustedScp?.stop(),
+      wrongHostScp?.stop(),
+      pacshiftTls?.stop(),
+      restricted?.stop(),
+    ]);
     certs?.cleanup();
   });
 
@@ -94,14 +113,23 @@ describeIf('TLS and who may call', () => {
 
   it('storescu → pacshift SCP over TLS: files stored; an untrusted client certificate is refused at the handshake', async () => {
     const rows = files();
-    const r = await storescu(pacshiftTls, rows.map((x) => x.absPath), { tls: { ...certs.client, ca: certs.ca.cert } });
+    const r = await storescu(
+      pacshiftTls,
+      rows.map((x) => x.absPath),
+      { tls: { ...certs.client, ca: certs.ca.cert } },
+    );
     expect(r.ok, r.stderr).toBe(true);
     await pacshiftTls.waitForStored(rows.length);
-    expect(new Set(pacshiftTls.stored.flatMap((s) => (s.ok ? [s.instance.sopInstanceUid] : [])))).toEqual(new Set(rows.map((x) => x.sopInstanceUid)));
+    expect(new Set(pacshiftTls.stored.flatMap((s) => (s.ok ? [s.instance.sopInstanceUid] : [])))).toEqual(
+      new Set(rows.map((x) => x.sopInstanceUid)),
+    );
     expect(pacshiftTls.associations.every((a) => a.info.tls)).toBe(true);
 
     const refusedBefore = pacshiftTls.refused.length;
-    const bad = await storescu(pacshiftTls, [rows[0]!.absPath], { tls: { ...certs.untrusted, ca: certs.ca.cert }, networkTimeoutS: 3 });
+    const bad = await storescu(pacshiftTls, [rows[0]!.absPath], {
+      tls: { ...certs.untrusted, ca: certs.ca.cert },
+      networkTimeoutS: 3,
+    });
     expect(bad.ok).toBe(false);
     expect(pacshiftTls.refused.length).toBeGreaterThan(refusedBefore);
     expect(pacshiftTls.refused.at(-1)!.why).toMatch(/TLS handshake failed/);
@@ -128,7 +156,9 @@ describeIf('TLS and who may call', () => {
       const { r, ms } = await echo(peerOf(c.target, clientTls()));
       expect(r.ok).toBe(false);
       if (r.ok) continue;
-      console.log(`pacshift → ${c.target.aeTitle}: ${r.error.kind} ${'code' in r.error ? r.error.code : ''} in ${ms} ms`);
+      console.log(
+        `pacshift → ${c.target.aeTitle}: ${r.error.kind} ${'code' in r.error ? r.error.code : ''} in ${ms} ms`,
+      );
       expect(r.error.kind).toBe('tls');
       expect(r.error.message).toMatch(c.why);
       expect(ms).toBeLessThan(FAST_MS);
@@ -158,7 +188,10 @@ describeIf('TLS and who may call', () => {
     }
     expect(restricted.refused.at(-1)!.why).toMatch(/calling AE STRANGER is not configured/);
     // storescu sees the same rejection.
-    const s = await storescu(restricted, [files()[0]!.absPath], { callingAe: 'STRANGER', tls: { ...certs.client, ca: certs.ca.cert } });
+    const s = await storescu(restricted, [files()[0]!.absPath], {
+      callingAe: 'STRANGER',
+      tls: { ...certs.client, ca: certs.ca.cert },
+    });
     expect(s.ok).toBe(false);
     expect(s.stderr + s.stdout).toMatch(/Calling AE Title Not Recognized/i);
     expect(restricted.stored).toHaveLength(0);

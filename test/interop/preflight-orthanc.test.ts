@@ -12,7 +12,14 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAUSES, diffCopies, runPreflight, worstVerdict, type ObjectCheck, type PreflightReport } from '../../src/analyse/preflight/index.js';
+import {
+  CAUSES,
+  diffCopies,
+  runPreflight,
+  worstVerdict,
+  type ObjectCheck,
+  type PreflightReport,
+} from '../../src/analyse/preflight/index.js';
 import { prepareFiles } from '../../src/cli/commands/store.js';
 import type { Peer } from '../../src/net/peer.js';
 import { storeInstances } from '../../src/net/services/store-scu.js';
@@ -41,7 +48,13 @@ function score(predicted: Set<string>, actual: Set<string>): Score {
   const tp = [...predicted].filter((p) => actual.has(p)).length;
   const fp = predicted.size - tp;
   const fn = [...actual].filter((a) => !predicted.has(a)).length;
-  return { tp, fp, fn, precision: predicted.size ? tp / predicted.size : 1, recall: actual.size ? tp / actual.size : 1 };
+  return {
+    tp,
+    fp,
+    fn,
+    precision: predicted.size ? tp / predicted.size : 1,
+    recall: actual.size ? tp / actual.size : 1,
+  };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -56,7 +69,13 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
   beforeAll(async () => {
     tmp = makeTempDir('preflight-orthanc');
     orthanc = await startOrthanc({ aeTitle: 'NEWPACS' });
-    const peer: Peer = { host: orthanc.host, port: orthanc.dicomPort, aeTitle: 'NEWPACS', callingAeTitle: 'PACSHIFT', dimseTimeoutMs: 10_000 };
+    const peer: Peer = {
+      host: orthanc.host,
+      port: orthanc.dicomPort,
+      aeTitle: 'NEWPACS',
+      callingAeTitle: 'PACSHIFT',
+      dimseTimeoutMs: 10_000,
+    };
     const files = corpusFiles();
 
     // 1. Before anything is sent.
@@ -64,7 +83,8 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
 
     // 2. The move: every file, one association (a deterministic order: the first copy of a UID wins).
     const { sendable, unreadable } = await prepareFiles(files);
-    for (const u of unreadable) truth.set(u.path, { refused: true, altered: false, how: `not sendable: ${u.code}` });
+    for (const u of unreadable)
+      truth.set(u.path, { refused: true, altered: false, how: `not sendable: ${u.code}` });
     const outcomes = await storeInstances(peer, sendable, { associations: 1 });
     for (const o of outcomes) {
       if (!o.ok) {
@@ -76,7 +96,10 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
         continue;
       }
       // 3. What Orthanc holds under that UID, compared with what was sent.
-      const ids = await orthanc.rest.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: o.instance.sopInstanceUid } });
+      const ids = await orthanc.rest.post<string[]>('/tools/find', {
+        Level: 'Instance',
+        Query: { SOPInstanceUID: o.instance.sopInstanceUid },
+      });
       if (ids.length === 0) {
         truth.set(o.instance.path, { refused: true, altered: false, how: 'answered success, not stored' });
         continue;
@@ -88,11 +111,21 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
         const r = await orthanc.rest.request('GET', `/instances/${id}/file`);
         writeFileSync(copy, Buffer.from(await r.arrayBuffer()));
         const d = await diffCopies(o.instance.path, copy);
-        if (!d.ok) throw new Error(`cannot read Orthanc's copy of ${rel(o.instance.path)}: ${d.error.message}`);
+        if (!d.ok)
+          throw new Error(`cannot read Orthanc's copy of ${rel(o.instance.path)}: ${d.error.message}`);
         if (!d.value.altered) equal = true;
-        else changes.push(...d.value.differences.filter((x) => x.kind !== 'reencoded').map((x) => `${x.kind} ${x.key} ${x.keyword}`));
+        else
+          changes.push(
+            ...d.value.differences
+              .filter((x) => x.kind !== 'reencoded')
+              .map((x) => `${x.kind} ${x.key} ${x.keyword}`),
+          );
       }
-      truth.set(o.instance.path, { refused: false, altered: !equal, how: equal ? 'stored as sent' : changes.slice(0, 3).join('; ') });
+      truth.set(o.instance.path, {
+        refused: false,
+        altered: !equal,
+        how: equal ? 'stored as sent' : changes.slice(0, 3).join('; '),
+      });
     }
   }, 600_000);
 
@@ -105,10 +138,21 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
   const byVerdict = (v: string, profile: 'lenient' | 'strict' = 'lenient') =>
     new Set(
       objects()
-        .filter((o) => (profile === 'lenient' ? o.verdict : worstVerdict(o.findings.map((f) => f.cause), 'strict')) === v)
+        .filter(
+          (o) =>
+            (profile === 'lenient'
+              ? o.verdict
+              : worstVerdict(
+                  o.findings.map((f) => f.cause),
+                  'strict',
+                )) === v,
+        )
         .map((o) => o.path),
     );
-  const explain = (o: ObjectCheck) => o.findings.map((f) => `${f.cause} (${f.examples.slice(0, 2).join(', ')}): ${CAUSES[f.cause].why}`).join(' | ');
+  const explain = (o: ObjectCheck) =>
+    o.findings
+      .map((f) => `${f.cause} (${f.examples.slice(0, 2).join(', ')}): ${CAUSES[f.cause].why}`)
+      .join(' | ');
 
   it('every corpus file was checked and moved', () => {
     expect(report.checked.objects).toBe(corpusFiles().length);
@@ -121,16 +165,24 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
     const actual = new Set([...truth].filter(([, t]) => t.refused).map(([p]) => p));
     const predicted = byVerdict('refuse');
     const s = score(predicted, actual);
-    const targetRefused = [...truth.values()].filter((t) => t.refused && !t.how.startsWith('not sendable')).length;
+    const targetRefused = [...truth.values()].filter(
+      (t) => t.refused && !t.how.startsWith('not sendable'),
+    ).length;
     console.log(
       `REFUSALS (lenient profile): ${actual.size} actual (${targetRefused} refused by Orthanc, ${actual.size - targetRefused} not sendable), ${predicted.size} predicted; ` +
         `TP ${s.tp} FP ${s.fp} FN ${s.fn}; precision ${pct(s.precision)}, recall ${pct(s.recall)}`,
     );
     for (const p of actual) {
       const o = objects().find((x) => x.path === p)!;
-      console.log(`  refused ${predicted.has(p) ? 'predicted' : 'MISSED   '} ${rel(p)}: ${truth.get(p)!.how} ← ${o.findings.map((f) => f.cause).join(', ') || 'no finding'}`);
+      console.log(
+        `  refused ${predicted.has(p) ? 'predicted' : 'MISSED   '} ${rel(p)}: ${truth.get(p)!.how} ← ${o.findings.map((f) => f.cause).join(', ') || 'no finding'}`,
+      );
     }
-    for (const p of predicted) if (!actual.has(p)) console.log(`  FALSE ALARM ${rel(p)} (${truth.get(p)!.how}): ${explain(objects().find((x) => x.path === p)!)}`);
+    for (const p of predicted)
+      if (!actual.has(p))
+        console.log(
+          `  FALSE ALARM ${rel(p)} (${truth.get(p)!.how}): ${explain(objects().find((x) => x.path === p)!)}`,
+        );
     expect(s.recall).toBeGreaterThanOrEqual(0.95);
     expect(s.precision).toBeGreaterThanOrEqual(0.9);
   });
@@ -143,7 +195,10 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
     console.log(
       `ALTERATIONS (lenient profile, among ${stored.size} stored): ${actual.size} actual, ${predicted.size} predicted; TP ${s.tp} FP ${s.fp} FN ${s.fn}; precision ${pct(s.precision)}, recall ${pct(s.recall)}`,
     );
-    for (const p of actual) console.log(`  altered ${predicted.has(p) ? 'predicted' : 'MISSED   '} ${rel(p)}: ${truth.get(p)!.how}`);
+    for (const p of actual)
+      console.log(
+        `  altered ${predicted.has(p) ? 'predicted' : 'MISSED   '} ${rel(p)}: ${truth.get(p)!.how}`,
+      );
     for (const p of predicted) {
       if (actual.has(p)) continue;
       const o = objects().find((x) => x.path === p)!;
@@ -159,8 +214,14 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('preflight predicts what Orthanc
     const actual = new Set([...truth].filter(([, t]) => t.refused).map(([p]) => p));
     const predicted = byVerdict('refuse', 'strict');
     const s = score(predicted, actual);
-    console.log(`STRICT PROFILE vs Orthanc: ${predicted.size} predicted refusals; precision ${pct(s.precision)}, recall ${pct(s.recall)}`);
-    for (const c of report.causes) if (c.strict !== c.lenient) console.log(`  ${c.cause}: ${c.objects} objects — a strict target would ${c.strict}; Orthanc: ${c.why}`);
+    console.log(
+      `STRICT PROFILE vs Orthanc: ${predicted.size} predicted refusals; precision ${pct(s.precision)}, recall ${pct(s.recall)}`,
+    );
+    for (const c of report.causes)
+      if (c.strict !== c.lenient)
+        console.log(
+          `  ${c.cause}: ${c.objects} objects — a strict target would ${c.strict}; Orthanc: ${c.why}`,
+        );
     // Strict never predicts less than lenient.
     expect(s.recall).toBeGreaterThanOrEqual(0.95);
     expect(predicted.size).toBeGreaterThan(byVerdict('refuse').size);

@@ -126,7 +126,7 @@ export const CAUSES = {
     'a lenient target that negotiated the class stores it as it is',
   ),
   'value-too-long': c(
-    "a value is longer than its VR allows (e.g. CS > 16, LO > 64 characters)",
+    'a value is longer than its VR allows (e.g. CS > 16, LO > 64 characters)',
     'content',
     'refuse',
     'accept',
@@ -134,7 +134,7 @@ export const CAUSES = {
     'lenient targets store over-long values as they are',
   ),
   'value-bad-character': c(
-    "a value holds characters its VR forbids (lower case in CS, letters in DA, control characters in LO…)",
+    'a value holds characters its VR forbids (lower case in CS, letters in DA, control characters in LO…)',
     'content',
     'refuse',
     'accept',

@@ -10,7 +10,15 @@ import type { DicomIssue } from '../../dicom/errors.js';
 import { keywordOf } from '../../dicom/keyword.js';
 import { readInstanceInfo } from '../../dicom/part10.js';
 import { isStorageSopClass, lookupSopClass } from '../../dicom/sop-class.js';
-import { formatTag, isPrivateCreator, isPrivateTag, Tags, groupOf, elementOf, type Tag } from '../../dicom/tag.js';
+import {
+  formatTag,
+  isPrivateCreator,
+  isPrivateTag,
+  Tags,
+  groupOf,
+  elementOf,
+  type Tag,
+} from '../../dicom/tag.js';
 import { checkValue } from '../../dicom/vr.js';
 import { worstVerdict, type CauseId, type Profile, type Verdict } from './causes.js';
 import { checkValues } from './check-values.js';
@@ -61,7 +69,8 @@ class FindingSet {
     let f = this.m.get(cause);
     if (!f) this.m.set(cause, (f = { count: 0, examples: [] }));
     f.count++;
-    if (example !== undefined && f.examples.length < MAX_EXAMPLES && !f.examples.includes(example)) f.examples.push(example);
+    if (example !== undefined && f.examples.length < MAX_EXAMPLES && !f.examples.includes(example))
+      f.examples.push(example);
   }
   has(cause: CauseId): boolean {
     return this.m.has(cause);
@@ -119,7 +128,13 @@ export async function checkObject(path: string, opts: CheckOptions): Promise<Obj
   };
   if (!read.ok) {
     f.add('unreadable', read.error.code);
-    return { ...base, ...ident, facts: undefined, findings: f.list(), verdict: worstVerdict(['unreadable'], opts.profile) };
+    return {
+      ...base,
+      ...ident,
+      facts: undefined,
+      findings: f.list(),
+      verdict: worstVerdict(['unreadable'], opts.profile),
+    };
   }
   const o = read.value;
 
@@ -129,7 +144,11 @@ export async function checkObject(path: string, opts: CheckOptions): Promise<Obj
   values(f, o);
   modules(f, o, i.sopClassUid);
   const px = checkPixelData(o);
-  if (px) f.add(px.problem === 'short' ? 'pixel-data-short' : 'pixel-data-long', `${px.found} ${px.unit}, ${px.expected} expected`);
+  if (px)
+    f.add(
+      px.problem === 'short' ? 'pixel-data-short' : 'pixel-data-long',
+      `${px.found} ${px.unit}, ${px.expected} expected`,
+    );
   privateData(f, o);
   charset(f, o);
 
@@ -161,10 +180,12 @@ function structure(f: FindingSet, o: ObjectRead, issues: readonly DicomIssue[]):
     if (seen.has(k)) continue;
     seen.add(k);
     if (is.code === 'unterminated-at-eof') f.add('unterminated', is.message);
-    else if (is.code === 'not-a-sequence' || is.code === 'stray-delimiter') f.add('unparsable-sequence', is.message);
+    else if (is.code === 'not-a-sequence' || is.code === 'stray-delimiter')
+      f.add('unparsable-sequence', is.message);
     else if (is.code === 'meta-in-data-set') f.add('meta-in-data-set', is.message);
   }
-  for (const e of o.elements) if (e.path.length === 0 && groupOf(e.tag) === 0x0002) f.add('meta-in-data-set', where(e));
+  for (const e of o.elements)
+    if (e.path.length === 0 && groupOf(e.tag) === 0x0002) f.add('meta-in-data-set', where(e));
   if (o.error) {
     // The transfer can send it (its top level is sound), but a target parsing every sequence cannot.
     const blame = o.errorPath.find((t) => isPrivateTag(t));
@@ -185,7 +206,8 @@ function identifiers(f: FindingSet, o: ObjectRead, sopClassUid: string, sopInsta
     [sopClassUid, Tags.SOPClassUID.tag],
     [sopInstanceUid, Tags.SOPInstanceUID.tag],
   ] as const) {
-    if (checkValue('UI', uid) === 'too-long') f.add('command-uid-too-long', `${formatTag(t)} ${keywordOf(t)} ${uid.length} characters`);
+    if (checkValue('UI', uid) === 'too-long')
+      f.add('command-uid-too-long', `${formatTag(t)} ${keywordOf(t)} ${uid.length} characters`);
   }
 }
 
@@ -194,15 +216,28 @@ export function withProbe(c: ObjectCheck, caps: Capabilities, profile: Profile):
   if (!c.facts || !c.sopClassUid || !c.transferSyntaxUid) return c;
   const v = caps.verdict(c.sopClassUid, c.transferSyntaxUid);
   if (v !== 'sop-class-refused' && v !== 'transfer-syntax-refused') return c;
-  const example = v === 'sop-class-refused' ? (lookupSopClass(c.sopClassUid)?.name ?? c.sopClassUid) : c.transferSyntaxUid;
+  const example =
+    v === 'sop-class-refused' ? (lookupSopClass(c.sopClassUid)?.name ?? c.sopClassUid) : c.transferSyntaxUid;
   const findings = [...c.findings, { cause: v, count: 1, examples: [example] }];
-  return { ...c, findings, verdict: worstVerdict(findings.map((x) => x.cause), profile) };
+  return {
+    ...c,
+    findings,
+    verdict: worstVerdict(
+      findings.map((x) => x.cause),
+      profile,
+    ),
+  };
 }
 
 function values(f: FindingSet, o: ObjectRead): void {
   for (const v of checkValues(o.elements)) {
     if (IDENTIFIER_TAGS.has(v.element.tag) && v.element.path.length === 0 && v.element.vr === 'UN') continue;
-    const cause: CauseId = v.problem === 'too-long' ? 'value-too-long' : v.problem === 'bad-character' ? 'value-bad-character' : 'value-bad-format';
+    const cause: CauseId =
+      v.problem === 'too-long'
+        ? 'value-too-long'
+        : v.problem === 'bad-character'
+          ? 'value-bad-character'
+          : 'value-bad-format';
     f.add(cause, `${where(v.element)} ${v.vr} ${v.problem}`);
   }
 }
@@ -214,7 +249,8 @@ function modules(f: FindingSet, o: ObjectRead, sopClassUid: string): void {
     for (const a of m.attributes) {
       if (IDENTIFIER_TAGS.has(a.tag)) continue; // missing-identifier
       const e = o.top.get(a.tag);
-      const empty = !e || (e.content === 'value' && (e.length === 0 || (e.text !== undefined && e.text.trim() === '')));
+      const empty =
+        !e || (e.content === 'value' && (e.length === 0 || (e.text !== undefined && e.text.trim() === '')));
       if (a.type === 1 && empty) f.add('missing-type1', `${m.name}: ${formatTag(a.tag)} ${a.keyword}`);
       else if (a.type === 2 && !e) f.add('missing-type2', `${m.name}: ${formatTag(a.tag)} ${a.keyword}`);
     }
@@ -231,14 +267,24 @@ function privateData(f: FindingSet, o: ObjectRead): void {
   // Private creators present, per item (path) and group: "path|group|block".
   const creators = new Set<string>();
   const itemKey = (e: ObjectElement) => e.path.map((s) => `${s.tag}[${s.item}]`).join('.');
-  for (const e of o.elements) if (isPrivateCreator(e.tag)) creators.add(`${itemKey(e)}|${groupOf(e.tag)}|${elementOf(e.tag)}`);
+  for (const e of o.elements)
+    if (isPrivateCreator(e.tag)) creators.add(`${itemKey(e)}|${groupOf(e.tag)}|${elementOf(e.tag)}`);
   for (const e of o.elements) {
     if (e.content === 'items' && e.vr === 'UN') f.add('private-sequence-as-un', where(e));
-    else if (e.private && e.content === 'items' && e.length === undefined) f.add('private-sequence-undefined-length', where(e));
+    else if (e.private && e.content === 'items' && e.length === undefined)
+      f.add('private-sequence-undefined-length', where(e));
     if (e.private && !isPrivateCreator(e.tag) && elementOf(e.tag) >= 0x1000) {
-      if (!creators.has(`${itemKey(e)}|${groupOf(e.tag)}|${elementOf(e.tag) >> 8}`)) f.add('private-without-creator', where(e));
+      if (!creators.has(`${itemKey(e)}|${groupOf(e.tag)}|${elementOf(e.tag) >> 8}`))
+        f.add('private-without-creator', where(e));
     }
-    if (o.explicitVr && !e.private && e.vr === 'UN' && e.dictionaryVr && e.dictionaryVr !== 'UN' && !(e.path.length === 0 && IDENTIFIER_TAGS.has(e.tag))) {
+    if (
+      o.explicitVr &&
+      !e.private &&
+      e.vr === 'UN' &&
+      e.dictionaryVr &&
+      e.dictionaryVr !== 'UN' &&
+      !(e.path.length === 0 && IDENTIFIER_TAGS.has(e.tag))
+    ) {
       f.add('standard-as-un', where(e));
     }
   }
@@ -251,7 +297,11 @@ function charset(f: FindingSet, o: ObjectRead): void {
     if (terms.some((t) => !(t in CHARSET_TERMS))) f.add('charset-problem', 'unknown term in (0008,0005)');
   }
   for (const e of o.elements) {
-    if (e.charsetProblem && e.charsetProblem !== 'nonstandard-term' && e.charsetProblem !== 'unknown-charset') {
+    if (
+      e.charsetProblem &&
+      e.charsetProblem !== 'nonstandard-term' &&
+      e.charsetProblem !== 'unknown-charset'
+    ) {
       f.add('charset-problem', `${where(e)} ${e.charsetProblem}`);
     }
   }

@@ -53,7 +53,8 @@ const PIXEL_TAGS = new Set<Tag>([Tags.PixelData.tag, Tags.FloatPixelData.tag, Ta
  * Group lengths are recomputed by every writer; pixel data are compared apart (their encoding
  * follows the transfer syntax: native in one copy, fragments in another).
  */
-const ignored = (e: ObjectElement): boolean => isGroupLength(e.tag) || (e.path.length === 0 && PIXEL_TAGS.has(e.tag));
+const ignored = (e: ObjectElement): boolean =>
+  isGroupLength(e.tag) || (e.path.length === 0 && PIXEL_TAGS.has(e.tag));
 
 /** A sequence: items follow (SQ, a UN sequence of undefined length), or an SQ written empty. */
 const isSequence = (e: ObjectElement): boolean => e.content === 'items' || (e.vr === 'SQ' && e.length === 0);
@@ -106,7 +107,13 @@ export function diffObjects(source: ObjectRead, copy: ObjectRead, pixelsEqual?: 
   }
   for (const c of theirs.values()) differences.push(diffOf('added', c));
   if (pixelsEqual === false && source.pixelData) {
-    differences.push({ kind: 'pixels', key: 'pixels', tag: source.pixelData.tag, keyword: keywordOf(source.pixelData.tag), private: false });
+    differences.push({
+      kind: 'pixels',
+      key: 'pixels',
+      tag: source.pixelData.tag,
+      keyword: keywordOf(source.pixelData.tag),
+      private: false,
+    });
   }
   return {
     differences,
@@ -122,7 +129,7 @@ async function hashRange(path: string, offset: number, length: number): Promise<
   try {
     const hash = createHash('sha256');
     const buf = Buffer.alloc(Math.min(length, 1 << 20));
-    for (let done = 0; done < length; ) {
+    for (let done = 0; done < length;) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - done), offset + done);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
@@ -138,18 +145,36 @@ async function hashRange(path: string, offset: number, length: number): Promise<
  * Native pixel data of odd size: one copy may lack the padding byte (an odd-length value, invalid but
  * common), the other add it, with any value: compare the pixel bytes only.
  */
-async function samePixelsButPadding(aPath: string, a: ObjectRead, bPath: string, b: ObjectRead): Promise<boolean> {
+async function samePixelsButPadding(
+  aPath: string,
+  a: ObjectRead,
+  bPath: string,
+  b: ObjectRead,
+): Promise<boolean> {
   const pa = a.pixelData;
   const pb = b.pixelData;
-  if (!pa || !pb || pa.encapsulated || pb.encapsulated || a.transferSyntax.deflated || b.transferSyntax.deflated) return false;
+  if (
+    !pa ||
+    !pb ||
+    pa.encapsulated ||
+    pb.encapsulated ||
+    a.transferSyntax.deflated ||
+    b.transferSyntax.deflated
+  )
+    return false;
   const expected = expectedPixelBytes(a);
   const fits = (n: number | undefined) => n === expected || n === expected! + 1;
   if (expected === undefined || expected % 2 === 0 || !fits(pa.length) || !fits(pb.length)) return false;
-  return (await hashRange(aPath, pa.valueOffset, expected)) === (await hashRange(bPath, pb.valueOffset, expected));
+  return (
+    (await hashRange(aPath, pa.valueOffset, expected)) === (await hashRange(bPath, pb.valueOffset, expected))
+  );
 }
 
 /** Reads both files and compares them; pixel data are compared when both have the same transfer syntax. */
-export async function diffCopies(sourcePath: string, copyPath: string): Promise<Result<CopyDiff, DicomFileError>> {
+export async function diffCopies(
+  sourcePath: string,
+  copyPath: string,
+): Promise<Result<CopyDiff, DicomFileError>> {
   const a = await readObject(sourcePath);
   if (!a.ok) return a;
   const b = await readObject(copyPath);
@@ -158,7 +183,10 @@ export async function diffCopies(sourcePath: string, copyPath: string): Promise<
   if (a.value.pixelData && b.value.pixelData && a.value.transferSyntax.uid === b.value.transferSyntax.uid) {
     const pa = await pixelDigest(sourcePath);
     const pb = await pixelDigest(copyPath);
-    if (pa.ok && pb.ok) pixelsEqual = pa.value?.digest === pb.value?.digest || (await samePixelsButPadding(sourcePath, a.value, copyPath, b.value));
+    if (pa.ok && pb.ok)
+      pixelsEqual =
+        pa.value?.digest === pb.value?.digest ||
+        (await samePixelsButPadding(sourcePath, a.value, copyPath, b.value));
   } else if (!!a.value.pixelData !== !!b.value.pixelData) {
     pixelsEqual = false;
   }

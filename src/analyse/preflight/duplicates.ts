@@ -7,7 +7,10 @@ import { worstVerdict, type Profile } from './causes.js';
 import type { Finding, ObjectCheck } from './check-object.js';
 import { diffCopies } from './copy-diff.js';
 
-export async function markDuplicates(checks: readonly ObjectCheck[], profile: Profile): Promise<ObjectCheck[]> {
+export async function markDuplicates(
+  checks: readonly ObjectCheck[],
+  profile: Profile,
+): Promise<ObjectCheck[]> {
   const bySop = new Map<string, number[]>();
   checks.forEach((c, i) => {
     if (!c.facts || !c.sopInstanceUid) return; // unreadable: never sent
@@ -28,9 +31,20 @@ export async function markDuplicates(checks: readonly ObjectCheck[], profile: Pr
       }
     for (const i of differs) {
       const c = out[i]!;
-      const finding: Finding = { cause: 'duplicate-uid', count: idx.length - 1, examples: [`${uid}: ${idx.length} objects`] };
+      const finding: Finding = {
+        cause: 'duplicate-uid',
+        count: idx.length - 1,
+        examples: [`${uid}: ${idx.length} objects`],
+      };
       const findings = [...c.findings, finding];
-      out[i] = { ...c, findings, verdict: worstVerdict(findings.map((f) => f.cause), profile) };
+      out[i] = {
+        ...c,
+        findings,
+        verdict: worstVerdict(
+          findings.map((f) => f.cause),
+          profile,
+        ),
+      };
     }
   }
   return out;

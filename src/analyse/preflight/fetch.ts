@@ -27,12 +27,21 @@ export interface FetchReport {
 
 const UID_LIST = 200;
 
-type Outcome = { ok: true; value: RetrieveOutcome } | { ok: false; error: import('../../net/errors.js').NetFailure };
+type Outcome =
+  { ok: true; value: RetrieveOutcome } | { ok: false; error: import('../../net/errors.js').NetFailure };
 
-async function moveOnce(peer: Peer, model: 'study' | 'patient', keys: Record<string, string>, destination: string): Promise<Outcome> {
+async function moveOnce(
+  peer: Peer,
+  model: 'study' | 'patient',
+  keys: Record<string, string>,
+  destination: string,
+): Promise<Outcome> {
   const ch = await openChannel(peer, [{ abstractSyntax: QR[model].move, transferSyntaxes: UNCOMPRESSED_LE }]);
   if (!ch.ok) return ch;
-  const r = await cMove(ch.value, buildIdentifier('IMAGE', keys), destination, { model, timeoutMs: peer.dimseTimeoutMs });
+  const r = await cMove(ch.value, buildIdentifier('IMAGE', keys), destination, {
+    model,
+    timeoutMs: peer.dimseTimeoutMs,
+  });
   if (!ch.value.ended) await ch.value.assoc.release();
   return r;
 }
@@ -42,27 +51,37 @@ async function moveOnce(peer: Peer, model: 'study' | 'patient', keys: Record<str
  * knows, so that a source that does not transcode can send each instance as it stores it (an acceptor
  * picks one syntax per context); every syntax we know where the inventory does not say. At most 127.
  */
-export function storageContexts(part: readonly Instance[]): { sopClassUid: string; transferSyntaxes: string[] }[] {
+export function storageContexts(
+  part: readonly Instance[],
+): { sopClassUid: string; transferSyntaxes: string[] }[] {
   const out = new Map<string, { sopClassUid: string; transferSyntaxes: string[] }>();
   for (const i of part) {
     if (!i.sopClassUid) continue;
     const ts = i.transferSyntaxUid;
     const k = `${i.sopClassUid}|${ts ?? '*'}`;
-    if (!out.has(k)) out.set(k, { sopClassUid: i.sopClassUid, transferSyntaxes: ts ? [ts] : ALL_TRANSFER_SYNTAXES });
+    if (!out.has(k))
+      out.set(k, { sopClassUid: i.sopClassUid, transferSyntaxes: ts ? [ts] : ALL_TRANSFER_SYNTAXES });
   }
   return [...out.values()].slice(0, 127);
 }
 
 /** Retrieves `picks` from the plan's DIMSE source into `dir` (created). */
-export async function fetchFromSource(ctx: MigrationContext, picks: readonly Instance[], dir: string, log: (m: string) => void = () => undefined): Promise<FetchReport> {
+export async function fetchFromSource(
+  ctx: MigrationContext,
+  picks: readonly Instance[],
+  dir: string,
+  log: (m: string) => void = () => undefined,
+): Promise<FetchReport> {
   const src = ctx.plan.source as DimseSourcePlan;
-  if (src.type !== 'dimse' || !ctx.source) throw new Error('fetchFromSource: the plan source is not a DIMSE archive');
+  if (src.type !== 'dimse' || !ctx.source)
+    throw new Error('fetchFromSource: the plan source is not a DIMSE archive');
   const peer = ctx.source;
   const model = src.queryModel === 'patient-root' ? 'patient' : 'study';
   const spool = new Spool(dir, Number.MAX_SAFE_INTEGER);
   await spool.open();
   const problems: string[] = [];
-  const receiver = src.retrieve === 'c-move' ? await startReceiver(ctx.plan, spool, (m) => problems.push(m)) : undefined;
+  const receiver =
+    src.retrieve === 'c-move' ? await startReceiver(ctx.plan, spool, (m) => problems.push(m)) : undefined;
   // C-GET arrivals are registered as they come (reading each file): wait for those before counting.
   const adding: Promise<unknown>[] = [];
   try {
@@ -83,14 +102,20 @@ export async function fetchFromSource(ctx: MigrationContext, picks: readonly Ins
             buildIdentifier('IMAGE', keys),
             storageContexts(part),
             new FolderStoreTarget(spool.incoming),
-            { model, timeoutMs: peer.dimseTimeoutMs, onStored: (s) => void (s.ok && adding.push(spool.add(s.instance.path))) },
+            {
+              model,
+              timeoutMs: peer.dimseTimeoutMs,
+              onStored: (s) => void (s.ok && adding.push(spool.add(s.instance.path))),
+            },
           );
         } else {
           r = await moveOnce(peer, model, keys, src.moveDestination ?? ctx.plan.local.aeTitle);
         }
         if (!r.ok) problems.push(`series ${keys.SeriesInstanceUID}: ${describeFailure(r.error)}`);
         else if (r.value.entry.category !== 'success')
-          problems.push(`series ${keys.SeriesInstanceUID}: ${src.retrieve.toUpperCase()} 0x${hex(r.value.status)} ${r.value.entry.meaning}`);
+          problems.push(
+            `series ${keys.SeriesInstanceUID}: ${src.retrieve.toUpperCase()} 0x${hex(r.value.status)} ${r.value.entry.meaning}`,
+          );
       }
     }
     await Promise.all(adding);

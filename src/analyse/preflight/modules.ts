@@ -66,5 +66,12 @@ export const REQUIRED_MODULES: readonly ModuleSpec[] = [
 ];
 
 /** The UIDs every archive indexes by: absent, they are `missing-identifier`, not `missing-type1`. */
-export const IDENTIFIER_KEYWORDS: readonly string[] = ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID', 'SOPClassUID'];
-export const IDENTIFIER_TAGS: ReadonlySet<Tag> = new Set(IDENTIFIER_KEYWORDS.map((k) => lookupKeyword(k)!.tag));
+export const IDENTIFIER_KEYWORDS: readonly string[] = [
+  'StudyInstanceUID',
+  'SeriesInstanceUID',
+  'SOPInstanceUID',
+  'SOPClassUID',
+];
+export const IDENTIFIER_TAGS: ReadonlySet<Tag> = new Set(
+  IDENTIFIER_KEYWORDS.map((k) => lookupKeyword(k)!.tag),
+);

@@ -45,11 +45,14 @@ export function checkPixelData(o: ObjectRead): PixelCheck | undefined {
   if (!p || p.tag !== Tags.PixelData.tag) return undefined;
   if (p.encapsulated) {
     const frames = Math.max(1, numberAt(o, Tags.NumberOfFrames.tag) ?? 1);
-    return p.fragments < frames ? { problem: 'short', expected: frames, found: p.fragments, unit: 'fragments' } : undefined;
+    return p.fragments < frames
+      ? { problem: 'short', expected: frames, found: p.fragments, unit: 'fragments' }
+      : undefined;
   }
   const expected = expectedPixelBytes(o);
   if (expected === undefined || p.length === undefined) return undefined;
   if (p.length < expected) return { problem: 'short', expected, found: p.length, unit: 'bytes' };
-  if (p.length > expected + (expected % 2)) return { problem: 'long', expected, found: p.length, unit: 'bytes' };
+  if (p.length > expected + (expected % 2))
+    return { problem: 'long', expected, found: p.length, unit: 'bytes' };
   return undefined;
 }

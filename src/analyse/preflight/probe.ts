@@ -68,7 +68,9 @@ export class Capabilities {
 
   /** Transfer syntaxes the target accepted for a SOP class (where a transcode could go). */
   acceptedSyntaxes(sopClassUid: string): string[] {
-    return this.contexts.filter((c) => c.accepted && c.sopClassUid === sopClassUid).map((c) => c.transferSyntaxUid);
+    return this.contexts
+      .filter((c) => c.accepted && c.sopClassUid === sopClassUid)
+      .map((c) => c.transferSyntaxUid);
   }
 
   get failures(): NetFailure[] {
@@ -82,7 +84,9 @@ const keyOf = (c: Combination): string => `${c.sopClassUid}|${c.transferSyntaxUi
 async function negotiate(
   peer: Peer,
   proposals: readonly ContextProposal[],
-): Promise<{ ok: true; results: { accepted: boolean; result: number }[] } | { ok: false; failure: NetFailure }> {
+): Promise<
+  { ok: true; results: { accepted: boolean; result: number }[] } | { ok: false; failure: NetFailure }
+> {
   const r = await requestAssociation({
     host: peer.host,
     port: peer.port,
@@ -95,7 +99,8 @@ async function negotiate(
   });
   if (!r.ok) {
     // Every context refused, Verification included: still an answer about each (no reason known).
-    if (r.error.kind === 'no-presentation-context') return { ok: true, results: proposals.map(() => ({ accepted: false, result: 2 })) };
+    if (r.error.kind === 'no-presentation-context')
+      return { ok: true, results: proposals.map(() => ({ accepted: false, result: 2 })) };
     return { ok: false, failure: r.error };
   }
   const contexts = r.value.info.contexts;
@@ -118,7 +123,10 @@ export async function probeTarget(
   const unique = new Map<string, Combination>();
   for (const c of combinations) if (c.sopClassUid && c.transferSyntaxUid) unique.set(keyOf(c), c);
   const all = [...unique.values()];
-  const per = Math.max(1, Math.min(opts.perAssociation ?? MAX_PRESENTATION_CONTEXTS - 1, MAX_PRESENTATION_CONTEXTS - 1));
+  const per = Math.max(
+    1,
+    Math.min(opts.perAssociation ?? MAX_PRESENTATION_CONTEXTS - 1, MAX_PRESENTATION_CONTEXTS - 1),
+  );
   const out: ProbedContext[] = [];
   let associations = 0;
   for (let i = 0; i < all.length; i += per) {
@@ -129,7 +137,11 @@ export async function probeTarget(
     );
     associations++;
     chunk.forEach((c, k) =>
-      out.push(r.ok ? { ...c, accepted: r.results[k]!.accepted, result: r.results[k]!.result } : { ...c, accepted: false, result: undefined, failure: r.failure }),
+      out.push(
+        r.ok
+          ? { ...c, accepted: r.results[k]!.accepted, result: r.results[k]!.result }
+          : { ...c, accepted: false, result: undefined, failure: r.failure },
+      ),
     );
   }
   const answered = new Set(out.filter((c) => c.result !== undefined).map((c) => c.sopClassUid));

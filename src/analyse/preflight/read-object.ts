@@ -106,7 +106,8 @@ export function decodeValue(
       ...(d.problem ? { charsetProblem: d.problem } : {}),
     };
   }
-  if (info.kind === 'string' || info.kind === 'uri') return { text: trimValues(bytes.toString('latin1'), vr) };
+  if (info.kind === 'string' || info.kind === 'uri')
+    return { text: trimValues(bytes.toString('latin1'), vr) };
   return { digest: createHash('sha256').update(bytes).digest('hex') };
 }
 
@@ -122,7 +123,11 @@ export function readObject(path: string): Promise<Result<ObjectRead, DicomFileEr
     let at: Tag[] = [];
     // An inflate stream is forward-only: read each value before the walker moves on.
     const batchSize = ds.inflate ? 1 : 4096;
-    for (let batch = await walker.nextBatch(batchSize); batch.length > 0; batch = await walker.nextBatch(batchSize)) {
+    for (
+      let batch = await walker.nextBatch(batchSize);
+      batch.length > 0;
+      batch = await walker.nextBatch(batchSize)
+    ) {
       for (const el of batch) {
         at = el.path.map((s) => s.tag);
         if (el.kind === 'element' && el.content !== 'value') at.push(el.tag);
@@ -134,8 +139,15 @@ export function readObject(path: string): Promise<Result<ObjectRead, DicomFileEr
           continue;
         }
         if (el.kind !== 'element') continue;
-        const e = await elementOf(el, walker.readValue.bind(walker), walker.peekValue.bind(walker), charset, ds.source);
-        if (el.depth === 0 && el.tag === Tags.SpecificCharacterSet.tag && e.text !== undefined) charset = e.text;
+        const e = await elementOf(
+          el,
+          walker.readValue.bind(walker),
+          walker.peekValue.bind(walker),
+          charset,
+          ds.source,
+        );
+        if (el.depth === 0 && el.tag === Tags.SpecificCharacterSet.tag && e.text !== undefined)
+          charset = e.text;
         if (el.depth === 0 && PIXEL_TAGS.has(el.tag)) {
           pixelData = {
             tag: el.tag,
@@ -187,7 +199,7 @@ async function elementOf(
   if (el.content !== 'value' || el.valueLength === undefined || PIXEL_TAGS.has(el.tag)) return base;
   if (el.valueLength > MAX_DECODED) {
     const hash = createHash('sha256');
-    for (let done = 0; done < el.valueLength; ) {
+    for (let done = 0; done < el.valueLength;) {
       const n = Math.min(1 << 20, el.valueLength - done);
       hash.update(await source.read(el.valueOffset + done, n));
       done += n;

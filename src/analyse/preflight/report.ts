@@ -5,7 +5,15 @@
  */
 import { sopClassLabel } from '../../dicom/sop-class.js';
 import { lookupTransferSyntax } from '../../dicom/transfer-syntax.js';
-import { CAUSES, CAUSE_IDS, verdictOf, type CauseId, type Profile, type Remedy, type Verdict } from './causes.js';
+import {
+  CAUSES,
+  CAUSE_IDS,
+  verdictOf,
+  type CauseId,
+  type Profile,
+  type Remedy,
+  type Verdict,
+} from './causes.js';
 import type { ObjectCheck } from './check-object.js';
 import { CONTEXT_RESULTS, type ProbedContext } from './probe.js';
 
@@ -61,7 +69,12 @@ export interface PreflightReport {
     readonly probed: boolean;
     readonly associations: number;
     readonly combinations: number;
-    readonly refused: readonly { sopClassUid: string; transferSyntaxUid: string; result: number | undefined; reason: string }[];
+    readonly refused: readonly {
+      sopClassUid: string;
+      transferSyntaxUid: string;
+      result: number | undefined;
+      reason: string;
+    }[];
     readonly failures: readonly string[];
   };
   readonly checked: Size & { readonly objects: number };
@@ -71,7 +84,11 @@ export interface PreflightReport {
   /** Distinct objects by their worst verdict under the profile. */
   readonly predicted: Readonly<Record<Verdict, VerdictTotals>>;
   readonly causes: readonly CauseTotals[];
-  readonly fetch?: { readonly requested: number; readonly missing: number; readonly problems: readonly string[] };
+  readonly fetch?: {
+    readonly requested: number;
+    readonly missing: number;
+    readonly problems: readonly string[];
+  };
   readonly objects: readonly ObjectCheck[];
   readonly durationMs: number;
 }
@@ -102,7 +119,12 @@ class Acc {
     return { studies: this.studies.size, instances: this.instances, bytes: this.bytes };
   }
   source(): Size & { bytesEstimated: boolean } {
-    return { studies: this.sourceStudies.size, instances: this.sourceInstances, bytes: this.sourceBytes, bytesEstimated: this.estimated };
+    return {
+      studies: this.sourceStudies.size,
+      instances: this.sourceInstances,
+      bytes: this.sourceBytes,
+      bytesEstimated: this.estimated,
+    };
   }
 }
 
@@ -150,7 +172,11 @@ export function buildReport(
       examples: [...c.examples],
     };
   });
-  const verdictTotals = (a: Acc): VerdictTotals => ({ objects: a.objects, checked: a.checked(), source: a.source() });
+  const verdictTotals = (a: Acc): VerdictTotals => ({
+    objects: a.objects,
+    checked: a.checked(),
+    source: a.source(),
+  });
   return {
     profile: o.profile,
     sampling: o.sampling,
@@ -160,13 +186,22 @@ export function buildReport(
       combinations: o.probed?.length ?? 0,
       refused: (o.probed ?? [])
         .filter((c) => !c.accepted && c.result !== undefined)
-        .map((c) => ({ sopClassUid: c.sopClassUid, transferSyntaxUid: c.transferSyntaxUid, result: c.result, reason: CONTEXT_RESULTS[c.result!] ?? 'unknown' })),
+        .map((c) => ({
+          sopClassUid: c.sopClassUid,
+          transferSyntaxUid: c.transferSyntaxUid,
+          result: c.result,
+          reason: CONTEXT_RESULTS[c.result!] ?? 'unknown',
+        })),
       failures: o.probeFailures,
     },
     checked: { objects: all.objects, ...all.checked() },
     notDicom: o.notDicom ?? 0,
     source: all.source(),
-    predicted: { refuse: verdictTotals(byVerdict.refuse), alter: verdictTotals(byVerdict.alter), accept: verdictTotals(byVerdict.accept) },
+    predicted: {
+      refuse: verdictTotals(byVerdict.refuse),
+      alter: verdictTotals(byVerdict.alter),
+      accept: verdictTotals(byVerdict.accept),
+    },
     causes,
     ...(o.fetch ? { fetch: o.fetch } : {}),
     objects: objects.map((x) => x.check),
@@ -187,16 +222,26 @@ export function formatReport(r: PreflightReport): string {
       (sampled ? `, one per series, standing for ${size(r.source)}` : '') +
       (r.notDicom ? `; ${r.notDicom} files that are not DICOM left out` : ''),
   );
-  if (r.fetch) lines.push(`  fetched from the source: ${r.fetch.requested - r.fetch.missing}/${r.fetch.requested}${r.fetch.problems.length ? ` (${r.fetch.problems.length} problems)` : ''}`);
+  if (r.fetch)
+    lines.push(
+      `  fetched from the source: ${r.fetch.requested - r.fetch.missing}/${r.fetch.requested}${r.fetch.problems.length ? ` (${r.fetch.problems.length} problems)` : ''}`,
+    );
   if (r.target.probed) {
-    lines.push(`target: ${r.target.combinations} (SOP class, transfer syntax) combinations negotiated on ${r.target.associations} association(s); ${r.target.refused.length} refused`);
+    lines.push(
+      `target: ${r.target.combinations} (SOP class, transfer syntax) combinations negotiated on ${r.target.associations} association(s); ${r.target.refused.length} refused`,
+    );
     for (const x of r.target.refused)
-      lines.push(`  refused: ${sopClassLabel(x.sopClassUid)} in ${lookupTransferSyntax(x.transferSyntaxUid)?.name ?? x.transferSyntaxUid} (${x.reason})`);
+      lines.push(
+        `  refused: ${sopClassLabel(x.sopClassUid)} in ${lookupTransferSyntax(x.transferSyntaxUid)?.name ?? x.transferSyntaxUid} (${x.reason})`,
+      );
     for (const f of r.target.failures) lines.push(`  probe failed: ${f}`);
-  } else lines.push('target: not probed (no DIMSE target): transfer syntaxes and SOP classes are not checked');
+  } else
+    lines.push('target: not probed (no DIMSE target): transfer syntaxes and SOP classes are not checked');
   for (const v of ['refuse', 'alter'] as const) {
     const t = r.predicted[v];
-    lines.push(`predicted to ${v === 'refuse' ? 'be refused' : 'be altered'}: ${t.objects} checked objects — ${sampled ? `source: ${size(t.source)}` : size(t.checked)}`);
+    lines.push(
+      `predicted to ${v === 'refuse' ? 'be refused' : 'be altered'}: ${t.objects} checked objects — ${sampled ? `source: ${size(t.source)}` : size(t.checked)}`,
+    );
   }
   lines.push('by cause (an object may show several):');
   for (const c of r.causes) {

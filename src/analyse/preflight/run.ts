@@ -59,7 +59,10 @@ interface Item {
 export const retrievedLabel = (sopInstanceUid: string): string => `retrieved:${sopInstanceUid}`;
 
 /** Runs the pre-flight. `ctx` may be undefined when `files` and `target` are given. */
-export async function runPreflight(ctx: MigrationContext | undefined, opts: PreflightOptions = {}): Promise<PreflightReport> {
+export async function runPreflight(
+  ctx: MigrationContext | undefined,
+  opts: PreflightOptions = {},
+): Promise<PreflightReport> {
   const started = Date.now();
   const profile = opts.profile ?? 'strict';
   if (!ctx && !opts.files) throw new Error('runPreflight: without a migration context, give files');
@@ -73,13 +76,18 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
   try {
     if (opts.files) {
       for (const path of await listFiles([...opts.files])) {
-        items.push({ path, represents: { studyUid: undefined, instances: 1, bytes: 0, bytesEstimated: false } });
+        items.push({
+          path,
+          represents: { studyUid: undefined, instances: 1, bytes: 0, bytesEstimated: false },
+        });
       }
     }
     if (ctx) {
       const picks: { pick: Instance; represents: Representation }[] = [];
       for await (const v of eachStudy(ctx.store)) {
-        for (const i of v.instances) if (i.sopClassUid && i.transferSyntaxUid) combos.push({ sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid });
+        for (const i of v.instances)
+          if (i.sopClassUid && i.transferSyntaxUid)
+            combos.push({ sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid });
         if (opts.files) continue;
         for (const pick of pickInstances(v.instances, opts.all ?? false)) {
           const stood = opts.all ? [pick] : v.instances.filter((i) => i.seriesUid === pick.seriesUid);
@@ -102,15 +110,34 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
           for (const p of picks) {
             const rel = p.pick.attrs?.path;
             if (typeof rel !== 'string') continue;
-            items.push({ path: isAbsolute(rel) ? rel : resolve(root, rel), represents: p.represents, inventory: p.pick });
+            items.push({
+              path: isAbsolute(rel) ? rel : resolve(root, rel),
+              represents: p.represents,
+              inventory: p.pick,
+            });
           }
         } else {
           const dir = opts.fetchDir ?? (tempDir = await mkdtemp(join(tmpdir(), 'pacshift-preflight-')));
-          fetch = await fetchFromSource(ctx, picks.map((p) => p.pick), dir);
+          fetch = await fetchFromSource(
+            ctx,
+            picks.map((p) => p.pick),
+            dir,
+          );
           for (const p of picks) {
             const got = fetch.arrived.get(p.pick.sopInstanceUid);
-            if (got) items.push({ path: got.path, label: retrievedLabel(p.pick.sopInstanceUid), represents: p.represents, inventory: p.pick });
-            else undelivered.push({ pick: p.pick, represents: p.represents, why: fetch.problems.find((x) => x.includes(p.pick.seriesUid)) ?? 'not delivered' });
+            if (got)
+              items.push({
+                path: got.path,
+                label: retrievedLabel(p.pick.sopInstanceUid),
+                represents: p.represents,
+                inventory: p.pick,
+              });
+            else
+              undelivered.push({
+                pick: p.pick,
+                represents: p.represents,
+                why: fetch.problems.find((x) => x.includes(p.pick.seriesUid)) ?? 'not delivered',
+              });
           }
         }
       }
@@ -120,7 +147,7 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
     const checks: ObjectCheck[] = new Array(items.length);
     let next = 0;
     let done = 0;
-    const target = opts.target === undefined ? ctx?.target : opts.target ?? undefined;
+    const target = opts.target === undefined ? ctx?.target : (opts.target ?? undefined);
     // Objects are checked first (which reads their combinations), then the target is probed with
     // those and the inventory's, and its verdicts are added.
     const worker = async () => {
@@ -132,12 +159,17 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
     };
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, worker));
     // Files that are not DICOM at all (a README beside the images) are not objects of the source.
-    const isNotDicom = (c: ObjectCheck) => !c.facts && c.findings.some((f) => f.cause === 'unreadable' && f.examples.includes('not-dicom'));
-    const all = items.map((item, k) => ({ item, check: checks[k] })).filter((p): p is { item: Item; check: ObjectCheck } => p.check !== undefined);
+    const isNotDicom = (c: ObjectCheck) =>
+      !c.facts && c.findings.some((f) => f.cause === 'unreadable' && f.examples.includes('not-dicom'));
+    const all = items
+      .map((item, k) => ({ item, check: checks[k] }))
+      .filter((p): p is { item: Item; check: ObjectCheck } => p.check !== undefined);
     const pairs = all.filter((p) => !isNotDicom(p.check));
     const notDicom = all.length - pairs.length;
     const checked = pairs.map((p) => p.check);
-    for (const c of checked) if (c.sopClassUid && c.transferSyntaxUid) combos.push({ sopClassUid: c.sopClassUid, transferSyntaxUid: c.transferSyntaxUid });
+    for (const c of checked)
+      if (c.sopClassUid && c.transferSyntaxUid)
+        combos.push({ sopClassUid: c.sopClassUid, transferSyntaxUid: c.transferSyntaxUid });
 
     let caps: Capabilities | undefined;
     if (target) caps = await probeTarget(target, combos);
@@ -146,14 +178,21 @@ export async function runPreflight(ctx: MigrationContext | undefined, opts: Pref
     // Objects the source did not deliver: leftovers of a retrieve, whatever the target.
     for (const u of undelivered) {
       final.push(notRetrievable(u.pick, u.why, profile));
-      pairs.push({ item: { path: retrievedLabel(u.pick.sopInstanceUid), represents: u.represents, inventory: u.pick }, check: final[final.length - 1]! });
+      pairs.push({
+        item: { path: retrievedLabel(u.pick.sopInstanceUid), represents: u.represents, inventory: u.pick },
+        check: final[final.length - 1]!,
+      });
     }
 
     const objects: CheckedObject[] = final.map((check, k) => {
       const { represents: r, label } = pairs[k]!.item;
       return {
         check: label ? { ...check, path: label } : check,
-        represents: opts.files ? { studyUid: check.studyUid, instances: 1, bytes: check.sizeBytes, bytesEstimated: false } : r.bytesEstimated ? { ...r, bytes: check.sizeBytes * r.instances } : r,
+        represents: opts.files
+          ? { studyUid: check.studyUid, instances: 1, bytes: check.sizeBytes, bytesEstimated: false }
+          : r.bytesEstimated
+            ? { ...r, bytes: check.sizeBytes * r.instances }
+            : r,
       };
     });
     const report = buildReport(objects, {
@@ -189,7 +228,11 @@ function notRetrievable(i: Instance, why: string, profile: Profile): ObjectCheck
   };
 }
 
-async function record(store: Store, objects: readonly CheckedObject[], report: PreflightReport): Promise<void> {
+async function record(
+  store: Store,
+  objects: readonly CheckedObject[],
+  report: PreflightReport,
+): Promise<void> {
   const events: EventInput[] = objects.map(({ check: c, represents }) => ({
     kind: PREFLIGHT_OBJECT_EVENT,
     studyUid: c.studyUid ?? represents.studyUid ?? null,
@@ -214,7 +257,14 @@ async function record(store: Store, objects: readonly CheckedObject[], report: P
       causes: Object.fromEntries(report.causes.map((c) => [c.cause, c.objects])),
       // What the target accepted, for later runs and the report: every combination negotiated.
       target: report.target.probed
-        ? { combinations: report.target.combinations, refused: report.target.refused.map((x) => ({ sopClassUid: x.sopClassUid, transferSyntaxUid: x.transferSyntaxUid, result: x.result ?? null })) }
+        ? {
+            combinations: report.target.combinations,
+            refused: report.target.refused.map((x) => ({
+              sopClassUid: x.sopClassUid,
+              transferSyntaxUid: x.transferSyntaxUid,
+              result: x.result ?? null,
+            })),
+          }
         : null,
     } as Json,
   });

@@ -78,12 +78,27 @@ export async function chooseSample(ctx: MigrationContext, opts: SampleOptions = 
       e.instances += c.instances.length;
       perCombination.set(k, e);
     }
-    candidates.push({ id: v.study.studyUid, combinations: new Set(combos.keys()), instances: v.instances.length, bytes });
-    sizes.set(v.study.studyUid, { studyUid: v.study.studyUid, instances: v.instances.length, bytes, combinations: combos.size });
+    candidates.push({
+      id: v.study.studyUid,
+      combinations: new Set(combos.keys()),
+      instances: v.instances.length,
+      bytes,
+    });
+    sizes.set(v.study.studyUid, {
+      studyUid: v.study.studyUid,
+      instances: v.instances.length,
+      bytes,
+      combinations: combos.size,
+    });
   }
   const cover = greedyCover(candidates);
   const combinations: CombinationRow[] = [...perCombination]
-    .map(([key, e]) => ({ key, combination: combinationOfKey(key), ...e, pilotStudy: cover.coveredBy.get(key)! }))
+    .map(([key, e]) => ({
+      key,
+      combination: combinationOfKey(key),
+      ...e,
+      pilotStudy: cover.coveredBy.get(key)!,
+    }))
     .sort((a, b) => (a.key < b.key ? -1 : 1));
   const pilot = cover.chosen.map((id) => sizes.get(id)!);
   const { book: _book, ...headers } = gathering;

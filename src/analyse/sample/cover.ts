@@ -47,7 +47,7 @@ class Heap {
   push(e: Entry): void {
     const h = this.h;
     h.push(e);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!before(h[i]!, h[p]!)) break;
       [h[i], h[p]] = [h[p]!, h[i]!];
@@ -60,7 +60,7 @@ class Heap {
     const last = h.pop();
     if (h.length > 0 && last) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -99,7 +99,9 @@ export function greedyCover(candidates: readonly CoverCandidate[]): CoverResult 
   // Prune studies made redundant by later choices, largest first.
   const count = new Map<string, number>();
   for (const c of chosen) for (const k of c.combinations) count.set(k, (count.get(k) ?? 0) + 1);
-  const bySize = [...chosen].sort((a, b) => b.instances - a.instances || b.bytes - a.bytes || (a.id < b.id ? 1 : -1));
+  const bySize = [...chosen].sort(
+    (a, b) => b.instances - a.instances || b.bytes - a.bytes || (a.id < b.id ? 1 : -1),
+  );
   const dropped = new Set<string>();
   for (const c of bySize) {
     if ([...c.combinations].every((k) => count.get(k)! > 1)) {

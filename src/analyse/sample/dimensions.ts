@@ -12,8 +12,16 @@ export const DIMENSIONS = [
   { id: 'model', what: 'Manufacturer Model Name', from: 'inventory (series), else the header' },
   { id: 'softwareVersions', what: 'Software Versions', from: 'inventory (series), else the header' },
   { id: 'year', what: 'year of the Study Date', from: 'inventory (study)' },
-  { id: 'transferSyntax', what: 'transfer syntax as stored', from: 'inventory (AvailableTransferSyntaxUID or the file), else the header' },
-  { id: 'charset', what: 'Specific Character Set', from: 'the header (recorded at migration, pre-flight, or read from one instance per series)' },
+  {
+    id: 'transferSyntax',
+    what: 'transfer syntax as stored',
+    from: 'inventory (AvailableTransferSyntaxUID or the file), else the header',
+  },
+  {
+    id: 'charset',
+    what: 'Specific Character Set',
+    from: 'the header (recorded at migration, pre-flight, or read from one instance per series)',
+  },
 ] as const;
 
 export type DimensionId = (typeof DIMENSIONS)[number]['id'];

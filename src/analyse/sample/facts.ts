@@ -123,7 +123,10 @@ export interface HeaderGathering {
 }
 
 /** Collects header facts: pre-flight records, then (when `read`) one instance per series still unknown. */
-export async function gatherHeaders(ctx: MigrationContext, opts: { read?: boolean; fetchDir?: string } = {}): Promise<HeaderGathering> {
+export async function gatherHeaders(
+  ctx: MigrationContext,
+  opts: { read?: boolean; fetchDir?: string } = {},
+): Promise<HeaderGathering> {
   const book: HeaderBook = { byInstance: new Map(), bySeries: new Map() };
   const fromPreflight = await recordedHeaders(ctx.store, book, PREFLIGHT_OBJECT_EVENT);
   await recordedHeaders(ctx.store, book, SAMPLE_HEADER_EVENT);
@@ -132,7 +135,9 @@ export async function gatherHeaders(ctx: MigrationContext, opts: { read?: boolea
     for (const rep of pickInstances(v.instances, false)) {
       if (book.bySeries.has(rep.seriesUid)) continue;
       // A header recorded while an instance of the series passed through a migration stands for it.
-      const recorded = v.instances.find((i) => i.seriesUid === rep.seriesUid && recordedFacts(i)?.charset !== undefined);
+      const recorded = v.instances.find(
+        (i) => i.seriesUid === rep.seriesUid && recordedFacts(i)?.charset !== undefined,
+      );
       if (recorded) book.bySeries.set(rep.seriesUid, recordedFacts(recorded)!);
       else wanted.push(rep);
     }
@@ -158,7 +163,13 @@ export async function gatherHeaders(ctx: MigrationContext, opts: { read?: boolea
         seriesUid: rep.seriesUid,
         sopClassUid: f.sopClassUid ?? null,
         transferSyntaxUid: f.transferSyntaxUid ?? null,
-        facts: { charset: f.charset ?? null, modality: f.modality ?? null, manufacturer: f.manufacturer ?? null, model: f.model ?? null, softwareVersions: f.softwareVersions ?? null },
+        facts: {
+          charset: f.charset ?? null,
+          modality: f.modality ?? null,
+          manufacturer: f.manufacturer ?? null,
+          model: f.model ?? null,
+          softwareVersions: f.softwareVersions ?? null,
+        },
       },
     });
   };
@@ -187,7 +198,12 @@ export async function gatherHeaders(ctx: MigrationContext, opts: { read?: boolea
  * from the header when one was read; the character set comes from the instance's own header when
  * recorded, else from its series' representative.
  */
-export function combinationOf(i: Instance, series: Series | undefined, study: Study, book: HeaderBook): Combination {
+export function combinationOf(
+  i: Instance,
+  series: Series | undefined,
+  study: Study,
+  book: HeaderBook,
+): Combination {
   const own = recordedFacts(i) ?? book.byInstance.get(i.sopInstanceUid);
   const rep = book.bySeries.get(i.seriesUid);
   const pick = (inventory: string | null | undefined, k: keyof HeaderFacts): string => {
@@ -209,7 +225,10 @@ export function combinationOf(i: Instance, series: Series | undefined, study: St
 }
 
 /** Per study: its combinations (keys) with the instances of each. */
-export function studyCombinations(v: StudyView, book: HeaderBook): Map<string, { combination: Combination; instances: Instance[] }> {
+export function studyCombinations(
+  v: StudyView,
+  book: HeaderBook,
+): Map<string, { combination: Combination; instances: Instance[] }> {
   const out = new Map<string, { combination: Combination; instances: Instance[] }>();
   for (const i of v.instances) {
     const c = combinationOf(i, v.series.get(i.seriesUid), v.study, book);

@@ -25,9 +25,13 @@ export function formatSample(s: SampleResult): string {
       `the pilot covers all of them with ${s.pilot.length} of ${s.studies.inScope} studies (${s.instances.pilot} instances${s.bytes.known ? `, ${mb(s.bytes.pilot)}` : ''})`,
     `headers: ${s.headers.fromPreflight} pre-flight records, ${s.headers.read} series read now${s.headers.unread ? `, ${s.headers.unread} series unreadable (their character set is "(unknown)")` : ''}`,
   ];
-  if (s.studies.outOfScope) lines.push(`${s.studies.outOfScope} studies out of scope; ${s.excludedOnly.length} combinations only they hold`);
+  if (s.studies.outOfScope)
+    lines.push(
+      `${s.studies.outOfScope} studies out of scope; ${s.excludedOnly.length} combinations only they hold`,
+    );
   lines.push('pilot studies:');
-  for (const p of s.pilot) lines.push(`  ${p.studyUid}  ${p.instances} instances  ${p.combinations} combinations`);
+  for (const p of s.pilot)
+    lines.push(`  ${p.studyUid}  ${p.instances} instances  ${p.combinations} combinations`);
   return lines.join('\n');
 }
 

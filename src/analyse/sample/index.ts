@@ -8,10 +8,43 @@
  *   await runPilot(ctx, s.pilot.map((p) => p.studyUid));
  *   const cov = await coverageReport(ctx);
  */
-export { chooseSample, type SampleResult, type SampleOptions, type CombinationRow, type PilotStudy } from './choose.js';
+export {
+  chooseSample,
+  type SampleResult,
+  type SampleOptions,
+  type CombinationRow,
+  type PilotStudy,
+} from './choose.js';
 export { greedyCover, type CoverCandidate, type CoverResult } from './cover.js';
-export { DIMENSIONS, DIMENSION_IDS, NONE, UNKNOWN, combinationKey, combinationOfKey, normalise, yearOf, type Combination, type DimensionId } from './dimensions.js';
+export {
+  DIMENSIONS,
+  DIMENSION_IDS,
+  NONE,
+  UNKNOWN,
+  combinationKey,
+  combinationOfKey,
+  normalise,
+  yearOf,
+  type Combination,
+  type DimensionId,
+} from './dimensions.js';
 export { gatherHeaders, combinationOf, readFacts, type HeaderFacts } from './facts.js';
-export { runPilot, writePilotFile, parsePilotList, recordPilot, lastPilot, PilotRefused, SAMPLE_PILOT_EVENT, PILOT_PRIORITY, type PilotRun } from './pilot.js';
-export { coverageReport, COVERAGE_STATUSES, type CoverageReport, type CoverageRow, type CoverageStatus } from './coverage.js';
+export {
+  runPilot,
+  writePilotFile,
+  parsePilotList,
+  recordPilot,
+  lastPilot,
+  PilotRefused,
+  SAMPLE_PILOT_EVENT,
+  PILOT_PRIORITY,
+  type PilotRun,
+} from './pilot.js';
+export {
+  coverageReport,
+  COVERAGE_STATUSES,
+  type CoverageReport,
+  type CoverageRow,
+  type CoverageStatus,
+} from './coverage.js';
 export { formatSample, formatCoverage } from './format.js';

@@ -64,7 +64,11 @@ export async function lastPilot(ctx: MigrationContext): Promise<string[] | undef
   let last: Json | undefined;
   let afterId: number | undefined;
   for (;;) {
-    const page = await ctx.store.listEvents({ kind: SAMPLE_PILOT_EVENT, limit: 1000, ...(afterId !== undefined ? { afterId } : {}) });
+    const page = await ctx.store.listEvents({
+      kind: SAMPLE_PILOT_EVENT,
+      limit: 1000,
+      ...(afterId !== undefined ? { afterId } : {}),
+    });
     if (page.length === 0) break;
     last = page[page.length - 1]!.detail;
     afterId = page[page.length - 1]!.id;
@@ -105,14 +109,27 @@ export async function runPilot(
   );
   const spool = new Spool(plan.spool.dir, plan.spool.maxBytes);
   await spool.open();
-  const receiver = plan.source.type === 'dimse' && plan.source.retrieve === 'c-move' ? await startReceiver(plan, spool, log) : undefined;
+  const receiver =
+    plan.source.type === 'dimse' && plan.source.retrieve === 'c-move'
+      ? await startReceiver(plan, spool, log)
+      : undefined;
   let result: Awaited<ReturnType<typeof runEngine>>;
   try {
     const passThrough: PassThrough = async (s) => {
       const r = await recordPassThrough(s.path, plan.verify.attributes);
       return r.ok ? receivedFields(r.value) : {};
     };
-    result = await runEngine({ plan, store, spool, source: ctx.source, target: ctx.target, passThrough, untilIdle: true, signal: opts.signal, log });
+    result = await runEngine({
+      plan,
+      store,
+      spool,
+      source: ctx.source,
+      target: ctx.target,
+      passThrough,
+      untilIdle: true,
+      signal: opts.signal,
+      log,
+    });
   } finally {
     // Verification may listen on local.port itself (C-MOVE back from the target).
     await receiver?.close();

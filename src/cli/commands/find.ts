@@ -12,14 +12,20 @@ import { Exit } from '../exit-codes.js';
 export const usage =
   'pacshift find AE@host:port --level patient|study|series|image [-k Key=Value …] [--model study|patient] [--json]';
 
-const LEVELS: Record<string, QueryLevel> = { patient: 'PATIENT', study: 'STUDY', series: 'SERIES', image: 'IMAGE' };
+const LEVELS: Record<string, QueryLevel> = {
+  patient: 'PATIENT',
+  study: 'STUDY',
+  series: 'SERIES',
+  image: 'IMAGE',
+};
 
 /** A match as keyword → value (strings and numbers; sequences as item lists). */
 export function toPlain(ds: SmallDataset): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const [tag, { value }] of ds) {
     if (Buffer.isBuffer(value)) o[keywordOf(tag)] = `<${value.length} bytes>`;
-    else if (Array.isArray(value) && value.length > 0 && value[0] instanceof Map) o[keywordOf(tag)] = (value as SmallDataset[]).map(toPlain);
+    else if (Array.isArray(value) && value.length > 0 && value[0] instanceof Map)
+      o[keywordOf(tag)] = (value as SmallDataset[]).map(toPlain);
     else o[keywordOf(tag)] = value;
   }
   return o;
@@ -28,7 +34,12 @@ export function toPlain(ds: SmallDataset): Record<string, unknown> {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...PEER_OPTIONS, level: { type: 'string', default: 'study' }, key: { type: 'string', short: 'k', multiple: true }, model: { type: 'string', default: 'study' } },
+    options: {
+      ...PEER_OPTIONS,
+      level: { type: 'string', default: 'study' },
+      key: { type: 'string', short: 'k', multiple: true },
+      model: { type: 'string', default: 'study' },
+    },
     allowPositionals: true,
   });
   const peer = peerFrom(positionals[0], values);
@@ -46,7 +57,12 @@ export async function run(argv: string[]): Promise<number> {
   for await (const m of q.matches) {
     const p = toPlain(m);
     if (values.json) matches.push(p);
-    else console.log(Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('  '));
+    else
+      console.log(
+        Object.entries(p)
+          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+          .join('  '),
+      );
   }
   const r = await q.done;
   await ch.value.assoc.release();
@@ -55,8 +71,17 @@ export async function run(argv: string[]): Promise<number> {
     else console.error(`find: ${r.error.kind}: ${r.error.message}`);
     return Exit.peer;
   }
-  const summary = { ok: r.value.complete, status: `0x${hex(r.value.status)}`, meaning: r.value.entry.meaning, count: r.value.matches, complete: r.value.complete };
+  const summary = {
+    ok: r.value.complete,
+    status: `0x${hex(r.value.status)}`,
+    meaning: r.value.entry.meaning,
+    count: r.value.matches,
+    complete: r.value.complete,
+  };
   if (values.json) console.log(JSON.stringify({ ...summary, matches }));
-  else console.error(`${r.value.matches} match(es); final status ${summary.status} (${summary.meaning})${r.value.complete ? '' : ' — INCOMPLETE'}`);
+  else
+    console.error(
+      `${r.value.matches} match(es); final status ${summary.status} (${summary.meaning})${r.value.complete ? '' : ' — INCOMPLETE'}`,
+    );
   return r.value.complete ? Exit.ok : Exit.partial;
 }

@@ -15,20 +15,27 @@ export const usage =
  * Inventory and scope, when the state database has none yet: a complete inventory run, and a scope
  * decision for every inventoried study (new studies of a re-inventory are decided too).
  */
-export async function ensureInventoryAndScope(ctx: MigrationContext, log: (m: string) => void): Promise<void> {
+export async function ensureInventoryAndScope(
+  ctx: MigrationContext,
+  log: (m: string) => void,
+): Promise<void> {
   let done = await ctx.store.isDone();
   if (done.reasons.includes('no inventory run has finished complete')) {
     log('no complete inventory yet: running it');
     const { runInventory } = await import('../../inventory/run.js');
     const inv = await runInventory(ctx, {});
-    log(`inventory: ${inv.studies} studies, ${inv.series} series, ${inv.instances} instances${inv.complete ? '' : ' (INCOMPLETE)'}`);
+    log(
+      `inventory: ${inv.studies} studies, ${inv.series} series, ${inv.instances} instances${inv.complete ? '' : ' (INCOMPLETE)'}`,
+    );
     done = await ctx.store.isDone();
   }
   if (done.reasons.some((r) => r.includes('no scope decision'))) {
     log('studies without a scope decision: applying the scope rules');
     const { applyScope } = await import('../../scope/index.js');
     const sc = await applyScope(ctx, {});
-    log(`scope: ${sc.inScope.studies} studies in scope, ${sc.excluded.studies} excluded (see pacshift scope for each rule)`);
+    log(
+      `scope: ${sc.inScope.studies} studies in scope, ${sc.excluded.studies} excluded (see pacshift scope for each rule)`,
+    );
   }
 }
 
@@ -77,7 +84,9 @@ export async function run(argv: string[]): Promise<number> {
   const { plan } = ctx;
   if (!ctx.source || !ctx.target) {
     await ctx.close();
-    throw new UsageError('migrate needs a DIMSE source and a DIMSE target (folder sources/targets are not supported by migrate yet)');
+    throw new UsageError(
+      'migrate needs a DIMSE source and a DIMSE target (folder sources/targets are not supported by migrate yet)',
+    );
   }
   const ac = new AbortController();
   const onSignal = () => ac.abort();
@@ -86,7 +95,10 @@ export async function run(argv: string[]): Promise<number> {
   const spool = new Spool(plan.spool.dir, plan.spool.maxBytes);
   const rec = await spool.open();
   if (rec.recovered) log(`spool: ${rec.recovered} instance(s) recovered from an earlier run`);
-  const receiver = plan.source.type === 'dimse' && plan.source.retrieve === 'c-move' ? await startReceiver(plan, spool, log) : undefined;
+  const receiver =
+    plan.source.type === 'dimse' && plan.source.retrieve === 'c-move'
+      ? await startReceiver(plan, spool, log)
+      : undefined;
   try {
     await ensureInventoryAndScope(ctx, log);
     const extra = plan.verify.attributes;
@@ -108,7 +120,9 @@ export async function run(argv: string[]): Promise<number> {
       signal: ac.signal,
       log,
       onProgress: (p) =>
-        bar.update(`studies done ${p.finished}, running ${p.running}; instances stored ${p.instancesStored} (${(p.bytesStored / 1e6).toFixed(0)} MB)`),
+        bar.update(
+          `studies done ${p.finished}, running ${p.running}; instances stored ${p.instancesStored} (${(p.bytesStored / 1e6).toFixed(0)} MB)`,
+        ),
     });
     bar.done();
     if (result.stopped) {
@@ -145,8 +159,14 @@ export async function run(argv: string[]): Promise<number> {
     };
     if (values.json) console.log(JSON.stringify(summary));
     else {
-      console.log(`migrated ${result.instancesStored} instance(s) of ${result.finished} stud(y/ies) in ${summary.seconds} s`);
-      console.log(done.done ? `DONE${done.clean ? '' : ' (with failures: see pacshift report)'}` : `not done: ${done.reasons.join('; ')}`);
+      console.log(
+        `migrated ${result.instancesStored} instance(s) of ${result.finished} stud(y/ies) in ${summary.seconds} s`,
+      );
+      console.log(
+        done.done
+          ? `DONE${done.clean ? '' : ' (with failures: see pacshift report)'}`
+          : `not done: ${done.reasons.join('; ')}`,
+      );
     }
     return done.done ? Exit.ok : Exit.partial;
   } finally {

@@ -1,7 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROFILES, formatReport, runPreflight, type PreflightReport, type Profile } from '../../analyse/preflight/index.js';
+import {
+  PROFILES,
+  formatReport,
+  runPreflight,
+  type PreflightReport,
+  type Profile,
+} from '../../analyse/preflight/index.js';
 import { openMigration, type MigrationContext } from '../../run/context.js';
 import { PEER_OPTIONS, UsageError, peerFrom, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
@@ -32,9 +38,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}`);
   const planPath = positionals[0];
   const files = [...(values.files ?? []), ...(planPath ? positionals.slice(1) : positionals)];
-  if (!planPath && files.length === 0) throw new UsageError('give a plan, or --files DIR with --target AE@host:port');
+  if (!planPath && files.length === 0)
+    throw new UsageError('give a plan, or --files DIR with --target AE@host:port');
   if (!planPath && !values.target && !values['no-probe'])
-    throw new UsageError('without a plan, name the target to probe (--target AE@host:port) or say --no-probe');
+    throw new UsageError(
+      'without a plan, name the target to probe (--target AE@host:port) or say --no-probe',
+    );
   const target = values['no-probe'] ? null : values.target ? peerFrom(values.target, values) : undefined;
   let ctx: MigrationContext | undefined;
   if (planPath) ctx = await openMigration(planPath);

@@ -9,7 +9,11 @@ export const usage = 'pacshift prioritize PLAN.yaml (--patient ID | --study UID 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { patient: { type: 'string' }, study: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
+    options: {
+      patient: { type: 'string' },
+      study: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
     allowPositionals: true,
   });
   if (!positionals[0]) throw new UsageError('missing plan file');

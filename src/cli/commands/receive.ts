@@ -45,7 +45,17 @@ export async function run(argv: string[]): Promise<number> {
         if (r.ok) stored++;
         else refused++;
         if (values.json) {
-          console.log(JSON.stringify(r.ok ? { stored: r.instance.sopInstanceUid, path: r.instance.path, from: assoc.info.callingAeTitle } : { refused: true, status: r.status, comment: r.comment }));
+          console.log(
+            JSON.stringify(
+              r.ok
+                ? {
+                    stored: r.instance.sopInstanceUid,
+                    path: r.instance.path,
+                    from: assoc.info.callingAeTitle,
+                  }
+                : { refused: true, status: r.status, comment: r.comment },
+            ),
+          );
         }
       },
     },

@@ -32,14 +32,19 @@ export async function run(argv: string[]): Promise<number> {
   });
   const planPath = positionals[0];
   if (!planPath) throw new UsageError('missing the plan file');
-  if (values.coverage && values.migrate) throw new UsageError('--coverage reports on a pilot already run; --migrate runs one (and reports)');
+  if (values.coverage && values.migrate)
+    throw new UsageError('--coverage reports on a pilot already run; --migrate runs one (and reports)');
   const ctx = await openMigration(planPath);
   const log = (m: string) => console.error(values.json ? JSON.stringify({ log: m }) : m);
   try {
     if (values.coverage) {
       const cov = await coverageReport(ctx);
       console.log(values.json ? JSON.stringify(cov) : formatCoverage(cov));
-      return cov.byStatus.failed > 0 || cov.byStatus['not-tried'] > 0 || cov.byStatus['migrated-not-verified'] > 0 ? Exit.partial : Exit.ok;
+      return cov.byStatus.failed > 0 ||
+        cov.byStatus['not-tried'] > 0 ||
+        cov.byStatus['migrated-not-verified'] > 0
+        ? Exit.partial
+        : Exit.ok;
     }
     const s = await chooseSample(ctx, { readHeaders: !values['no-read-headers'] });
     const out = values.out ?? join(ctx.plan.report.dir, 'pilot-studies.txt');
@@ -47,7 +52,11 @@ export async function run(argv: string[]): Promise<number> {
     await writePilotFile(out, s);
     await recordPilot(ctx, s);
     if (!values.migrate) {
-      console.log(values.json ? JSON.stringify({ sample: s, pilotFile: out }) : `${formatSample(s)}\npilot list: ${out}`);
+      console.log(
+        values.json
+          ? JSON.stringify({ sample: s, pilotFile: out })
+          : `${formatSample(s)}\npilot list: ${out}`,
+      );
       return Exit.ok;
     }
     if (!values.json) console.log(formatSample(s));
@@ -69,7 +78,9 @@ export async function run(argv: string[]): Promise<number> {
     const cov = await coverageReport(ctx);
     if (values.json) console.log(JSON.stringify({ sample: s, pilotFile: out, pilot, coverage: cov }));
     else {
-      console.log(`pilot: ${pilot.instancesStored} instances stored (${(pilot.bytesStored / 1e6).toFixed(1)} MB)`);
+      console.log(
+        `pilot: ${pilot.instancesStored} instances stored (${(pilot.bytesStored / 1e6).toFixed(1)} MB)`,
+      );
       console.log(formatCoverage(cov));
     }
     return cov.byStatus.failed > 0 || pilot.stopped ? Exit.partial : Exit.ok;

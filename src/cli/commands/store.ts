@@ -7,7 +7,8 @@ import { listFiles } from '../../util/files.js';
 import { PEER_OPTIONS, UsageError, peerFrom, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
-export const usage = 'pacshift store AE@host:port FILES_OR_DIRS… [--associations N] [--calling-ae AE] [--json]';
+export const usage =
+  'pacshift store AE@host:port FILES_OR_DIRS… [--associations N] [--calling-ae AE] [--json]';
 
 export interface FileRefusal {
   path: string;
@@ -16,7 +17,9 @@ export interface FileRefusal {
 }
 
 /** Read the identifiers of files; those that cannot be sent get a typed cause. */
-export async function prepareFiles(paths: string[]): Promise<{ sendable: SendableInstance[]; unreadable: FileRefusal[] }> {
+export async function prepareFiles(
+  paths: string[],
+): Promise<{ sendable: SendableInstance[]; unreadable: FileRefusal[] }> {
   const sendable: SendableInstance[] = [];
   const unreadable: FileRefusal[] = [];
   for (const path of paths) {
@@ -60,7 +63,8 @@ export async function run(argv: string[]): Promise<number> {
   const files = await listFiles(positionals.slice(1));
   const { sendable, unreadable } = await prepareFiles(files);
   for (const u of unreadable) {
-    if (values.json) console.log(JSON.stringify({ path: u.path, ok: false, failure: `${u.code}: ${u.message}` }));
+    if (values.json)
+      console.log(JSON.stringify({ path: u.path, ok: false, failure: `${u.code}: ${u.message}` }));
     else console.log(`FAIL  ${u.code}  ${u.path}  ${u.message}`);
   }
   const bar = progress(!values.json);
@@ -75,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
       bar.update(`${done}/${sendable.length} sent`);
       const l = outcomeLine(o);
       if (values.json) console.log(JSON.stringify(l));
-      else console.log(`${o.ok ? (o.status === 0 ? 'OK  ' : 'WARN') : 'FAIL'}  ${l.status ?? (o.ok ? '' : o.failure?.kind) ?? ''}  ${o.instance.path}  ${o.instance.sopInstanceUid}${l.failure ? `  ${l.failure}` : ''}${o.errorComment ? `  (${o.errorComment})` : ''}`);
+      else
+        console.log(
+          `${o.ok ? (o.status === 0 ? 'OK  ' : 'WARN') : 'FAIL'}  ${l.status ?? (o.ok ? '' : o.failure?.kind) ?? ''}  ${o.instance.path}  ${o.instance.sopInstanceUid}${l.failure ? `  ${l.failure}` : ''}${o.errorComment ? `  (${o.errorComment})` : ''}`,
+        );
     },
   });
   bar.done();
@@ -93,6 +100,9 @@ export async function run(argv: string[]): Promise<number> {
     megabytesPerSecond: Number((bytes / 1e6 / s).toFixed(1)),
   };
   if (values.json) console.log(JSON.stringify({ summary }));
-  else console.error(`stored ${summary.stored}/${summary.files} (${summary.warnings} with warnings), failed ${summary.failed}, unreadable ${summary.unreadable}; ${summary.seconds} s, ${summary.instancesPerSecond} inst/s, ${summary.megabytesPerSecond} MB/s`);
+  else
+    console.error(
+      `stored ${summary.stored}/${summary.files} (${summary.warnings} with warnings), failed ${summary.failed}, unreadable ${summary.unreadable}; ${summary.seconds} s, ${summary.instancesPerSecond} inst/s, ${summary.megabytesPerSecond} MB/s`,
+    );
   return summary.failed + summary.unreadable === 0 ? Exit.ok : Exit.partial;
 }

@@ -129,14 +129,22 @@ export class Association {
    * Send one message fragment stream: `data` cut into PDVs that fit the peer's maximum PDU.
    * Resolves when the socket can take more (back-pressure), or with the failure if the association is gone.
    */
-  sendPData(contextId: number, command: boolean, data: Buffer, last: boolean): Promise<NetFailure | undefined> | undefined {
+  sendPData(
+    contextId: number,
+    command: boolean,
+    data: Buffer,
+    last: boolean,
+  ): Promise<NetFailure | undefined> | undefined {
     if (this.state !== 'Sta6' && this.state !== 'Sta8') {
       return Promise.resolve(
         this.failure ?? { kind: 'local', message: `association is not established (state ${this.state})` },
       );
     }
     // Fragments of even length (PS3.8 Annex E), at least 2 bytes whatever maximum the peer announced.
-    const max = Math.max(2, (this.info.peerMaxPduLength > 0 ? this.info.peerMaxPduLength - 6 : MAX_FRAGMENT_WHEN_UNLIMITED) & ~1);
+    const max = Math.max(
+      2,
+      (this.info.peerMaxPduLength > 0 ? this.info.peerMaxPduLength - 6 : MAX_FRAGMENT_WHEN_UNLIMITED) & ~1,
+    );
     const sock = this.socket;
     sock.cork();
     let off = 0;
@@ -202,7 +210,8 @@ export class Association {
 
   /** A local primitive the table does not allow in this state is a programmer error: refuse it before it changes anything. */
   private refuseInvalid(event: Event): void {
-    if (!transition(this.state, event)) throw new Error(`Upper Layer: ${event} is not valid in ${this.state}`);
+    if (!transition(this.state, event))
+      throw new Error(`Upper Layer: ${event} is not valid in ${this.state}`);
   }
 
   private dispatch(event: Event, pdu?: ControlPdu): void {
@@ -329,7 +338,8 @@ export class Association {
         this.stopArtim();
         this.stopPhaseTimer();
         this.state = 'Sta1';
-        if (event === 'Evt18') this.failure ??= { kind: 'timeout', phase: 'artim', message: 'ARTIM timer expired' };
+        if (event === 'Evt18')
+          this.failure ??= { kind: 'timeout', phase: 'artim', message: 'ARTIM timer expired' };
         if (event === 'Evt16' && pdu?.type === 'abort') this.failure ??= this.abortFailure(pdu);
         this.socket.destroy();
         this.finish();
@@ -344,7 +354,10 @@ export class Association {
       }
       case 'AA-4':
         this.stopPhaseTimer();
-        this.failure ??= { kind: 'closed', message: `transport closed in ${this.state} without release or abort` };
+        this.failure ??= {
+          kind: 'closed',
+          message: `transport closed in ${this.state} without release or abort`,
+        };
         this.state = 'Sta1';
         this.finish();
         return;
@@ -361,7 +374,10 @@ export class Association {
         this.state = 'Sta13';
         return;
       case 'AA-8':
-        this.failure ??= { kind: 'protocol-error', message: this.protocolErrorMessage ?? `unexpected PDU in ${this.state}` };
+        this.failure ??= {
+          kind: 'protocol-error',
+          message: this.protocolErrorMessage ?? `unexpected PDU in ${this.state}`,
+        };
         this.write(encodeAbort(2, this.abortReason || 2));
         this.stopPhaseTimer();
         this.state = 'Sta13';
@@ -421,11 +437,13 @@ export class Association {
   private onReaderEvent(e: PduReaderEvent): void {
     switch (e.kind) {
       case 'pdv-data':
-        if (this.state === 'Sta6' || this.state === 'Sta7') this.handler?.pdvData(e.contextId, e.command, e.data);
+        if (this.state === 'Sta6' || this.state === 'Sta7')
+          this.handler?.pdvData(e.contextId, e.command, e.data);
         else this.dispatch('Evt10');
         return;
       case 'pdv-end':
-        if (this.state === 'Sta6' || this.state === 'Sta7') this.handler?.pdvEnd(e.contextId, e.command, e.last);
+        if (this.state === 'Sta6' || this.state === 'Sta7')
+          this.handler?.pdvEnd(e.contextId, e.command, e.last);
         return;
       case 'invalid':
         this.protocolErrorMessage = e.message;

@@ -34,10 +34,17 @@ export const MAX_PRESENTATION_CONTEXTS = 128;
 export async function requestAssociation(opts: RequestOptions): Promise<Result<Association, NetFailure>> {
   if (opts.contexts.length === 0) throw new Error('at least one presentation context is required');
   if (opts.contexts.length > MAX_PRESENTATION_CONTEXTS) {
-    throw new Error(`${opts.contexts.length} presentation contexts proposed; an association carries at most 128`);
+    throw new Error(
+      `${opts.contexts.length} presentation contexts proposed; an association carries at most 128`,
+    );
   }
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-  const conn = await connectTransport({ host: opts.host, port: opts.port, tls: opts.tls, timeoutMs: timeouts.connectMs });
+  const conn = await connectTransport({
+    host: opts.host,
+    port: opts.port,
+    tls: opts.tls,
+    timeoutMs: timeouts.connectMs,
+  });
   if (!conn.ok) return conn;
   const maxPdu = opts.maxPduLength ?? DEFAULT_MAX_PDU;
   const assoc = new Association(conn.value, 'requestor', maxPdu, timeouts);
@@ -71,10 +78,18 @@ export async function requestAssociation(opts: RequestOptions): Promise<Result<A
   const contexts: PresentationContext[] = pcs.map((pc) => {
     const a = answer.presentationContexts.find((x) => x.id === pc.id);
     const proposedRole = roles.find((r) => r.sopClassUid === pc.abstractSyntax);
-    const acceptedRole = answer.userInformation.roleSelections.find((r) => r.sopClassUid === pc.abstractSyntax);
+    const acceptedRole = answer.userInformation.roleSelections.find(
+      (r) => r.sopClassUid === pc.abstractSyntax,
+    );
     // PS3.7 D.3.3.4: without role negotiation the requestor is SCU only; with it, what the acceptor granted.
-    const requestorIsScu = proposedRole ? (acceptedRole ? acceptedRole.scuRole && proposedRole.scuRole : true) : true;
-    const requestorIsScp = proposedRole ? !!acceptedRole && acceptedRole.scpRole && proposedRole.scpRole : false;
+    const requestorIsScu = proposedRole
+      ? acceptedRole
+        ? acceptedRole.scuRole && proposedRole.scuRole
+        : true
+      : true;
+    const requestorIsScp = proposedRole
+      ? !!acceptedRole && acceptedRole.scpRole && proposedRole.scpRole
+      : false;
     const accepted = !!a && a.result === 0 && pc.transferSyntaxes.includes(a.transferSyntax);
     return {
       id: pc.id,
@@ -100,7 +115,10 @@ export async function requestAssociation(opts: RequestOptions): Promise<Result<A
   });
   if (!contexts.some((c) => c.accepted)) {
     await assoc.release();
-    return err({ kind: 'no-presentation-context', message: `${opts.calledAeTitle} accepted none of the proposed presentation contexts` });
+    return err({
+      kind: 'no-presentation-context',
+      message: `${opts.calledAeTitle} accepted none of the proposed presentation contexts`,
+    });
   }
   return ok(assoc);
 }

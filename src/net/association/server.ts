@@ -43,22 +43,35 @@ export interface AssociationServer {
 const normalizeHost = (h: string): string => h.replace(/^::ffff:/, '');
 
 /** Why an A-ASSOCIATE-RQ is rejected: [result, source, reason], or undefined when acceptable. */
-export function checkAssociateRq(rq: AssociateRq, opts: Pick<ServerOptions, 'aeTitle' | 'allow'>, remote: string) {
+export function checkAssociateRq(
+  rq: AssociateRq,
+  opts: Pick<ServerOptions, 'aeTitle' | 'allow'>,
+  remote: string,
+) {
   // PS3.8 9.3.2: one bit per version; an implementation of version 1 tests bit 0 only.
-  if ((rq.protocolVersion & PROTOCOL_VERSION) === 0) return { rj: [1, 2, 2] as const, why: 'protocol version not supported' };
-  if (rq.applicationContext !== DICOM_APPLICATION_CONTEXT) return { rj: [1, 1, 2] as const, why: 'application context not supported' };
-  if (rq.calledAeTitle !== opts.aeTitle) return { rj: [1, 1, 7] as const, why: `called AE ${rq.calledAeTitle} is not ${opts.aeTitle}` };
+  if ((rq.protocolVersion & PROTOCOL_VERSION) === 0)
+    return { rj: [1, 2, 2] as const, why: 'protocol version not supported' };
+  if (rq.applicationContext !== DICOM_APPLICATION_CONTEXT)
+    return { rj: [1, 1, 2] as const, why: 'application context not supported' };
+  if (rq.calledAeTitle !== opts.aeTitle)
+    return { rj: [1, 1, 7] as const, why: `called AE ${rq.calledAeTitle} is not ${opts.aeTitle}` };
   if (opts.allow && opts.allow.length > 0) {
     const peer = opts.allow.find((p) => p.aeTitle === rq.callingAeTitle);
     if (!peer) return { rj: [1, 1, 3] as const, why: `calling AE ${rq.callingAeTitle} is not configured` };
-    if (peer.hosts && peer.hosts.length > 0 && !peer.hosts.map(normalizeHost).includes(normalizeHost(remote))) {
+    if (
+      peer.hosts &&
+      peer.hosts.length > 0 &&
+      !peer.hosts.map(normalizeHost).includes(normalizeHost(remote))
+    ) {
       return { rj: [1, 1, 3] as const, why: `calling AE ${rq.callingAeTitle} is not allowed from ${remote}` };
     }
   }
   return undefined;
 }
 
-export function startAssociationServer(opts: ServerOptions & { port: number; host?: string }): Promise<AssociationServer> {
+export function startAssociationServer(
+  opts: ServerOptions & { port: number; host?: string },
+): Promise<AssociationServer> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const maxPdu = opts.maxPduLength ?? DEFAULT_MAX_PDU;
   const active = new Set<Association>();

@@ -6,7 +6,14 @@
 import type { Association, PDataHandler } from '../association/association.js';
 import type { PresentationContext } from '../association/types.js';
 import type { NetFailure } from '../errors.js';
-import { type Command, CommandDecodeError, commandName, decodeCommand, encodeCommand, hasDataset } from './command.js';
+import {
+  type Command,
+  CommandDecodeError,
+  commandName,
+  decodeCommand,
+  encodeCommand,
+  hasDataset,
+} from './command.js';
 import { type DatasetSource, streamFileRange } from './dataset-source.js';
 
 /** Receives a data set as it streams in. `write` may return a promise: reading pauses until it settles. */
@@ -141,11 +148,14 @@ export class DimseChannel implements PDataHandler {
         throw e;
       }
       const ctx = this.assoc.context(contextId);
-      if (!ctx || !ctx.accepted) return this.protocolError(`command on presentation context ${contextId}, which was not accepted`);
+      if (!ctx || !ctx.accepted)
+        return this.protocolError(`command on presentation context ${contextId}, which was not accepted`);
       // PS3.7 9.3.1: a message's data set follows its command; a new command before the last fragment is a protocol error
       // (and would orphan the data set being received, with its temporary file).
       if (this.current) {
-        return this.protocolError(`${commandName(cmd.CommandField)} before the end of the data set of ${commandName(this.current.command.CommandField)}`);
+        return this.protocolError(
+          `${commandName(cmd.CommandField)} before the end of the data set of ${commandName(this.current.command.CommandField)}`,
+        );
       }
       if (!hasDataset(cmd)) {
         this.deliver({ contextId, context: ctx, command: cmd });
@@ -158,7 +168,9 @@ export class DimseChannel implements PDataHandler {
     const cur = this.current;
     if (!cur) return this.protocolError('end of a data set without a command');
     if (cur.contextId !== contextId) {
-      return this.protocolError(`data set begun on presentation context ${cur.contextId} ended on ${contextId}`);
+      return this.protocolError(
+        `data set begun on presentation context ${cur.contextId} ended on ${contextId}`,
+      );
     }
     this.current = undefined;
     const ctx = this.assoc.context(contextId)!;
@@ -253,11 +265,13 @@ export class DimseChannel implements PDataHandler {
   /** Send one message; resolves when written (or with the failure). Messages never interleave. */
   send(contextId: number, command: Command, dataset?: DatasetSource): Promise<NetFailure | undefined> {
     const run = async (): Promise<NetFailure | undefined> => {
-      if (this.closedWith !== null) return this.closedWith ?? { kind: 'local', message: 'association released' };
+      if (this.closedWith !== null)
+        return this.closedWith ?? { kind: 'local', message: 'association released' };
       const f = await this.assoc.sendPData(contextId, true, encodeCommand(command), true);
       if (f) return f;
       if (dataset === undefined) return undefined;
-      if (Buffer.isBuffer(dataset)) return (await this.assoc.sendPData(contextId, false, evenLength(dataset), true)) ?? undefined;
+      if (Buffer.isBuffer(dataset))
+        return (await this.assoc.sendPData(contextId, false, evenLength(dataset), true)) ?? undefined;
       let failure: NetFailure | undefined;
       // PS3.8 Annex E: every fragment has an even length. An odd chunk keeps its last byte for the next one; an
       // odd-length data set (real files: a Deflate stream without its pad, an odd Pixel Data length) ends with
@@ -279,7 +293,10 @@ export class DimseChannel implements PDataHandler {
       }).catch((e: unknown) => {
         // The file shrank or vanished since it was read. The peer has the command (and maybe part of the data
         // set): the message cannot be completed, so the association goes; the request fails with the cause.
-        failure ??= { kind: 'local', message: `cannot read the data set from ${src.path}: ${(e as Error).message}` };
+        failure ??= {
+          kind: 'local',
+          message: `cannot read the data set from ${src.path}: ${(e as Error).message}`,
+        };
         this.assoc.abort();
       });
       return failure;
@@ -318,7 +335,10 @@ export class DimseChannel implements PDataHandler {
         if (f && this.pending.get(id) === p) {
           clearTimeout(p.timer);
           this.pending.delete(id);
-          resolve({ ok: false, error: { kind: 'no-response', message: `request not sent: ${f.message}`, cause: f } });
+          resolve({
+            ok: false,
+            error: { kind: 'no-response', message: `request not sent: ${f.message}`, cause: f },
+          });
         }
       });
     });
@@ -330,7 +350,11 @@ export class DimseChannel implements PDataHandler {
     p.timer = setTimeout(() => {
       if (this.pending.get(id) !== p) return;
       this.pending.delete(id);
-      p.fail({ kind: 'timeout', phase: 'dimse', message: `no response to message ${id} within ${p.timeoutMs} ms` });
+      p.fail({
+        kind: 'timeout',
+        phase: 'dimse',
+        message: `no response to message ${id} within ${p.timeoutMs} ms`,
+      });
       this.assoc.abort();
     }, p.timeoutMs);
   }
@@ -338,7 +362,10 @@ export class DimseChannel implements PDataHandler {
   /** The accepted context for an abstract syntax (and optionally one of some transfer syntaxes). */
   findContext(abstractSyntax: string, transferSyntaxes?: readonly string[]): PresentationContext | undefined {
     return this.assoc.contexts.find(
-      (c) => c.accepted && c.abstractSyntax === abstractSyntax && (!transferSyntaxes || transferSyntaxes.includes(c.transferSyntax)),
+      (c) =>
+        c.accepted &&
+        c.abstractSyntax === abstractSyntax &&
+        (!transferSyntaxes || transferSyntaxes.includes(c.transferSyntax)),
     );
   }
 }

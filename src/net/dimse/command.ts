@@ -63,7 +63,9 @@ export const CommandField = {
 } as const;
 
 export const commandName = (field: number): string =>
-  Object.entries(CommandField).find(([, v]) => v === field)?.[0].replace(/_/g, '-') ?? `0x${field.toString(16)}`;
+  Object.entries(CommandField)
+    .find(([, v]) => v === field)?.[0]
+    .replace(/_/g, '-') ?? `0x${field.toString(16)}`;
 
 /** (0000,0800): 0x0101 means no data set follows. */
 export const NO_DATASET = 0x0101;
@@ -194,15 +196,20 @@ export function decodeCommand(buf: Buffer): Command {
         break;
       case 'AT': {
         const tags: number[] = [];
-        for (let i = 0; i + 4 <= len; i += 4) tags.push(((v.readUInt16LE(i) << 16) | v.readUInt16LE(i + 2)) >>> 0);
+        for (let i = 0; i + 4 <= len; i += 4)
+          tags.push(((v.readUInt16LE(i) << 16) | v.readUInt16LE(i + 2)) >>> 0);
         out[def.keyword] = tags;
         break;
       }
       default:
-        out[def.keyword] = v.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+        out[def.keyword] = v
+          .toString('latin1')
+          .replace(/[\0 ]+$/, '')
+          .replace(/^ +/, '');
     }
   }
-  if (typeof out.CommandField !== 'number') throw new CommandDecodeError('command set without (0000,0100) Command Field');
+  if (typeof out.CommandField !== 'number')
+    throw new CommandDecodeError('command set without (0000,0100) Command Field');
   if (typeof out.CommandDataSetType !== 'number') out.CommandDataSetType = NO_DATASET;
   if (unknown.length) out.unknown = unknown;
   return out as unknown as Command;

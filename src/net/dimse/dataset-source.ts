@@ -50,7 +50,13 @@ export async function streamFileRange(
  * Read the first `max` bytes of a file range (used to prefetch the next instance while waiting for a response).
  * With `into`, the bytes are read into that buffer (reused by the caller: no fresh pages to fault in).
  */
-export async function prefetchHead(path: string, offset: number, length: number, max = FILE_CHUNK, into?: Buffer): Promise<Buffer> {
+export async function prefetchHead(
+  path: string,
+  offset: number,
+  length: number,
+  max = FILE_CHUNK,
+  into?: Buffer,
+): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const n = Math.min(max, length);

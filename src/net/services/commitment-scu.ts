@@ -4,7 +4,14 @@
  * A commitment says the target holds an instance with that UID and class — useful, not proof of content.
  */
 import { randomUUID } from 'node:crypto';
-import { type SmallDataset, decodeSmallDataset, encodeSmallDataset, encodingOf, num, str } from '../../dicom/small-dataset.js';
+import {
+  type SmallDataset,
+  decodeSmallDataset,
+  encodeSmallDataset,
+  encodingOf,
+  num,
+  str,
+} from '../../dicom/small-dataset.js';
 import type { DimseChannel } from '../dimse/channel.js';
 import { CommandField, DATASET_PRESENT } from '../dimse/command.js';
 import { lookupStatus, type StatusEntry } from '../dimse/status.js';
@@ -32,9 +39,16 @@ export async function requestCommitment(
   ch: DimseChannel,
   instances: { sopClassUid: string; sopInstanceUid: string }[],
   timeoutMs = 60_000,
-): Promise<{ ok: true; value: { transactionUid: string; status: number; entry: StatusEntry } } | { ok: false; error: NetFailure }> {
+): Promise<
+  | { ok: true; value: { transactionUid: string; status: number; entry: StatusEntry } }
+  | { ok: false; error: NetFailure }
+> {
   const ctx = ch.findContext(STORAGE_COMMITMENT_PUSH);
-  if (!ctx) return { ok: false, error: { kind: 'no-presentation-context', message: 'Storage Commitment Push Model not accepted' } };
+  if (!ctx)
+    return {
+      ok: false,
+      error: { kind: 'no-presentation-context', message: 'Storage Commitment Push Model not accepted' },
+    };
   const transactionUid = newUid();
   const ds: SmallDataset = new Map();
   ds.set(T.TransactionUID, { vr: 'UI', value: transactionUid });
@@ -71,7 +85,11 @@ export interface CommitmentReport {
   failed: { sopClassUid: string; sopInstanceUid: string; reason: number; entry: StatusEntry }[];
 }
 
-export function parseCommitmentReport(eventTypeId: number, dataset: Buffer, transferSyntaxUid: string): CommitmentReport {
+export function parseCommitmentReport(
+  eventTypeId: number,
+  dataset: Buffer,
+  transferSyntaxUid: string,
+): CommitmentReport {
   const ds = decodeSmallDataset(dataset, encodingOf(transferSyntaxUid));
   const items = (tag: number) => {
     const e = ds.get(tag);

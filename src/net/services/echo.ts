@@ -13,7 +13,11 @@ export async function cEcho(
   timeoutMs = 30_000,
 ): Promise<{ ok: true; value: EchoResult } | { ok: false; error: NetFailure }> {
   const ctx = ch.findContext(VERIFICATION);
-  if (!ctx) return { ok: false, error: { kind: 'no-presentation-context', message: 'Verification SOP Class not accepted' } };
+  if (!ctx)
+    return {
+      ok: false,
+      error: { kind: 'no-presentation-context', message: 'Verification SOP Class not accepted' },
+    };
   return ch.request(
     ctx.id,
     {

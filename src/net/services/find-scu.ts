@@ -2,7 +2,12 @@
  * C-FIND as SCU. Matches arrive as an async iterator; the final status says whether the answer
  * is complete. A final Cancel (FE00) we did not ask for, or B001, means *incomplete* (capped).
  */
-import { type SmallDataset, decodeSmallDataset, encodeSmallDataset, encodingOf } from '../../dicom/small-dataset.js';
+import {
+  type SmallDataset,
+  decodeSmallDataset,
+  encodeSmallDataset,
+  encodingOf,
+} from '../../dicom/small-dataset.js';
 import type { DimseChannel } from '../dimse/channel.js';
 import { CommandField, DATASET_PRESENT, NO_DATASET, Priority } from '../dimse/command.js';
 import { type StatusEntry, lookupStatus } from '../dimse/status.js';
@@ -51,7 +56,10 @@ export function cFind(
     finished = true;
     done = Promise.resolve({
       ok: false,
-      error: { kind: 'no-presentation-context', message: `C-FIND (${opts.model ?? 'study'} root) not accepted` },
+      error: {
+        kind: 'no-presentation-context',
+        message: `C-FIND (${opts.model ?? 'study'} root) not accepted`,
+      },
     });
   } else {
     const enc = encodingOf(ctx.transferSyntax);
@@ -132,7 +140,9 @@ export async function cFindAll(
   ch: DimseChannel,
   identifier: SmallDataset,
   opts: { model?: QueryModel; timeoutMs?: number } = {},
-): Promise<{ ok: true; value: FindOutcome & { identifiers: SmallDataset[] } } | { ok: false; error: NetFailure }> {
+): Promise<
+  { ok: true; value: FindOutcome & { identifiers: SmallDataset[] } } | { ok: false; error: NetFailure }
+> {
   const q = cFind(ch, identifier, opts);
   const identifiers: SmallDataset[] = [];
   for await (const m of q.matches) identifiers.push(m);

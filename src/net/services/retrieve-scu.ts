@@ -3,7 +3,13 @@
  * status, counts and Failed SOP Instance UID List (0008,0058) are returned. The counts are never
  * proof of arrival: callers reconcile per instance against the inventory.
  */
-import { type SmallDataset, decodeSmallDataset, encodeSmallDataset, encodingOf, str } from '../../dicom/small-dataset.js';
+import {
+  type SmallDataset,
+  decodeSmallDataset,
+  encodeSmallDataset,
+  encodingOf,
+  str,
+} from '../../dicom/small-dataset.js';
 import type { ContextProposal } from '../association/types.js';
 import type { DimseChannel, IncomingMessage } from '../dimse/channel.js';
 import { type Command, CommandField, DATASET_PRESENT, NO_DATASET, Priority } from '../dimse/command.js';
@@ -105,7 +111,11 @@ export function getProposals(
 ): ContextProposal[] {
   const out: ContextProposal[] = [{ abstractSyntax: QR[model].get, transferSyntaxes: UNCOMPRESSED_LE }];
   for (const s of storage) {
-    out.push({ abstractSyntax: s.sopClassUid, transferSyntaxes: s.transferSyntaxes, role: { scu: false, scp: true } });
+    out.push({
+      abstractSyntax: s.sopClassUid,
+      transferSyntaxes: s.transferSyntaxes,
+      role: { scu: false, scp: true },
+    });
   }
   return out;
 }
@@ -164,7 +174,9 @@ export async function cGet(
   const model = opts.model ?? 'study';
   const proposals = getProposals(model, storage);
   if (proposals.length > 128) {
-    throw new Error(`${proposals.length} presentation contexts: split the C-GET (at most 127 storage classes)`);
+    throw new Error(
+      `${proposals.length} presentation contexts: split the C-GET (at most 127 storage classes)`,
+    );
   }
   const opened = await openChannel(peer, proposals);
   if (!opened.ok) return opened;

@@ -16,13 +16,24 @@ export interface ScpHandlers {
   /** Called after each instance is stored (or refused). */
   onStored?(result: StoreResult, assoc: Association): void;
   /** N-EVENT-REPORT on the Storage Commitment Push Model: the data set, raw, in the context's syntax. */
-  onCommitmentReport?(eventTypeId: number, dataset: Buffer, transferSyntaxUid: string, assoc: Association): void;
+  onCommitmentReport?(
+    eventTypeId: number,
+    dataset: Buffer,
+    transferSyntaxUid: string,
+    assoc: Association,
+  ): void;
   /** Other requests (C-FIND, C-MOVE, C-GET…): the archive's provider. Return false when not handled. */
   onOtherRequest?(msg: IncomingMessage, ch: DimseChannel): Promise<boolean>;
   onAssociation?(assoc: Association): void;
 }
 
-export function respond(ch: DimseChannel, msg: IncomingMessage, field: number, status: number, extra: Partial<Command> = {}) {
+export function respond(
+  ch: DimseChannel,
+  msg: IncomingMessage,
+  field: number,
+  status: number,
+  extra: Partial<Command> = {},
+) {
   return ch.send(msg.contextId, {
     CommandField: field,
     MessageIDBeingRespondedTo: msg.command.MessageID,
@@ -62,7 +73,13 @@ export function channelFor(assoc: Association, h: ScpHandlers): DimseChannel {
       if (f === CommandField.C_STORE_RQ && h.store) {
         const res = msg.sinkResult as StoreResult | { error: unknown };
         const result: StoreResult =
-          'error' in res ? { ok: false, status: 0xa700, comment: `cannot store: ${String((res.error as Error)?.message ?? res.error)}` } : res;
+          'error' in res
+            ? {
+                ok: false,
+                status: 0xa700,
+                comment: `cannot store: ${String((res.error as Error)?.message ?? res.error)}`,
+              }
+            : res;
         h.onStored?.(result, assoc);
         await respond(ch, msg, CommandField.C_STORE_RSP, result.ok ? 0x0000 : result.status, {
           AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
@@ -70,8 +87,17 @@ export function channelFor(assoc: Association, h: ScpHandlers): DimseChannel {
         });
         return;
       }
-      if (f === CommandField.N_EVENT_REPORT_RQ && h.onCommitmentReport && msg.command.AffectedSOPClassUID === STORAGE_COMMITMENT_PUSH) {
-        h.onCommitmentReport(msg.command.EventTypeID ?? 0, msg.dataset ?? Buffer.alloc(0), msg.context.transferSyntax, assoc);
+      if (
+        f === CommandField.N_EVENT_REPORT_RQ &&
+        h.onCommitmentReport &&
+        msg.command.AffectedSOPClassUID === STORAGE_COMMITMENT_PUSH
+      ) {
+        h.onCommitmentReport(
+          msg.command.EventTypeID ?? 0,
+          msg.dataset ?? Buffer.alloc(0),
+          msg.context.transferSyntax,
+          assoc,
+        );
         await respond(ch, msg, CommandField.N_EVENT_REPORT_RSP, 0x0000, {
           AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
           EventTypeID: msg.command.EventTypeID,
@@ -81,7 +107,8 @@ export function channelFor(assoc: Association, h: ScpHandlers): DimseChannel {
       if (h.onOtherRequest && (await h.onOtherRequest(msg, ch))) return;
       // Unsupported: answer with "unrecognized operation" when it is a request we can answer.
       const rsp = f | 0x8000;
-      if (f !== CommandField.C_CANCEL_RQ) await respond(ch, msg, rsp, 0x0211, { ErrorComment: `${commandName(f)} not supported` });
+      if (f !== CommandField.C_CANCEL_RQ)
+        await respond(ch, msg, rsp, 0x0211, { ErrorComment: `${commandName(f)} not supported` });
     },
   });
   return ch;
@@ -105,14 +132,17 @@ export async function startScp(opts: ScpOptions): Promise<AssociationServer> {
 }
 
 /** Accept Verification, every storage SOP class (any transfer syntax), and commitment reports. */
-export const storageAcceptPolicy = (extra?: (abstractSyntax: string) => ReadonlySet<string> | 'any' | undefined): AcceptPolicy => ({
+export const storageAcceptPolicy = (
+  extra?: (abstractSyntax: string) => ReadonlySet<string> | 'any' | undefined,
+): AcceptPolicy => ({
   transferSyntaxesFor: (as) => {
     const e = extra?.(as);
     if (e) return e;
     if (as === VERIFICATION) return 'any';
     if (as === STORAGE_COMMITMENT_PUSH) return 'any';
     // Storage SOP classes (and private ones) — anything that is not a known non-storage service.
-    if (as.startsWith('1.2.840.10008.5.1.4.1.2.') || as.startsWith('1.2.840.10008.5.1.4.31')) return undefined;
+    if (as.startsWith('1.2.840.10008.5.1.4.1.2.') || as.startsWith('1.2.840.10008.5.1.4.31'))
+      return undefined;
     return 'any';
   },
   allowRequestorScp: (as) => as === STORAGE_COMMITMENT_PUSH,

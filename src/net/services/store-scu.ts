@@ -123,7 +123,8 @@ export async function storeOne(
   const status = r.value.Status ?? 0xffff;
   const entry = lookupStatus('C-STORE', status);
   const extra = { errorComment: r.value.ErrorComment, offendingElements: r.value.OffendingElement };
-  if (entry.category === 'success' || entry.category === 'warning') return { ok: true, instance: inst, status, entry, ...extra };
+  if (entry.category === 'success' || entry.category === 'warning')
+    return { ok: true, instance: inst, status, entry, ...extra };
   return { ok: false, instance: inst, status, entry, ...extra };
 }
 
@@ -149,7 +150,8 @@ export async function storeInstances(
       let reconnects = 0;
       // The next instance this worker will send, taken off the shared queue early so that its beginning can be
       // read while the peer works on the current one (another worker cannot take it); it survives a reconnect.
-      let claimed: { inst: SendableInstance; bytes: Promise<Buffer | undefined>; buffer?: Buffer } | undefined;
+      let claimed:
+        { inst: SendableInstance; bytes: Promise<Buffer | undefined>; buffer?: Buffer } | undefined;
       // Prefetch buffers this worker reuses: one is read into while the other is being sent. A buffer comes back
       // only after a success response and with nothing left in the socket's queue (no write still references it).
       const spare: Buffer[] = [];
@@ -173,10 +175,17 @@ export async function storeInstances(
         }
         const ch = opened.value;
         while ((claimed || queue.length > 0) && !ch.ended) {
-          const cur: NonNullable<typeof claimed> = claimed ?? { inst: queue.shift()!, bytes: Promise.resolve(undefined) };
+          const cur: NonNullable<typeof claimed> = claimed ?? {
+            inst: queue.shift()!,
+            bytes: Promise.resolve(undefined),
+          };
           claimed = undefined;
           const h = await cur.bytes;
-          const pending = storeOne(ch, cur.inst, { head: h, timeoutMs: peer.dimseTimeoutMs, moveOriginator: opts.moveOriginator });
+          const pending = storeOne(ch, cur.inst, {
+            head: h,
+            timeoutMs: peer.dimseTimeoutMs,
+            moveOriginator: opts.moveOriginator,
+          });
           // While the peer works on this one, read the beginning of the next file.
           const next = queue.shift();
           if (next) {
@@ -184,11 +193,18 @@ export async function storeInstances(
             claimed = {
               inst: next,
               buffer,
-              bytes: prefetchHead(next.path, next.datasetOffset, next.datasetLength, FILE_CHUNK, buffer).catch(() => undefined),
+              bytes: prefetchHead(
+                next.path,
+                next.datasetOffset,
+                next.datasetLength,
+                FILE_CHUNK,
+                buffer,
+              ).catch(() => undefined),
             };
           }
           const o = await pending;
-          if (o.ok && o.status === 0 && cur.buffer && ch.assoc.socket.writableLength === 0) spare.push(cur.buffer);
+          if (o.ok && o.status === 0 && cur.buffer && ch.assoc.socket.writableLength === 0)
+            spare.push(cur.buffer);
           record(o);
           // The budget is for consecutive failures (an unreachable peer), not for instances a peer aborts on.
           if (o.ok) reconnects = 0;

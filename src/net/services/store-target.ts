@@ -19,7 +19,8 @@ export interface ReceivedInstance {
   moveOriginatorMessageId?: number;
 }
 
-export type StoreResult = { ok: true; instance: ReceivedInstance } | { ok: false; status: number; comment: string };
+export type StoreResult =
+  { ok: true; instance: ReceivedInstance } | { ok: false; status: number; comment: string };
 
 export interface StoreRequestInfo {
   sopClassUid: string;
@@ -34,7 +35,8 @@ export interface StoreTarget {
 }
 
 /** File names are made from UIDs; anything outside a UID's alphabet is replaced. */
-export const safeName = (uid: string): string => uid.replace(/[^0-9A-Za-z.-]/g, '_').slice(0, 128) || 'unnamed';
+export const safeName = (uid: string): string =>
+  uid.replace(/[^0-9A-Za-z.-]/g, '_').slice(0, 128) || 'unnamed';
 
 /**
  * Gather this many bytes before writing: large enough for few writes, small enough that most of an
@@ -45,11 +47,13 @@ const WRITE_BATCH = 256 << 10;
 const MAX_BACKLOG = 8 << 20;
 
 /** The callback fs API with a file descriptor: cheaper than FileHandle (no handle object, no promise per call inside). */
-const fsOpen = (p: string) => new Promise<number>((res, rej) => fs.open(p, 'w', (e, fd) => (e ? rej(e) : res(fd))));
+const fsOpen = (p: string) =>
+  new Promise<number>((res, rej) => fs.open(p, 'w', (e, fd) => (e ? rej(e) : res(fd))));
 const fsWritev = (fd: number, parts: Buffer[]) =>
   new Promise<void>((res, rej) => fs.writev(fd, parts, (e) => (e ? rej(e) : res())));
 const fsClose = (fd: number) => new Promise<void>((res, rej) => fs.close(fd, (e) => (e ? rej(e) : res())));
-const fsRename = (a: string, b: string) => new Promise<void>((res, rej) => fs.rename(a, b, (e) => (e ? rej(e) : res())));
+const fsRename = (a: string, b: string) =>
+  new Promise<void>((res, rej) => fs.rename(a, b, (e) => (e ? rej(e) : res())));
 /** POSIX renames an open file; Windows refuses, so there the file is closed first. */
 const RENAME_OPEN_FILES = process.platform !== 'win32';
 
@@ -77,7 +81,10 @@ class FileSink implements DatasetSink<StoreResult> {
     private readonly req: StoreRequestInfo,
     private readonly release: () => void,
   ) {
-    this.tmp = join(dir, `.${safeName(req.sopInstanceUid)}.${process.pid}.${Math.random().toString(36).slice(2)}.part`);
+    this.tmp = join(
+      dir,
+      `.${safeName(req.sopInstanceUid)}.${process.pid}.${Math.random().toString(36).slice(2)}.part`,
+    );
     const meta = buildPart10Meta({
       sopClassUid: req.sopClassUid,
       sopInstanceUid: req.sopInstanceUid,
@@ -150,7 +157,11 @@ class FileSink implements DatasetSink<StoreResult> {
         if (fd !== undefined) await fsClose(fd).catch(() => undefined);
         await rm(this.tmp, { force: true });
         const e = this.error as NodeJS.ErrnoException | undefined;
-        return { ok: false, status: 0xa700, comment: `cannot write: ${e?.code ?? e?.message ?? 'unknown error'}` };
+        return {
+          ok: false,
+          status: 0xa700,
+          comment: `cannot write: ${e?.code ?? e?.message ?? 'unknown error'}`,
+        };
       }
       return {
         ok: true,
@@ -186,16 +197,20 @@ class FileSink implements DatasetSink<StoreResult> {
 /** PS3.5 9.1: a UID is 1..64 characters of digits and dots. */
 const UID = /^[0-9.]{1,64}$/;
 /** PS3.5 6.2 AE: at most 16 characters, no backslash, no control characters. */
-const validAeTitle = (ae: string): boolean => ae.length <= 16 && ![...ae].some((c) => c === '\\' || c.charCodeAt(0) < 0x20);
+const validAeTitle = (ae: string): boolean =>
+  ae.length <= 16 && ![...ae].some((c) => c === '\\' || c.charCodeAt(0) < 0x20);
 
 /**
  * Identifiers from the peer that a file meta cannot hold, as the C-STORE status to answer (PS3.7 C.4);
  * undefined when the instance can be stored. Real archives hold such instances: the sender gets a typed refusal.
  */
 export function metaRefusal(req: StoreRequestInfo): { status: number; comment: string } | undefined {
-  if (!UID.test(req.sopInstanceUid)) return { status: 0x0117, comment: 'SOP Instance UID violates the UID rules (PS3.5 9.1)' };
-  if (!UID.test(req.sopClassUid)) return { status: 0x0122, comment: 'SOP Class UID violates the UID rules (PS3.5 9.1)' };
-  if (!UID.test(req.transferSyntaxUid)) return { status: 0xc000, comment: 'transfer syntax UID violates the UID rules' };
+  if (!UID.test(req.sopInstanceUid))
+    return { status: 0x0117, comment: 'SOP Instance UID violates the UID rules (PS3.5 9.1)' };
+  if (!UID.test(req.sopClassUid))
+    return { status: 0x0122, comment: 'SOP Class UID violates the UID rules (PS3.5 9.1)' };
+  if (!UID.test(req.transferSyntaxUid))
+    return { status: 0xc000, comment: 'transfer syntax UID violates the UID rules' };
   return undefined;
 }
 
@@ -209,7 +224,11 @@ class RefusingSink implements DatasetSink<StoreResult> {
   abort(): void {}
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 export class FolderStoreTarget implements StoreTarget {
   private ready: Promise<unknown>;

@@ -53,7 +53,9 @@ export function connectTransport(opts: ConnectOptions): Promise<Result<net.Socke
     }
     socket.on('error', (e: NodeJS.ErrnoException) => {
       const code = e.code ?? 'ERR';
-      const isTls = opts.tls && (code.startsWith('ERR_TLS') || /certificate|SSL|TLS|self.signed|altnames/i.test(e.message + code));
+      const isTls =
+        opts.tls &&
+        (code.startsWith('ERR_TLS') || /certificate|SSL|TLS|self.signed|altnames/i.test(e.message + code));
       done(
         err(
           isTls
@@ -62,9 +64,18 @@ export function connectTransport(opts: ConnectOptions): Promise<Result<net.Socke
         ),
       );
     });
-    socket.once('close', () => done(err({ kind: 'connect-failed', code: 'ECLOSED', message: `${where} closed the connection` })));
+    socket.once('close', () =>
+      done(err({ kind: 'connect-failed', code: 'ECLOSED', message: `${where} closed the connection` })),
+    );
     const timer = setTimeout(
-      () => done(err({ kind: 'timeout', phase: 'connect', message: `no connection to ${where} within ${timeoutMs} ms` })),
+      () =>
+        done(
+          err({
+            kind: 'timeout',
+            phase: 'connect',
+            message: `no connection to ${where} within ${timeoutMs} ms`,
+          }),
+        ),
       timeoutMs,
     );
   });

@@ -118,11 +118,17 @@ export class PduReader {
             this.state = S.PdvHeader;
           } else if (this.pduType >= PduType.AssociateRq && this.pduType <= PduType.Abort) {
             if (this.pduRemaining > MAX_CONTROL_PDU) {
-              return this.fail('invalid-pdu-parameter', `PDU type ${this.pduType} claims ${this.pduRemaining} bytes`);
+              return this.fail(
+                'invalid-pdu-parameter',
+                `PDU type ${this.pduType} claims ${this.pduRemaining} bytes`,
+              );
             }
             this.state = S.ControlBody;
           } else {
-            return this.fail('unrecognized-pdu', `unknown PDU type 0x${this.pduType.toString(16).padStart(2, '0')}`);
+            return this.fail(
+              'unrecognized-pdu',
+              `unknown PDU type 0x${this.pduType.toString(16).padStart(2, '0')}`,
+            );
           }
           break;
         }
@@ -169,7 +175,12 @@ export class PduReader {
           if (this.pduRemaining > 0 && this.pduRemaining < 6) {
             return this.fail('invalid-pdu-parameter', 'trailing bytes in P-DATA-TF');
           }
-          this.emit({ kind: 'pdv-end', contextId: this.pdvContext, command: this.pdvCommand, last: this.pdvLast });
+          this.emit({
+            kind: 'pdv-end',
+            contextId: this.pdvContext,
+            command: this.pdvCommand,
+            last: this.pdvLast,
+          });
           break;
         }
         case S.Dead:

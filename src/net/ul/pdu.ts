@@ -149,9 +149,11 @@ function associateHeader(pv: number, called: string, calling: string): Buffer {
   return b;
 }
 
-export function encodeAssociateRq(rq: Omit<AssociateRq, 'type' | 'protocolVersion' | 'applicationContext'> & {
-  applicationContext?: string;
-}): Buffer {
+export function encodeAssociateRq(
+  rq: Omit<AssociateRq, 'type' | 'protocolVersion' | 'applicationContext'> & {
+    applicationContext?: string;
+  },
+): Buffer {
   const parts = [
     associateHeader(PROTOCOL_VERSION, rq.calledAeTitle, rq.callingAeTitle),
     item(ItemType.ApplicationContext, ascii(rq.applicationContext ?? DICOM_APPLICATION_CONTEXT)),
@@ -165,9 +167,11 @@ export function encodeAssociateRq(rq: Omit<AssociateRq, 'type' | 'protocolVersio
   return pdu(PduType.AssociateRq, Buffer.concat(parts));
 }
 
-export function encodeAssociateAc(ac: Omit<AssociateAc, 'type' | 'protocolVersion' | 'applicationContext'> & {
-  applicationContext?: string;
-}): Buffer {
+export function encodeAssociateAc(
+  ac: Omit<AssociateAc, 'type' | 'protocolVersion' | 'applicationContext'> & {
+    applicationContext?: string;
+  },
+): Buffer {
   const parts = [
     associateHeader(PROTOCOL_VERSION, ac.calledAeTitle, ac.callingAeTitle),
     item(ItemType.ApplicationContext, ascii(ac.applicationContext ?? DICOM_APPLICATION_CONTEXT)),
@@ -175,7 +179,9 @@ export function encodeAssociateAc(ac: Omit<AssociateAc, 'type' | 'protocolVersio
   for (const pc of ac.presentationContexts) {
     // PS3.8 9.3.3.2: the transfer syntax sub-item is present but not significant when not accepted.
     const ts = item(ItemType.TransferSyntax, ascii(pc.result === 0 ? pc.transferSyntax : ''));
-    parts.push(item(ItemType.PresentationContextAc, Buffer.concat([Buffer.from([pc.id, 0, pc.result, 0]), ts])));
+    parts.push(
+      item(ItemType.PresentationContextAc, Buffer.concat([Buffer.from([pc.id, 0, pc.result, 0]), ts])),
+    );
   }
   parts.push(encodeUserInformation(ac.userInformation));
   return pdu(PduType.AssociateAc, Buffer.concat(parts));
@@ -207,7 +213,8 @@ function* items(buf: Buffer, start: number, end: number): Generator<RawItem> {
     if (p + 4 > end) throw new PduDecodeError(`truncated item header at offset ${p}`);
     const type = buf[p]!;
     const len = buf.readUInt16BE(p + 2);
-    if (p + 4 + len > end) throw new PduDecodeError(`item 0x${type.toString(16)} length ${len} overruns its PDU`);
+    if (p + 4 + len > end)
+      throw new PduDecodeError(`item 0x${type.toString(16)} length ${len} overruns its PDU`);
     yield { type, data: buf.subarray(p + 4, p + 4 + len) };
     p += 4 + len;
   }
@@ -271,7 +278,8 @@ function decodeUserInformation(data: Buffer): UserInformation {
 }
 
 function decodeAssociate(type: 'rq' | 'ac', body: Buffer): AssociateRq | AssociateAc {
-  if (body.length < 68) throw new PduDecodeError(`A-ASSOCIATE-${type.toUpperCase()} shorter than its fixed fields`);
+  if (body.length < 68)
+    throw new PduDecodeError(`A-ASSOCIATE-${type.toUpperCase()} shorter than its fixed fields`);
   const protocolVersion = body.readUInt16BE(0);
   const calledAeTitle = aeString(body.subarray(4, 20));
   const callingAeTitle = aeString(body.subarray(20, 36));
@@ -287,7 +295,8 @@ function decodeAssociate(type: 'rq' | 'ac', body: Buffer): AssociateRq | Associa
       for (const sub of items(it.data, 4, it.data.length)) {
         if (sub.type === ItemType.AbstractSyntax) pc.abstractSyntax = uidString(sub.data);
         else if (sub.type === ItemType.TransferSyntax) pc.transferSyntaxes.push(uidString(sub.data));
-        else throw new PduDecodeError(`unexpected sub-item 0x${sub.type.toString(16)} in presentation context`);
+        else
+          throw new PduDecodeError(`unexpected sub-item 0x${sub.type.toString(16)} in presentation context`);
       }
       rqContexts.push(pc);
     } else if (it.type === ItemType.PresentationContextAc && type === 'ac') {
@@ -298,7 +307,10 @@ function decodeAssociate(type: 'rq' | 'ac', body: Buffer): AssociateRq | Associa
       }
       acContexts.push(pc);
     } else if (it.type === ItemType.UserInformation) userInformation = decodeUserInformation(it.data);
-    else throw new PduDecodeError(`unexpected item 0x${it.type.toString(16)} in A-ASSOCIATE-${type.toUpperCase()}`);
+    else
+      throw new PduDecodeError(
+        `unexpected item 0x${it.type.toString(16)} in A-ASSOCIATE-${type.toUpperCase()}`,
+      );
   }
   if (!userInformation) throw new PduDecodeError('user information item missing');
   if (type === 'rq') {

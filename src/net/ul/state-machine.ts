@@ -40,10 +40,34 @@ export type Event =
   | 'Evt19'; // unrecognized or invalid PDU received
 
 export type Action =
-  | 'AE-1' | 'AE-2' | 'AE-3' | 'AE-4' | 'AE-5' | 'AE-6' | 'AE-7' | 'AE-8'
-  | 'DT-1' | 'DT-2'
-  | 'AR-1' | 'AR-2' | 'AR-3' | 'AR-4' | 'AR-5' | 'AR-6' | 'AR-7' | 'AR-8' | 'AR-9' | 'AR-10'
-  | 'AA-1' | 'AA-2' | 'AA-3' | 'AA-4' | 'AA-5' | 'AA-6' | 'AA-7' | 'AA-8';
+  | 'AE-1'
+  | 'AE-2'
+  | 'AE-3'
+  | 'AE-4'
+  | 'AE-5'
+  | 'AE-6'
+  | 'AE-7'
+  | 'AE-8'
+  | 'DT-1'
+  | 'DT-2'
+  | 'AR-1'
+  | 'AR-2'
+  | 'AR-3'
+  | 'AR-4'
+  | 'AR-5'
+  | 'AR-6'
+  | 'AR-7'
+  | 'AR-8'
+  | 'AR-9'
+  | 'AR-10'
+  | 'AA-1'
+  | 'AA-2'
+  | 'AA-3'
+  | 'AA-4'
+  | 'AA-5'
+  | 'AA-6'
+  | 'AA-7'
+  | 'AA-8';
 
 /** Table 9-9 (abridged): what each action does and the state it leads to. */
 export const ACTIONS: Record<Action, { does: string; next: State | 'depends' }> = {
@@ -52,7 +76,10 @@ export const ACTIONS: Record<Action, { does: string; next: State | 'depends' }> 
   'AE-3': { does: 'issue A-ASSOCIATE confirmation (accept)', next: 'Sta6' },
   'AE-4': { does: 'issue A-ASSOCIATE confirmation (reject), close transport', next: 'Sta1' },
   'AE-5': { does: 'issue transport connection response, start ARTIM', next: 'Sta2' },
-  'AE-6': { does: 'stop ARTIM; indicate A-ASSOCIATE if acceptable (Sta3), else send RJ and start ARTIM (Sta13)', next: 'depends' },
+  'AE-6': {
+    does: 'stop ARTIM; indicate A-ASSOCIATE if acceptable (Sta3), else send RJ and start ARTIM (Sta13)',
+    next: 'depends',
+  },
   'AE-7': { does: 'send A-ASSOCIATE-AC', next: 'Sta6' },
   'AE-8': { does: 'send A-ASSOCIATE-RJ, start ARTIM', next: 'Sta13' },
   'DT-1': { does: 'send P-DATA-TF', next: 'Sta6' },
@@ -88,16 +115,45 @@ const row = (entries: [State[], Action][]): Partial<Record<State, Action>> => {
 export const TRANSITIONS: Record<Event, Partial<Record<State, Action>>> = {
   Evt1: row([[S(1), 'AE-1']]),
   Evt2: row([[S(4), 'AE-2']]),
-  Evt3: row([[S(2), 'AA-1'], [S(3, 6, 7, 8, 9, 10, 11, 12), 'AA-8'], [S(5), 'AE-3'], [S(13), 'AA-6']]),
-  Evt4: row([[S(2), 'AA-1'], [S(3, 6, 7, 8, 9, 10, 11, 12), 'AA-8'], [S(5), 'AE-4'], [S(13), 'AA-6']]),
+  Evt3: row([
+    [S(2), 'AA-1'],
+    [S(3, 6, 7, 8, 9, 10, 11, 12), 'AA-8'],
+    [S(5), 'AE-3'],
+    [S(13), 'AA-6'],
+  ]),
+  Evt4: row([
+    [S(2), 'AA-1'],
+    [S(3, 6, 7, 8, 9, 10, 11, 12), 'AA-8'],
+    [S(5), 'AE-4'],
+    [S(13), 'AA-6'],
+  ]),
   Evt5: row([[S(1), 'AE-5']]),
-  Evt6: row([[S(2), 'AE-6'], [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-8'], [S(13), 'AA-7']]),
+  Evt6: row([
+    [S(2), 'AE-6'],
+    [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-8'],
+    [S(13), 'AA-7'],
+  ]),
   Evt7: row([[S(3), 'AE-7']]),
   Evt8: row([[S(3), 'AE-8']]),
-  Evt9: row([[S(6), 'DT-1'], [S(8), 'AR-7']]),
-  Evt10: row([[S(2), 'AA-1'], [S(3, 5, 8, 9, 10, 11, 12), 'AA-8'], [S(6), 'DT-2'], [S(7), 'AR-6'], [S(13), 'AA-6']]),
+  Evt9: row([
+    [S(6), 'DT-1'],
+    [S(8), 'AR-7'],
+  ]),
+  Evt10: row([
+    [S(2), 'AA-1'],
+    [S(3, 5, 8, 9, 10, 11, 12), 'AA-8'],
+    [S(6), 'DT-2'],
+    [S(7), 'AR-6'],
+    [S(13), 'AA-6'],
+  ]),
   Evt11: row([[S(6), 'AR-1']]),
-  Evt12: row([[S(2), 'AA-1'], [S(3, 5, 8, 9, 10, 11, 12), 'AA-8'], [S(6), 'AR-2'], [S(7), 'AR-8'], [S(13), 'AA-6']]),
+  Evt12: row([
+    [S(2), 'AA-1'],
+    [S(3, 5, 8, 9, 10, 11, 12), 'AA-8'],
+    [S(6), 'AR-2'],
+    [S(7), 'AR-8'],
+    [S(13), 'AA-6'],
+  ]),
   Evt13: row([
     [S(2), 'AA-1'],
     [S(3, 5, 6, 8, 9, 12), 'AA-8'],
@@ -105,12 +161,29 @@ export const TRANSITIONS: Record<Event, Partial<Record<State, Action>>> = {
     [S(10), 'AR-10'],
     [S(13), 'AA-6'],
   ]),
-  Evt14: row([[S(8, 12), 'AR-4'], [S(9), 'AR-9']]),
-  Evt15: row([[S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-1'], [S(4), 'AA-2']]),
-  Evt16: row([[S(2, 13), 'AA-2'], [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-3']]),
-  Evt17: row([[S(2), 'AA-5'], [S(3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-4'], [S(13), 'AR-5']]),
+  Evt14: row([
+    [S(8, 12), 'AR-4'],
+    [S(9), 'AR-9'],
+  ]),
+  Evt15: row([
+    [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-1'],
+    [S(4), 'AA-2'],
+  ]),
+  Evt16: row([
+    [S(2, 13), 'AA-2'],
+    [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-3'],
+  ]),
+  Evt17: row([
+    [S(2), 'AA-5'],
+    [S(3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-4'],
+    [S(13), 'AR-5'],
+  ]),
   Evt18: row([[S(2, 13), 'AA-2']]),
-  Evt19: row([[S(2), 'AA-1'], [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-8'], [S(13), 'AA-7']]),
+  Evt19: row([
+    [S(2), 'AA-1'],
+    [S(3, 5, 6, 7, 8, 9, 10, 11, 12), 'AA-8'],
+    [S(13), 'AA-7'],
+  ]),
 };
 
 export function transition(state: State, event: Event): Action | undefined {

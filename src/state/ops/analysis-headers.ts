@@ -22,7 +22,9 @@ export async function recordAnalysisHeaders(
          WHERE sop_instance_uid IN (${placeholders(part.length)})`,
         part.map((i) => i.sopInstanceUid),
       );
-      const seen = new Set(known.map((r) => `${String(r.sop_instance_uid)}\u0000${String(r.content_digest)}`));
+      const seen = new Set(
+        known.map((r) => `${String(r.sop_instance_uid)}\u0000${String(r.content_digest)}`),
+      );
       const fresh = part.filter((i) => !seen.has(`${i.sopInstanceUid}\u0000${i.contentDigest}`));
       for (const i of part) {
         if (!seen.has(`${i.sopInstanceUid}\u0000${i.contentDigest}`)) continue;

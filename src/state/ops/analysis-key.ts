@@ -7,10 +7,10 @@ import type { OpContext } from './context.js';
  */
 export async function analysisSecret(ctx: OpContext): Promise<string> {
   return ctx.db.transaction(async (tx) => {
-    await tx.run('INSERT INTO analysis_key (id, secret, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING', [
-      randomBytes(32).toString('hex'),
-      ctx.clock.now(),
-    ]);
+    await tx.run(
+      'INSERT INTO analysis_key (id, secret, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING',
+      [randomBytes(32).toString('hex'), ctx.clock.now()],
+    );
     const r = await tx.get<{ secret: unknown }>('SELECT secret FROM analysis_key WHERE id = 1');
     return String(r!.secret);
   });

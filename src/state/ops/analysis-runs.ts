@@ -25,7 +25,15 @@ export async function saveAnalysisRun(
     for (const part of chunks(findings, 200)) {
       const params: SqlParam[] = [];
       for (const f of part)
-        params.push(runId, f.code, f.severity, f.subject, f.seriesUid ?? null, f.sopInstanceUid ?? null, toJson(f.detail ?? null));
+        params.push(
+          runId,
+          f.code,
+          f.severity,
+          f.subject,
+          f.seriesUid ?? null,
+          f.sopInstanceUid ?? null,
+          toJson(f.detail ?? null),
+        );
       const ids = await tx.all<{ id: unknown }>(
         `INSERT INTO analysis_findings (run_id, code, severity, subject, series_uid, sop_instance_uid, detail)
          VALUES ${part.map(() => `(${placeholders(7)})`).join(', ')} RETURNING id`,
@@ -80,7 +88,10 @@ export async function listAnalysisFindings(
           [runId, opts.studyUid],
         );
   const studies = new Map<number, string[]>();
-  for (const part of chunks(rows.map((r) => num(r.id)), 400)) {
+  for (const part of chunks(
+    rows.map((r) => num(r.id)),
+    400,
+  )) {
     const links = await ctx.db.all<Row>(
       `SELECT finding_id, study_uid FROM analysis_finding_studies WHERE finding_id IN (${placeholders(part.length)})
        ORDER BY finding_id, study_uid`,

@@ -47,7 +47,12 @@ export async function ledger(ctx: OpContext, opts: LedgerOptions = {}): Promise<
        FROM quarantine WHERE study_uid IN (${placeholders(part.length)}) GROUP BY study_uid`,
       part,
     );
-    for (const a of q) quarantined.set(String(a.study_uid), { n: num(a.n), status: numOrNull(a.status), cause: strOrNull(a.cause) });
+    for (const a of q)
+      quarantined.set(String(a.study_uid), {
+        n: num(a.n),
+        status: numOrNull(a.status),
+        cause: strOrNull(a.cause),
+      });
   }
   return rows.map((r) => {
     const uid = String(r.study_uid);

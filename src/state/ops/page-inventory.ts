@@ -7,7 +7,10 @@ import { instanceFromRow, seriesFromRow, studyFromRow } from './_rows.js';
 const page = async (ctx: OpContext, table: string, key: string, p: InventoryPage): Promise<Row[]> =>
   p.after === undefined
     ? ctx.db.all<Row>(`SELECT * FROM ${table} ORDER BY ${key} LIMIT ?`, [p.limit ?? 1000])
-    : ctx.db.all<Row>(`SELECT * FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`, [p.after, p.limit ?? 1000]);
+    : ctx.db.all<Row>(`SELECT * FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`, [
+        p.after,
+        p.limit ?? 1000,
+      ]);
 
 /** Every inventoried study (vanished ones included), by Study Instance UID, a page at a time. */
 export async function pageStudies(ctx: OpContext, p: InventoryPage = {}): Promise<Study[]> {

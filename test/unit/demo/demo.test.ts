@@ -10,11 +10,21 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe('pacshift demo (no Debian package needed)', () => {
   it('migrates the generated archive between two built-in archives and ends with a consistent ledger', () => {
-    const r = spawnSync(process.execPath, ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/bin.ts'), 'demo', '--json'], {
-      cwd,
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        join(root, 'node_modules/tsx/dist/esm/index.mjs'),
+        join(root, 'src/cli/bin.ts'),
+        'demo',
+        '--json',
+      ],
+      {
+        cwd,
+        encoding: 'utf8',
+        timeout: 180_000,
+      },
+    );
     const last = r.stdout.trim().split('\n').at(-1)!;
     const out = JSON.parse(last);
     expect(out, r.stderr).toMatchObject({

@@ -25,7 +25,8 @@ export function el(enc: Encoding, t: Tag, vr: VR, value: Buffer | string, length
   const len = length ?? v.length;
   const le = enc.littleEndian;
   if (!enc.explicitVr) return Buffer.concat([tagBytes(t, le), u32(len, le), v]);
-  if (VR_TABLE[vr].longLength) return Buffer.concat([tagBytes(t, le), Buffer.from(vr, 'latin1'), Buffer.alloc(2), u32(len, le), v]);
+  if (VR_TABLE[vr].longLength)
+    return Buffer.concat([tagBytes(t, le), Buffer.from(vr, 'latin1'), Buffer.alloc(2), u32(len, le), v]);
   return Buffer.concat([tagBytes(t, le), Buffer.from(vr, 'latin1'), u16(len, le), v]);
 }
 
@@ -34,7 +35,9 @@ export const item = (enc: Encoding, content: Buffer, undefinedLength = false): B
     tagBytes(0xfffee000, enc.littleEndian),
     u32(undefinedLength ? UNDEF : content.length, enc.littleEndian),
     content,
-    undefinedLength ? Buffer.concat([tagBytes(0xfffee00d, enc.littleEndian), u32(0, enc.littleEndian)]) : Buffer.alloc(0),
+    undefinedLength
+      ? Buffer.concat([tagBytes(0xfffee00d, enc.littleEndian), u32(0, enc.littleEndian)])
+      : Buffer.alloc(0),
   ]);
 
 export const seqDelim = (enc: Encoding): Buffer =>

@@ -19,7 +19,9 @@ export interface ManifestRow {
 
 export function readManifest(): ManifestRow[] {
   const dir = corpusDir();
-  const lines = readFileSync(join(dir, 'MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(join(dir, 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const header = lines[0]!.split('\t');
   const col = (name: string): number => {
     const i = header.indexOf(name);
@@ -65,7 +67,9 @@ export const privateSopClassUid = (name: string): string | undefined => /\(([0-9
 
 /** Patient names, IDs and birth dates found in the manifest (to check they never leak into messages). */
 export function readManifestPhi(): string[] {
-  const lines = readFileSync(join(corpusDir(), 'MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(join(corpusDir(), 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const header = lines[0]!.split('\t');
   const cols = ['patient_id', 'patient_name', 'patient_birth_date'].map((n) => header.indexOf(n));
   const out = new Set<string>();
@@ -80,7 +84,9 @@ export function readManifestPhi(): string[] {
 
 /** One column of the manifest by path. */
 export function readManifestColumn(name: string): Map<string, string> {
-  const lines = readFileSync(join(corpusDir(), 'MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(join(corpusDir(), 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const header = lines[0]!.split('\t');
   const c = header.indexOf(name);
   if (c < 0) throw new Error(`MANIFEST.tsv has no column ${name}`);

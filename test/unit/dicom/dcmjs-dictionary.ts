@@ -10,7 +10,9 @@ const AMBIGUOUS: Record<string, string | null> = { up: 'UL', ox: 'OW', xs: 'US',
 
 export function dictionaryFromDcmjs(): Record<string, string[]> {
   const require = createRequire(import.meta.url);
-  const dcmjs = require('dcmjs') as { data: { DicomMetaDictionary: { nameMap: Record<string, DcmjsEntry> } } };
+  const dcmjs = require('dcmjs') as {
+    data: { DicomMetaDictionary: { nameMap: Record<string, DcmjsEntry> } };
+  };
   const out: Record<string, string[]> = {};
   for (const e of Object.values(dcmjs.data.DicomMetaDictionary.nameMap)) {
     const vr = e.vr in AMBIGUOUS ? AMBIGUOUS[e.vr] : e.vr;

@@ -40,34 +40,56 @@ describe.skipIf(!hasCorpus())('readHeaderAttributes', () => {
     const names = readManifestColumn('patient_name');
     const charsets = readManifestColumn('specific_character_set');
     // pydicom drops empty trailing PN groups and leaves ISO 2022 IR 58 escapes in its text: normalise both.
-    const norm = (s: string): string => s.split('\x1b$)A').join('').replace(/[=^]+$/, '');
+    const norm = (s: string): string =>
+      s
+        .split('\x1b$)A')
+        .join('')
+        .replace(/[=^]+$/, '');
     let compared = 0;
     const mismatches: string[] = [];
     const nonAscii = new Set<string>();
     for (const row of rows) {
-      const r = await readHeaderAttributes(row.file, [Tags.PatientName.tag, Tags.SOPInstanceUID.tag, Tags.Rows.tag]);
+      const r = await readHeaderAttributes(row.file, [
+        Tags.PatientName.tag,
+        Tags.SOPInstanceUID.tag,
+        Tags.Rows.tag,
+      ]);
       if (!r.ok) continue;
       const pn = r.value.get(Tags.PatientName.tag);
       const got = norm(pn?.text ?? '');
-      if (got !== norm(names.get(row.path) ?? '')) mismatches.push(row.path); // names themselves are not printed
+      if (got !== norm(names.get(row.path) ?? ''))
+        mismatches.push(row.path); // names themselves are not printed
       else if ([...got].some((c) => c.charCodeAt(0) > 0x7f)) nonAscii.add(charsets.get(row.path) ?? '');
       const uid = r.value.get(Tags.SOPInstanceUID.tag);
       if (row.sopInstanceUid) expect(uid?.text).toBe(row.sopInstanceUid);
       compared++;
     }
-    console.log(`patient names compared: ${compared}; decoded non-ASCII under: ${[...nonAscii].sort().join(' | ')}`);
+    console.log(
+      `patient names compared: ${compared}; decoded non-ASCII under: ${[...nonAscii].sort().join(' | ')}`,
+    );
     expect(mismatches).toEqual([]);
     expect(compared).toBeGreaterThan(350);
     // The Japanese, Korean and Chinese ISO 2022 samples were among the decoded ones.
     expect([...nonAscii]).toEqual(
-      expect.arrayContaining(['ISO 2022 IR 13\\ISO 2022 IR 87', '\\ISO 2022 IR 149', '\\ISO 2022 IR 58', 'GB18030', 'ISO_IR 192']),
+      expect.arrayContaining([
+        'ISO 2022 IR 13\\ISO 2022 IR 87',
+        '\\ISO 2022 IR 149',
+        '\\ISO 2022 IR 58',
+        'GB18030',
+        'ISO_IR 192',
+      ]),
     );
   });
 
   it('decodes numbers in the byte order of the file', async () => {
     for (const p of ['dcm_qa/dcm_qa_ts/1.dcm', 'dcm_qa/dcm_qa_ts/2.dcm', 'dcm_qa/dcm_qa_ts/3.dcm']) {
       const row = rows.find((r) => r.path === p)!;
-      const r = await readHeaderAttributes(row.file, [Tags.Rows.tag, Tags.Columns.tag, Tags.BitsAllocated.tag, Tags.ImageType.tag]);
+      const r = await readHeaderAttributes(row.file, [
+        Tags.Rows.tag,
+        Tags.Columns.tag,
+        Tags.BitsAllocated.tag,
+        Tags.ImageType.tag,
+      ]);
       expect(r.ok).toBe(true);
       if (!r.ok) continue;
       expect(r.value.get(Tags.BitsAllocated.tag)?.numbers).toEqual([16]);

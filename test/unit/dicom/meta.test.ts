@@ -121,7 +121,12 @@ describe('buildPart10Meta', () => {
 
 describe.skipIf(!hasCorpus())('re-wrapping a received data set', () => {
   it('keeps the data set bytes and digest when our meta replaces the original one', async () => {
-    for (const p of ['dcm_qa/dcm_qa_ts/2.dcm', 'dcm_qa/dcm_qa_ts/3.dcm', 'dcm_qa/dcm_qa_ts/9.dcm', 'dicomParser/deflate/image_dfl']) {
+    for (const p of [
+      'dcm_qa/dcm_qa_ts/2.dcm',
+      'dcm_qa/dcm_qa_ts/3.dcm',
+      'dcm_qa/dcm_qa_ts/9.dcm',
+      'dicomParser/deflate/image_dfl',
+    ]) {
       const row = readManifest().find((r) => r.path === p)!;
       const orig = await readInstanceInfo(row.file);
       expect(orig.ok).toBe(true);

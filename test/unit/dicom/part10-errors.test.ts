@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildPart10Meta, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../../src/dicom/meta.js';
+import {
+  buildPart10Meta,
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION_NAME,
+} from '../../../src/dicom/meta.js';
 import { readInstanceInfo } from '../../../src/dicom/part10.js';
 import { Tags } from '../../../src/dicom/tag.js';
 import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, type Encoding } from '../../../src/dicom/transfer-syntax.js';
@@ -47,24 +51,42 @@ describe('readInstanceInfo on broken files', () => {
     expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2'), dataSet(IMPLICIT_LE)]))).toBe('ok');
     expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(EXPLICIT_LE)]))).toBe('ok');
     expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.2'), dataSet(EXPLICIT_BE)]))).toBe('ok');
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1.99'), deflateRawSync(dataSet(EXPLICIT_LE))]))).toBe('ok');
+    expect(
+      await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1.99'), deflateRawSync(dataSet(EXPLICIT_LE))])),
+    ).toBe('ok');
   });
 
   it('catches a meta that lies about the encoding', async () => {
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(IMPLICIT_LE)]))).toBe('lying-transfer-syntax');
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2'), dataSet(EXPLICIT_LE)]))).toBe('lying-transfer-syntax');
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.2'), dataSet(EXPLICIT_LE)]))).toBe('lying-transfer-syntax');
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(EXPLICIT_BE)]))).toBe('lying-transfer-syntax');
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1.99'), dataSet(EXPLICIT_LE)]))).toBe('lying-transfer-syntax');
+    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(IMPLICIT_LE)]))).toBe(
+      'lying-transfer-syntax',
+    );
+    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2'), dataSet(EXPLICIT_LE)]))).toBe(
+      'lying-transfer-syntax',
+    );
+    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.2'), dataSet(EXPLICIT_LE)]))).toBe(
+      'lying-transfer-syntax',
+    );
+    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(EXPLICIT_BE)]))).toBe(
+      'lying-transfer-syntax',
+    );
+    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1.99'), dataSet(EXPLICIT_LE)]))).toBe(
+      'lying-transfer-syntax',
+    );
   });
 
   it('names every other failure', async () => {
-    expect(await codeOf(Buffer.concat([meta('1.2.3.999'), dataSet(EXPLICIT_LE)]))).toBe('unknown-transfer-syntax');
-    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(EXPLICIT_LE, false)]))).toBe('missing-uid');
+    expect(await codeOf(Buffer.concat([meta('1.2.3.999'), dataSet(EXPLICIT_LE)]))).toBe(
+      'unknown-transfer-syntax',
+    );
+    expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(EXPLICIT_LE, false)]))).toBe(
+      'missing-uid',
+    );
     const full = Buffer.concat([meta('1.2.840.10008.1.2.1'), dataSet(EXPLICIT_LE)]);
     expect(await codeOf(full.subarray(0, full.length - 10))).toBe('truncated');
     expect(await codeOf(dataSet(EXPLICIT_LE))).toBe('no-meta');
-    expect(await codeOf(Buffer.from('%PDF-1.4 this is not DICOM at all, only some text to fill the buffer'))).toBe('not-dicom');
+    expect(
+      await codeOf(Buffer.from('%PDF-1.4 this is not DICOM at all, only some text to fill the buffer')),
+    ).toBe('not-dicom');
     expect(await codeOf(Buffer.alloc(3))).toBe('not-dicom');
     const garbage = Buffer.alloc(200, 0x5a);
     expect(await codeOf(Buffer.concat([meta('1.2.840.10008.1.2.1.99'), garbage]))).toBe('deflate-error');

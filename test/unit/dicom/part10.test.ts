@@ -3,9 +3,16 @@ import { readInstanceInfo, type InstanceInfo } from '../../../src/dicom/part10.j
 import type { DicomFileError, DicomFileErrorCode } from '../../../src/dicom/errors.js';
 import { lookupSopClass } from '../../../src/dicom/sop-class.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
-import { isTruncated, lacksMeta, privateSopClassUid, readManifest, readManifestPhi } from './corpus-manifest.js';
+import {
+  isTruncated,
+  lacksMeta,
+  privateSopClassUid,
+  readManifest,
+  readManifestPhi,
+} from './corpus-manifest.js';
 
-const JPEG_LOSSLESS_SV1 = 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])';
+const JPEG_LOSSLESS_SV1 =
+  'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])';
 
 const CODES: readonly DicomFileErrorCode[] = [
   'not-dicom',
@@ -43,7 +50,8 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
     }
     const errors = [...results].filter(([, r]) => !r.ok) as [string, { ok: false; error: DicomFileError }][];
     console.log(
-      'files with errors:\n' + errors.map(([p, r]) => `  ${r.error.code.padEnd(22)} ${p}\n      ${r.error.message}`).join('\n'),
+      'files with errors:\n' +
+        errors.map(([p, r]) => `  ${r.error.code.padEnd(22)} ${p}\n      ${r.error.message}`).join('\n'),
     );
     const counts: Record<string, number> = {};
     for (const [, r] of errors) counts[r.error.code] = (counts[r.error.code] ?? 0) + 1;
@@ -59,7 +67,10 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
       if (!r.ok) continue;
       const i = r.value;
       expect({ path: row.path, sop: i.sopInstanceUid }).toEqual({ path: row.path, sop: row.sopInstanceUid });
-      expect({ path: row.path, study: i.studyInstanceUid ?? '' }).toEqual({ path: row.path, study: row.studyInstanceUid });
+      expect({ path: row.path, study: i.studyInstanceUid ?? '' }).toEqual({
+        path: row.path,
+        study: row.studyInstanceUid,
+      });
       expect({ path: row.path, series: i.seriesInstanceUid ?? '' }).toEqual({
         path: row.path,
         series: row.seriesInstanceUid,
@@ -69,7 +80,9 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
       const ts = row.path === 'fo-dicom/GH1376.dcm' ? JPEG_LOSSLESS_SV1 : row.transferSyntax;
       expect({ path: row.path, ts: i.transferSyntax.name }).toEqual({ path: row.path, ts });
       const name = lookupSopClass(i.sopClassUid)?.name ?? `(${i.sopClassUid})`;
-      const expected = privateSopClassUid(row.sopClass) ? `(${privateSopClassUid(row.sopClass)})` : row.sopClass;
+      const expected = privateSopClassUid(row.sopClass)
+        ? `(${privateSopClassUid(row.sopClass)})`
+        : row.sopClass;
       expect({ path: row.path, sopClass: name }).toEqual({ path: row.path, sopClass: expected });
       expect(i.fileSize).toBe(row.size);
       expect(i.datasetOffset).toBe(i.metaEnd);
@@ -84,7 +97,10 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
     expect(noMeta.length).toBe(7);
     for (const row of noMeta) {
       const r = results.get(row.path)!;
-      expect({ path: row.path, code: r.ok ? 'ok' : r.error.code }).toEqual({ path: row.path, code: 'no-meta' });
+      expect({ path: row.path, code: r.ok ? 'ok' : r.error.code }).toEqual({
+        path: row.path,
+        code: 'no-meta',
+      });
     }
   });
 
@@ -93,7 +109,10 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
     expect(truncated.length).toBeGreaterThan(0);
     for (const row of truncated) {
       const r = results.get(row.path)!;
-      expect({ path: row.path, code: r.ok ? 'ok' : r.error.code }).toEqual({ path: row.path, code: 'truncated' });
+      expect({ path: row.path, code: r.ok ? 'ok' : r.error.code }).toEqual({
+        path: row.path,
+        code: 'truncated',
+      });
     }
   });
 
@@ -108,11 +127,18 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
     // Meta says explicit VR big endian; the data set is, with an implicit VR LE UN sequence inside.
     expect(code('fo-dicom/GH177_D_CLUNIE_CT1_IVRLE_BigEndian_undefined_length.dcm')).toBe('ok');
     // Deflated files are inflated as a stream for identification.
-    for (const p of ['dicomParser/deflate/image_dfl', 'dicomParser/deflate/report_dfl', 'fo-dicom/Issue1097_FailToOpenDeflatedFileWithSQ.dcm']) {
+    for (const p of [
+      'dicomParser/deflate/image_dfl',
+      'dicomParser/deflate/report_dfl',
+      'fo-dicom/Issue1097_FailToOpenDeflatedFileWithSQ.dcm',
+    ]) {
       expect(code(p)).toBe('ok');
     }
     // Encapsulated pixel data missing its sequence delimiter at the end of the file: readable, flagged.
-    for (const p of ['fo-dicom/GH1339.dcm', 'pydicom/pydicom-data/emri_small_jpeg_2k_lossless_too_short.dcm']) {
+    for (const p of [
+      'fo-dicom/GH1339.dcm',
+      'pydicom/pydicom-data/emri_small_jpeg_2k_lossless_too_short.dcm',
+    ]) {
       const r = results.get(p)!;
       expect(r.ok && r.value.issues.some((i) => i.code === 'unterminated-at-eof')).toBe(true);
     }
@@ -137,11 +163,16 @@ describe.skipIf(!hasCorpus())('readInstanceInfo over the corpus', () => {
       const px = r.value.pixelData;
       // What precedes the pixel data, a few windows, and a little around each fragment header.
       const bound = px.valueOffset + 3 * 65536 + (px.fragments ?? 0) * 512;
-      expect({ path: row.path, withinBound: stats.bytesRead - before <= bound }).toEqual({ path: row.path, withinBound: true });
+      expect({ path: row.path, withinBound: stats.bytesRead - before <= bound }).toEqual({
+        path: row.path,
+        withinBound: true,
+      });
       total += row.size;
       files++;
     }
-    console.log(`${files} image files over 1 MiB: read ${stats.bytesRead} of ${total} bytes in ${stats.reads} reads`);
+    console.log(
+      `${files} image files over 1 MiB: read ${stats.bytesRead} of ${total} bytes in ${stats.reads} reads`,
+    );
     expect(files).toBeGreaterThan(5);
     expect(stats.bytesRead).toBeLessThan(total / 3);
   });

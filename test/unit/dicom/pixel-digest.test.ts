@@ -18,7 +18,14 @@ describe.skipIf(!hasCorpus())('pixelDigest over the corpus', () => {
   const rows = readManifest();
 
   it('matches an independent computation (raw bytes; dicom-parser fragments) for every readable file', async () => {
-    const counts = { native: 0, encapsulated: 0, checkedByDicomParser: 0, none: 0, bigEndian: 0, deflated: 0 };
+    const counts = {
+      native: 0,
+      encapsulated: 0,
+      checkedByDicomParser: 0,
+      none: 0,
+      bigEndian: 0,
+      deflated: 0,
+    };
     for (const row of rows) {
       const info = await readInstanceInfo(row.file);
       if (!info.ok) continue;

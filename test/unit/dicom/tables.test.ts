@@ -12,8 +12,21 @@ import {
   VERIFICATION,
   STORAGE_COMMITMENT_PUSH_MODEL,
 } from '../../../src/dicom/sop-class.js';
-import { describeTag, formatTag, parseTag, tag, Tags, groupOf, elementOf, isPrivateTag } from '../../../src/dicom/tag.js';
-import { lookupTransferSyntax, TRANSFER_SYNTAXES, transferSyntaxByName } from '../../../src/dicom/transfer-syntax.js';
+import {
+  describeTag,
+  formatTag,
+  parseTag,
+  tag,
+  Tags,
+  groupOf,
+  elementOf,
+  isPrivateTag,
+} from '../../../src/dicom/tag.js';
+import {
+  lookupTransferSyntax,
+  TRANSFER_SYNTAXES,
+  transferSyntaxByName,
+} from '../../../src/dicom/transfer-syntax.js';
 import { checkValue, VR_TABLE, VRS, vrFromBytes } from '../../../src/dicom/vr.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
 import { lacksMeta, privateSopClassUid, readManifest } from './corpus-manifest.js';
@@ -34,8 +47,12 @@ describe('tags', () => {
     expect(isPrivateTag(0x00080016)).toBe(false);
   });
 
-  it("agrees with the standard dictionary on every VR it declares", () => {
-    const ambiguous = new Set([Tags.PixelData.tag, Tags.FileMetaInformationVersion.tag, Tags.PrivateInformation.tag]);
+  it('agrees with the standard dictionary on every VR it declares', () => {
+    const ambiguous = new Set([
+      Tags.PixelData.tag,
+      Tags.FileMetaInformationVersion.tag,
+      Tags.PrivateInformation.tag,
+    ]);
     for (const [keyword, e] of Object.entries(Tags)) {
       if (ambiguous.has(e.tag)) continue;
       expect({ keyword, vr: dictionaryVr(e.tag) }).toEqual({ keyword, vr: e.vr });
@@ -46,8 +63,12 @@ describe('tags', () => {
 describe('dictionary', () => {
   it('is the standard dictionary (regenerated from dcmjs, equal to the committed table)', () => {
     const fresh = dictionaryFromDcmjs();
-    const committed = Object.fromEntries(Object.entries(DICTIONARY_BY_VR).map(([vr, s]) => [vr, s.split(' ').filter(Boolean).sort()]));
-    expect(committed).toEqual(Object.fromEntries(Object.entries(fresh).map(([vr, l]) => [vr, [...l].sort()])));
+    const committed = Object.fromEntries(
+      Object.entries(DICTIONARY_BY_VR).map(([vr, s]) => [vr, s.split(' ').filter(Boolean).sort()]),
+    );
+    expect(committed).toEqual(
+      Object.fromEntries(Object.entries(fresh).map(([vr, l]) => [vr, [...l].sort()])),
+    );
     expect(dictionarySize()).toBeGreaterThan(5000);
   });
 
@@ -71,8 +92,23 @@ describe('VR table', () => {
   });
 
   it('states maximum lengths', () => {
-    const max = Object.fromEntries(VRS.filter((v) => VR_TABLE[v].maxLength !== undefined).map((v) => [v, VR_TABLE[v].maxLength]));
-    expect(max).toMatchObject({ AE: 16, CS: 16, SH: 16, LO: 64, PN: 64, DA: 8, DS: 16, IS: 12, DT: 26, UI: 64, LT: 10240, ST: 1024 });
+    const max = Object.fromEntries(
+      VRS.filter((v) => VR_TABLE[v].maxLength !== undefined).map((v) => [v, VR_TABLE[v].maxLength]),
+    );
+    expect(max).toMatchObject({
+      AE: 16,
+      CS: 16,
+      SH: 16,
+      LO: 64,
+      PN: 64,
+      DA: 8,
+      DS: 16,
+      IS: 12,
+      DT: 26,
+      UI: 64,
+      LT: 10240,
+      ST: 1024,
+    });
     expect(VR_TABLE.AS.fixedLength).toBe(4);
   });
 
@@ -119,11 +155,52 @@ describe('transfer syntaxes', () => {
     expect(new Set(uids).size).toBe(uids.length);
     const P = '1.2.840.10008.1.2.';
     const must = [
-      '1.2.840.10008.1.2', P + '1', P + '1.99', P + '2', P + '5', P + '8.1', P + '7.1', P + '7.2', P + '7.3',
-      ...['50', '51', '57', '70', '80', '81', '90', '91', '92', '93', '94', '95', '100', '100.1', '101', '101.1', '102',
-        '102.1', '103', '104', '105', '106', '107', '108', '110', '111', '112', '201', '202', '203', '204', '205'].map((s) => P + '4.' + s),
+      '1.2.840.10008.1.2',
+      P + '1',
+      P + '1.99',
+      P + '2',
+      P + '5',
+      P + '8.1',
+      P + '7.1',
+      P + '7.2',
+      P + '7.3',
+      ...[
+        '50',
+        '51',
+        '57',
+        '70',
+        '80',
+        '81',
+        '90',
+        '91',
+        '92',
+        '93',
+        '94',
+        '95',
+        '100',
+        '100.1',
+        '101',
+        '101.1',
+        '102',
+        '102.1',
+        '103',
+        '104',
+        '105',
+        '106',
+        '107',
+        '108',
+        '110',
+        '111',
+        '112',
+        '201',
+        '202',
+        '203',
+        '204',
+        '205',
+      ].map((s) => P + '4.' + s),
     ];
-    for (const u of must) expect({ u, found: lookupTransferSyntax(u) !== undefined }).toEqual({ u, found: true });
+    for (const u of must)
+      expect({ u, found: lookupTransferSyntax(u) !== undefined }).toEqual({ u, found: true });
     const implicit = lookupTransferSyntax('1.2.840.10008.1.2')!;
     expect([implicit.explicitVr, implicit.littleEndian, implicit.encapsulated]).toEqual([false, true, false]);
     const be = lookupTransferSyntax(P + '2')!;
@@ -140,9 +217,14 @@ describe('transfer syntaxes', () => {
   });
 
   it.skipIf(!hasCorpus())('names every transfer syntax of the corpus manifest', () => {
-    const names = new Set(readManifest().filter((r) => !lacksMeta(r)).map((r) => r.transferSyntax));
+    const names = new Set(
+      readManifest()
+        .filter((r) => !lacksMeta(r))
+        .map((r) => r.transferSyntax),
+    );
     expect(names.size).toBe(17); // the README's 18 counts "no File Meta" as one
-    for (const n of names) expect({ n, found: transferSyntaxByName(n) !== undefined }).toEqual({ n, found: true });
+    for (const n of names)
+      expect({ n, found: transferSyntaxByName(n) !== undefined }).toEqual({ n, found: true });
   });
 });
 
@@ -175,12 +257,19 @@ describe('SOP classes', () => {
   });
 
   it.skipIf(!hasCorpus())('maps every SOP class named in the corpus manifest', () => {
-    const names = new Set(readManifest().map((r) => r.sopClass).filter((n) => n !== ''));
+    const names = new Set(
+      readManifest()
+        .map((r) => r.sopClass)
+        .filter((n) => n !== ''),
+    );
     expect(names.size).toBe(42);
     for (const n of names) {
       const known = sopClassByName(n) !== undefined;
       const privateUid = privateSopClassUid(n);
-      expect({ n, mapped: known || (privateUid !== undefined && lookupSopClass(privateUid) === undefined) }).toEqual({ n, mapped: true });
+      expect({
+        n,
+        mapped: known || (privateUid !== undefined && lookupSopClass(privateUid) === undefined),
+      }).toEqual({ n, mapped: true });
     }
   });
 });
@@ -195,9 +284,18 @@ describe('character sets', () => {
   });
 
   it('keeps bytes when unsure, and understands common misspellings', () => {
-    expect(decodeText(Buffer.from('J\xf6rg', 'latin1'), undefined)).toEqual({ text: undefined, problem: 'non-ascii-without-charset' });
-    expect(decodeText(Buffer.from('J\xf6rg', 'latin1'), 'ISO_IR 192')).toEqual({ text: undefined, problem: 'undecodable' });
-    expect(decodeText(Buffer.from('J\xf6rg', 'latin1'), 'ISO-IR 100')).toEqual({ text: 'Jörg', problem: 'nonstandard-term' });
+    expect(decodeText(Buffer.from('J\xf6rg', 'latin1'), undefined)).toEqual({
+      text: undefined,
+      problem: 'non-ascii-without-charset',
+    });
+    expect(decodeText(Buffer.from('J\xf6rg', 'latin1'), 'ISO_IR 192')).toEqual({
+      text: undefined,
+      problem: 'undecodable',
+    });
+    expect(decodeText(Buffer.from('J\xf6rg', 'latin1'), 'ISO-IR 100')).toEqual({
+      text: 'Jörg',
+      problem: 'nonstandard-term',
+    });
     expect(decodeText(Buffer.from('Jörg', 'utf8'), 'ISO_IR 192').text).toBe('Jörg');
     expect(decodeText(Buffer.from('x', 'latin1'), 'KLINGON').problem).toBe('unknown-charset');
     expect(parseCharsetTerms('\\ISO 2022 IR 149').terms).toEqual(['', 'ISO 2022 IR 149']);

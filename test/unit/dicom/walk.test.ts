@@ -3,7 +3,12 @@ import { withDataSet } from '../../../src/dicom/dataset.js';
 import { readInstanceInfo } from '../../../src/dicom/part10.js';
 import { BufferSource, FileSource } from '../../../src/dicom/source.js';
 import { Tags } from '../../../src/dicom/tag.js';
-import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, lookupTransferSyntax } from '../../../src/dicom/transfer-syntax.js';
+import {
+  EXPLICIT_BE,
+  EXPLICIT_LE,
+  IMPLICIT_LE,
+  lookupTransferSyntax,
+} from '../../../src/dicom/transfer-syntax.js';
 import { walk, type DicomWalker, type WalkElement } from '../../../src/dicom/walk.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
 import { ok } from '../../../src/util/result.js';
@@ -26,7 +31,8 @@ async function iterated(w: DicomWalker): Promise<WalkElement[]> {
 function checkTiling(records: readonly WalkElement[], start: number): number {
   let cursor = start;
   for (const r of records) {
-    if (r.offset !== cursor) throw new Error(`record ${r.kind} ${r.tag.toString(16)} at ${r.offset}, expected ${cursor}`);
+    if (r.offset !== cursor)
+      throw new Error(`record ${r.kind} ${r.tag.toString(16)} at ${r.offset}, expected ${cursor}`);
     cursor = r.content === 'value' ? r.valueOffset + r.valueLength! : r.valueOffset;
   }
   return cursor;
@@ -78,7 +84,9 @@ describe.skipIf(!hasCorpus())('walker over the corpus', () => {
       files++;
       records += recs.length;
     }
-    console.log(`walked ${files} files, ${records} records; deflated (tiled in the inflated stream): ${deflated.length}`);
+    console.log(
+      `walked ${files} files, ${records} records; deflated (tiled in the inflated stream): ${deflated.length}`,
+    );
     expect(files).toBe(350);
   });
 
@@ -114,7 +122,8 @@ describe.skipIf(!hasCorpus())('walker over the corpus', () => {
     expect(frags[0]!.path).toEqual([{ tag: Tags.PixelData.tag, item: 0 }]);
     expect(frags[0]!.valueLength).toBe(0); // no Basic Offset Table
     expect(frags[0]!.offset).toBe(px.valueOffset);
-    for (let i = 1; i < frags.length; i++) expect(frags[i]!.offset).toBe(frags[i - 1]!.valueOffset + frags[i - 1]!.valueLength!);
+    for (let i = 1; i < frags.length; i++)
+      expect(frags[i]!.offset).toBe(frags[i - 1]!.valueOffset + frags[i - 1]!.valueLength!);
   });
 });
 
@@ -127,7 +136,12 @@ describe('walker on synthetic data sets', () => {
 
   it('descends into nested sequences of defined and undefined length, with paths', async () => {
     const E = EXPLICIT_LE;
-    const inner = sq(E, Tags.ReferencedImageSequence.tag, [item(E, el(E, Tags.ReferencedSOPInstanceUID.tag, 'UI', '1.2.3\0'))], true);
+    const inner = sq(
+      E,
+      Tags.ReferencedImageSequence.tag,
+      [item(E, el(E, Tags.ReferencedSOPInstanceUID.tag, 'UI', '1.2.3\0'))],
+      true,
+    );
     const buf = Buffer.concat([
       el(E, Tags.SOPInstanceUID.tag, 'UI', '1.2\0'),
       sq(E, Tags.ReferencedSeriesSequence.tag, [
@@ -147,16 +161,31 @@ describe('walker on synthetic data sets', () => {
     ]);
     expect((await w.readValue(uid)).toString('latin1')).toBe('1.2.3\0');
     expect(recs.map((r) => r.kind)).toEqual([
-      'element', 'element', 'item', 'element', 'item', 'element', 'element', 'item', 'element', 'sequence-end', 'item-end', 'element',
+      'element',
+      'element',
+      'item',
+      'element',
+      'item',
+      'element',
+      'element',
+      'item',
+      'element',
+      'sequence-end',
+      'item-end',
+      'element',
     ]);
     expect(recs.filter((r) => r.depth === 0).map((r) => r.tag)).toEqual([
-      Tags.SOPInstanceUID.tag, Tags.ReferencedSeriesSequence.tag, Tags.PatientID.tag,
+      Tags.SOPInstanceUID.tag,
+      Tags.ReferencedSeriesSequence.tag,
+      Tags.PatientID.tag,
     ]);
   });
 
   it('skips defined-length sequences as values when asked', async () => {
     const E = EXPLICIT_LE;
-    const buf = sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'))]);
+    const buf = sq(E, Tags.ReferencedSeriesSequence.tag, [
+      item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0')),
+    ]);
     const w = walk(new BufferSource(buf), { encoding: E, start: 0, descendDefinedLength: false });
     const recs = await all(w);
     expect(recs).toHaveLength(1);
@@ -166,7 +195,12 @@ describe('walker on synthetic data sets', () => {
   it('yields only top-level elements and top-level fragments when nested records are not wanted', async () => {
     const E = EXPLICIT_LE;
     const buf = Buffer.concat([
-      sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'), true)], true),
+      sq(
+        E,
+        Tags.ReferencedSeriesSequence.tag,
+        [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'), true)],
+        true,
+      ),
       encapsulated(E, Buffer.alloc(0), [Buffer.alloc(4, 1)]),
     ]);
     const w = walk(new BufferSource(buf), { encoding: E, start: 0, emitNested: false });
@@ -174,7 +208,12 @@ describe('walker on synthetic data sets', () => {
     expect(w.error).toBeUndefined();
     expect(w.endOffset).toBe(buf.length);
     expect(recs.map((r) => `${r.kind}@${r.depth}`)).toEqual([
-      'element@0', 'sequence-end@1', 'element@0', 'fragment@1', 'fragment@1', 'sequence-end@1',
+      'element@0',
+      'sequence-end@1',
+      'element@0',
+      'fragment@1',
+      'fragment@1',
+      'sequence-end@1',
     ]);
   });
 
@@ -200,7 +239,9 @@ describe('walker on synthetic data sets', () => {
 
   it('uses the dictionary for implicit VR sequences of defined length', async () => {
     const I = IMPLICIT_LE;
-    const buf = sq(I, Tags.ReferencedSeriesSequence.tag, [item(I, el(I, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'))]);
+    const buf = sq(I, Tags.ReferencedSeriesSequence.tag, [
+      item(I, el(I, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0')),
+    ]);
     const { w, recs } = await run(buf, I);
     expect(w.error).toBeUndefined();
     expect(recs.map((r) => r.kind)).toEqual(['element', 'item', 'element']);
@@ -226,19 +267,25 @@ describe('walker on synthetic data sets', () => {
 
   it('reports truncation, broken structure and excessive depth as typed errors', async () => {
     const E = EXPLICIT_LE;
-    const full = Buffer.concat([el(E, Tags.PatientID.tag, 'LO', 'ABCD'), el(E, Tags.PixelData.tag, 'OW', Buffer.alloc(100))]);
+    const full = Buffer.concat([
+      el(E, Tags.PatientID.tag, 'LO', 'ABCD'),
+      el(E, Tags.PixelData.tag, 'OW', Buffer.alloc(100)),
+    ]);
     for (const cut of [full.length - 1, 12 + 4 + 5, 12 + 10]) {
       const { w } = await run(full.subarray(0, cut));
       expect(w.error?.code).toBe('truncated');
     }
     // An element longer than its item.
-    const bad = sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0')).subarray(0)]);
+    const bad = sq(E, Tags.ReferencedSeriesSequence.tag, [
+      item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0')).subarray(0),
+    ]);
     bad.writeUInt32LE(6, 12 + 4); // item length 6 < the 12-byte element inside
     const { w: w2 } = await run(bad);
     expect(w2.error?.code).toBe('malformed');
     // 40 nested undefined-length sequences.
     let nested = el(E, Tags.PatientID.tag, 'LO', 'XY');
-    for (let i = 0; i < 40; i++) nested = sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, nested, true)], true);
+    for (let i = 0; i < 40; i++)
+      nested = sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, nested, true)], true);
     expect((await run(nested)).w.error?.code).toBe('too-deep');
     const deep = await run(nested, E, { maxDepth: 64 });
     expect(deep.w.error).toBeUndefined();
@@ -248,7 +295,12 @@ describe('walker on synthetic data sets', () => {
   it('gives the same records through for-await as through batches', async () => {
     const E = EXPLICIT_LE;
     const buf = Buffer.concat([
-      sq(E, Tags.ReferencedSeriesSequence.tag, [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'), true)], true),
+      sq(
+        E,
+        Tags.ReferencedSeriesSequence.tag,
+        [item(E, el(E, Tags.SeriesInstanceUID.tag, 'UI', '9.8\0'), true)],
+        true,
+      ),
       encapsulated(E, Buffer.alloc(0), [Buffer.alloc(4, 1)]),
     ]);
     const a = await all(walk(new BufferSource(buf), { encoding: E, start: 0 }));

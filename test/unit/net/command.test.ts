@@ -44,7 +44,7 @@ const withGroupLength = (...elements: Buffer[]): Buffer => {
 /** The elements of an encoded command set: tag, length, offset. */
 function elementsOf(b: Buffer): { tag: number; length: number; offset: number }[] {
   const out: { tag: number; length: number; offset: number }[] = [];
-  for (let p = 0; p < b.length; ) {
+  for (let p = 0; p < b.length;) {
     const tag = ((b.readUInt16LE(p) << 16) | b.readUInt16LE(p + 2)) >>> 0;
     const length = b.readUInt32LE(p + 4);
     out.push({ tag, length, offset: p });
@@ -95,17 +95,41 @@ const SAMPLES: [string, Command][] = [
   ],
   [
     'C-MOVE-RQ with a move destination',
-    { CommandField: CommandField.C_MOVE_RQ, MessageID: 65535, AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2', Priority: 2, MoveDestination: 'DEST', CommandDataSetType: DATASET_PRESENT },
+    {
+      CommandField: CommandField.C_MOVE_RQ,
+      MessageID: 65535,
+      AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2',
+      Priority: 2,
+      MoveDestination: 'DEST',
+      CommandDataSetType: DATASET_PRESENT,
+    },
   ],
   [
     'N-ACTION-RQ',
-    { CommandField: CommandField.N_ACTION_RQ, MessageID: 9, RequestedSOPClassUID: '1.2.840.10008.1.20.1', RequestedSOPInstanceUID: '1.2.840.10008.1.20.1.1', ActionTypeID: 1, CommandDataSetType: DATASET_PRESENT },
+    {
+      CommandField: CommandField.N_ACTION_RQ,
+      MessageID: 9,
+      RequestedSOPClassUID: '1.2.840.10008.1.20.1',
+      RequestedSOPInstanceUID: '1.2.840.10008.1.20.1.1',
+      ActionTypeID: 1,
+      CommandDataSetType: DATASET_PRESENT,
+    },
   ],
   [
     'N-EVENT-REPORT-RQ',
-    { CommandField: CommandField.N_EVENT_REPORT_RQ, MessageID: 1, AffectedSOPClassUID: '1.2.840.10008.1.20.1', AffectedSOPInstanceUID: '1.2.840.10008.1.20.1.1', EventTypeID: 2, CommandDataSetType: DATASET_PRESENT },
+    {
+      CommandField: CommandField.N_EVENT_REPORT_RQ,
+      MessageID: 1,
+      AffectedSOPClassUID: '1.2.840.10008.1.20.1',
+      AffectedSOPInstanceUID: '1.2.840.10008.1.20.1.1',
+      EventTypeID: 2,
+      CommandDataSetType: DATASET_PRESENT,
+    },
   ],
-  ['C-CANCEL-RQ', { CommandField: CommandField.C_CANCEL_RQ, MessageIDBeingRespondedTo: 4, CommandDataSetType: NO_DATASET }],
+  [
+    'C-CANCEL-RQ',
+    { CommandField: CommandField.C_CANCEL_RQ, MessageIDBeingRespondedTo: 4, CommandDataSetType: NO_DATASET },
+  ],
 ];
 
 describe('command sets', () => {
@@ -120,26 +144,40 @@ describe('command sets', () => {
       el(0, 0x0110, us(5)),
       el(0, 0x0800, us(0x0101)),
     );
-    const got = encodeCommand({ CommandField: CommandField.C_ECHO_RQ, MessageID: 5, AffectedSOPClassUID: '1.2.840.10008.1.1', CommandDataSetType: NO_DATASET });
+    const got = encodeCommand({
+      CommandField: CommandField.C_ECHO_RQ,
+      MessageID: 5,
+      AffectedSOPClassUID: '1.2.840.10008.1.1',
+      CommandDataSetType: NO_DATASET,
+    });
     expect(got.toString('hex')).toBe(expected.toString('hex'));
     // (0000,0000) UL, length 4, value 56: the bytes after the group length element
     expect(got.readUInt32LE(8)).toBe(56);
   });
 
-  it.each(SAMPLES)('%s: group length is the byte count after it, tags ascend, every value has even length', (_name, cmd) => {
-    const b = encodeCommand(cmd);
-    const els = elementsOf(b);
-    expect(els[0]).toEqual({ tag: 0, length: 4, offset: 0 });
-    expect(b.readUInt32LE(8)).toBe(b.length - 12);
-    const tags = els.map((e) => e.tag);
-    expect(tags).toEqual([...tags].sort((x, y) => x - y));
-    expect(new Set(tags).size).toBe(tags.length);
-    for (const e of els) expect(e.length % 2).toBe(0);
-    for (const e of els) expect(e.tag >>> 16).toBe(0);
-  });
+  it.each(SAMPLES)(
+    '%s: group length is the byte count after it, tags ascend, every value has even length',
+    (_name, cmd) => {
+      const b = encodeCommand(cmd);
+      const els = elementsOf(b);
+      expect(els[0]).toEqual({ tag: 0, length: 4, offset: 0 });
+      expect(b.readUInt32LE(8)).toBe(b.length - 12);
+      const tags = els.map((e) => e.tag);
+      expect(tags).toEqual([...tags].sort((x, y) => x - y));
+      expect(new Set(tags).size).toBe(tags.length);
+      for (const e of els) expect(e.length % 2).toBe(0);
+      for (const e of els) expect(e.tag >>> 16).toBe(0);
+    },
+  );
 
   it('pads odd-length UIDs with NUL and odd-length text with a space, and strips both when decoding', () => {
-    const b = encodeCommand({ CommandField: CommandField.C_MOVE_RQ, MessageID: 1, AffectedSOPClassUID: '1.2.3', MoveDestination: 'ABC', CommandDataSetType: DATASET_PRESENT });
+    const b = encodeCommand({
+      CommandField: CommandField.C_MOVE_RQ,
+      MessageID: 1,
+      AffectedSOPClassUID: '1.2.3',
+      MoveDestination: 'ABC',
+      CommandDataSetType: DATASET_PRESENT,
+    });
     const els = elementsOf(b);
     const uid = els.find((e) => e.tag === COMMAND_ELEMENTS.AffectedSOPClassUID.tag)!;
     expect(b.subarray(uid.offset + 8, uid.offset + 8 + uid.length).toString('latin1')).toBe('1.2.3\0');
@@ -151,7 +189,11 @@ describe('command sets', () => {
   });
 
   it('even-length UIDs are not padded', () => {
-    const b = encodeCommand({ CommandField: 1, AffectedSOPClassUID: '1.2.34', CommandDataSetType: NO_DATASET });
+    const b = encodeCommand({
+      CommandField: 1,
+      AffectedSOPClassUID: '1.2.34',
+      CommandDataSetType: NO_DATASET,
+    });
     expect(elementsOf(b).find((e) => e.tag === 2)!.length).toBe(6);
   });
 
@@ -200,9 +242,18 @@ describe('command sets', () => {
 
   const BROKEN: [string, Buffer][] = [
     ['an empty buffer', Buffer.alloc(0)],
-    ['a truncated element header', Buffer.concat([withGroupLength(el(0, 0x0100, us(1))), Buffer.from([0, 0, 0x10])])],
-    ['an element that overruns the set', Buffer.concat([el(0, 0x0100, us(1)), Buffer.from([0, 0, 0x00, 0x09, 0xff, 0, 0, 0, 1])])],
-    ['an element outside group 0000', withGroupLength(el(0, 0x0100, us(1)), el(8, 0x0018, Buffer.from('1.2\0')))],
+    [
+      'a truncated element header',
+      Buffer.concat([withGroupLength(el(0, 0x0100, us(1))), Buffer.from([0, 0, 0x10])]),
+    ],
+    [
+      'an element that overruns the set',
+      Buffer.concat([el(0, 0x0100, us(1)), Buffer.from([0, 0, 0x00, 0x09, 0xff, 0, 0, 0, 1])]),
+    ],
+    [
+      'an element outside group 0000',
+      withGroupLength(el(0, 0x0100, us(1)), el(8, 0x0018, Buffer.from('1.2\0'))),
+    ],
     ['no Command Field', withGroupLength(el(0, 0x0110, us(1)))],
     ['a US element of one byte', withGroupLength(el(0, 0x0100, Buffer.from([1])))],
   ];
@@ -212,7 +263,13 @@ describe('command sets', () => {
   });
 
   it('refuses to encode a key that is not a command element (a programmer error)', () => {
-    expect(() => encodeCommand({ CommandField: 1, CommandDataSetType: NO_DATASET, PatientName: 'X' } as unknown as Command)).toThrow(/not a command element/);
+    expect(() =>
+      encodeCommand({
+        CommandField: 1,
+        CommandDataSetType: NO_DATASET,
+        PatientName: 'X',
+      } as unknown as Command),
+    ).toThrow(/not a command element/);
   });
 
   it('names command fields, and unknown ones in hex', () => {
@@ -223,12 +280,22 @@ describe('command sets', () => {
 
   it('command field values are those of PS3.7 Annex E', () => {
     expect(CommandField).toMatchObject({
-      C_STORE_RQ: 0x0001, C_GET_RQ: 0x0010, C_FIND_RQ: 0x0020, C_MOVE_RQ: 0x0021, C_ECHO_RQ: 0x0030,
-      N_EVENT_REPORT_RQ: 0x0100, N_GET_RQ: 0x0110, N_SET_RQ: 0x0120, N_ACTION_RQ: 0x0130, N_CREATE_RQ: 0x0140,
-      N_DELETE_RQ: 0x0150, C_CANCEL_RQ: 0x0fff,
+      C_STORE_RQ: 0x0001,
+      C_GET_RQ: 0x0010,
+      C_FIND_RQ: 0x0020,
+      C_MOVE_RQ: 0x0021,
+      C_ECHO_RQ: 0x0030,
+      N_EVENT_REPORT_RQ: 0x0100,
+      N_GET_RQ: 0x0110,
+      N_SET_RQ: 0x0120,
+      N_ACTION_RQ: 0x0130,
+      N_CREATE_RQ: 0x0140,
+      N_DELETE_RQ: 0x0150,
+      C_CANCEL_RQ: 0x0fff,
     });
     for (const [k, v] of Object.entries(CommandField)) {
-      if (k.endsWith('_RSP')) expect(v).toBe((CommandField as Record<string, number>)[k.replace('_RSP', '_RQ')]! | 0x8000);
+      if (k.endsWith('_RSP'))
+        expect(v).toBe((CommandField as Record<string, number>)[k.replace('_RSP', '_RQ')]! | 0x8000);
     }
   });
 });

@@ -19,7 +19,11 @@ import {
 
 const rel = (p: string) => p.replace(/^.*\/corpus\//, '');
 const describeOutcome = (o: StoreOutcome): string =>
-  o.status !== undefined ? `0x${o.status.toString(16).padStart(4, '0')}` : o.ok ? 'ok' : `${o.failure?.kind}: ${o.failure?.message}`;
+  o.status !== undefined
+    ? `0x${o.status.toString(16).padStart(4, '0')}`
+    : o.ok
+      ? 'ok'
+      : `${o.failure?.kind}: ${o.failure?.message}`;
 
 describe.skipIf(!hasCorpus())('exactness: pacshift → pacshift SCP, whole corpus', () => {
   let scp: TestScp;
@@ -46,11 +50,32 @@ describe.skipIf(!hasCorpus())('exactness: pacshift → pacshift SCP, whole corpu
     expect(outcomes).toHaveLength(sent.length);
     const byCause = new Map<string, number>();
     for (const u of unsendable) byCause.set(u.cause, (byCause.get(u.cause) ?? 0) + 1);
-    printTable('files that cannot be sent (typed cause)', ['file', 'cause'], unsendable.map((u) => [rel(u.path), u.cause]));
-    printTable('by cause', ['cause', 'files'], [...byCause].sort().map(([c, n]) => [c, n]));
+    printTable(
+      'files that cannot be sent (typed cause)',
+      ['file', 'cause'],
+      unsendable.map((u) => [rel(u.path), u.cause]),
+    );
+    printTable(
+      'by cause',
+      ['cause', 'files'],
+      [...byCause].sort().map(([c, n]) => [c, n]),
+    );
     // Each cause names what is wrong; no generic failure.
     for (const u of unsendable) {
-      expect(['no-meta', 'unknown-transfer-syntax', 'lying-transfer-syntax', 'truncated', 'too-deep', 'missing-uid', 'malformed', 'deflate-error', 'not-dicom'], rel(u.path)).toContain(u.cause);
+      expect(
+        [
+          'no-meta',
+          'unknown-transfer-syntax',
+          'lying-transfer-syntax',
+          'truncated',
+          'too-deep',
+          'missing-uid',
+          'malformed',
+          'deflate-error',
+          'not-dicom',
+        ],
+        rel(u.path),
+      ).toContain(u.cause);
       expect(u.message).toContain(u.path);
     }
     // The corpus README names these files as broken in these ways.
@@ -95,7 +120,11 @@ describe.skipIf(!hasCorpus())('exactness: pacshift → pacshift SCP, whole corpu
     printTable(
       'sent with a NUL pad (odd-length data set)',
       ['file', 'transfer syntax', 'received file read back'],
-      padded.map((p) => [rel(p.path), p.transferSyntaxUid, received.find((r) => r.sha256 === p.sha256)?.readError ?? 'ok']),
+      padded.map((p) => [
+        rel(p.path),
+        p.transferSyntaxUid,
+        received.find((r) => r.sha256 === p.sha256)?.readError ?? 'ok',
+      ]),
     );
     // Only a padded data set may fail to read back: after an odd last element, the pad is a stray byte.
     expect(received.filter((r) => r.readError && !padded.some((p) => p.sha256 === r.sha256))).toEqual([]);

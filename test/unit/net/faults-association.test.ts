@@ -21,7 +21,13 @@ import {
   sendable,
   startWorkingScp,
 } from '../../harness/fault-kit.js';
-import { abortsIn, runScriptedClient, startScriptedPeer, type ScriptedPeer, type Step } from '../../harness/scripted-peer.js';
+import {
+  abortsIn,
+  runScriptedClient,
+  startScriptedPeer,
+  type ScriptedPeer,
+  type Step,
+} from '../../harness/scripted-peer.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
 const ECHO_CONTEXT = [{ abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }];
@@ -84,35 +90,54 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     [2, 3, 2, /local-limit-exceeded/],
   ];
 
-  it.each(REJECTIONS)('A-ASSOCIATE-RJ result %i source %i reason %i is a typed rejection', async (result, source, reason, text) => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'reject', result, source, reason }, { do: 'silent' }]);
-    const t0 = Date.now();
-    const f = failureOf(await request(peer));
-    expect(f).toMatchObject({ kind: 'rejected', result, source, reason });
-    expect(f.message).toMatch(text);
-    // AE-4: we close the transport ourselves, without waiting for the peer to do it
-    expect(Date.now() - t0).toBeLessThan(900);
-    const conn = await peer.connection(1);
-    expect(conn.scriptError).toBeUndefined();
-    expect((await conn.otherSideClosed) - t0).toBeLessThan(900);
-    await expectNextAssociationWorks();
-  });
+  it.each(REJECTIONS)(
+    'A-ASSOCIATE-RJ result %i source %i reason %i is a typed rejection',
+    async (result, source, reason, text) => {
+      peer = await startScriptedPeer([
+        { do: 'expect', pdu: 'associate-rq' },
+        { do: 'reject', result, source, reason },
+        { do: 'silent' },
+      ]);
+      const t0 = Date.now();
+      const f = failureOf(await request(peer));
+      expect(f).toMatchObject({ kind: 'rejected', result, source, reason });
+      expect(f.message).toMatch(text);
+      // AE-4: we close the transport ourselves, without waiting for the peer to do it
+      expect(Date.now() - t0).toBeLessThan(900);
+      const conn = await peer.connection(1);
+      expect(conn.scriptError).toBeUndefined();
+      expect((await conn.otherSideClosed) - t0).toBeLessThan(900);
+      await expectNextAssociationWorks();
+    },
+  );
 
   it('storeInstances against a rejecting peer: every instance fails with the rejection, no retry', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'reject', result: 1, source: 1, reason: 3 }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'reject', result: 1, source: 1, reason: 3 },
+      { do: 'silent' },
+    ]);
     const outcomes = await storeInstances(
       { host: peer.host, port: peer.port, aeTitle: 'SCRIPTED', callingAeTitle: 'FAULT_SCU', timeouts: FAST },
       [inst, { ...inst, sopInstanceUid: `${inst.sopInstanceUid}.9` }],
     );
     expect(outcomes).toHaveLength(2);
-    for (const o of outcomes) expect(o).toMatchObject({ ok: false, failure: { kind: 'rejected', result: 1, source: 1, reason: 3 } });
+    for (const o of outcomes)
+      expect(o).toMatchObject({ ok: false, failure: { kind: 'rejected', result: 1, source: 1, reason: 3 } });
     expect(peer.connections).toHaveLength(1);
     await expectNextAssociationWorks();
   });
 
   it('our SCP rejects a wrong called AE title (1/1/7) and an unknown calling AE (1/1/3), and keeps serving', async () => {
     const wrongCalled = failureOf(
-      await requestAssociation({ host: '127.0.0.1', port: scp.server.port, callingAeTitle: 'FAULT_SCU', calledAeTitle: 'NOT_HERE', contexts: ECHO_CONTEXT, timeouts: FAST }),
+      await requestAssociation({
+        host: '127.0.0.1',
+        port: scp.server.port,
+        callingAeTitle: 'FAULT_SCU',
+        calledAeTitle: 'NOT_HERE',
+        contexts: ECHO_CONTEXT,
+        timeouts: FAST,
+      }),
     );
     expect(wrongCalled).toMatchObject({ kind: 'rejected', result: 1, source: 1, reason: 7 });
 
@@ -127,7 +152,14 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     });
     try {
       const unknownCalling = failureOf(
-        await requestAssociation({ host: '127.0.0.1', port: strict.port, callingAeTitle: 'STRANGER', calledAeTitle: 'STRICT', contexts: ECHO_CONTEXT, timeouts: FAST }),
+        await requestAssociation({
+          host: '127.0.0.1',
+          port: strict.port,
+          callingAeTitle: 'STRANGER',
+          calledAeTitle: 'STRICT',
+          contexts: ECHO_CONTEXT,
+          timeouts: FAST,
+        }),
       );
       expect(unknownCalling).toMatchObject({ kind: 'rejected', result: 1, source: 1, reason: 3 });
     } finally {
@@ -137,7 +169,11 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
   });
 
   it('a peer that aborts instead of answering the A-ASSOCIATE-RQ: aborted, with its source and reason', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'abort', source: 2, reason: 0 }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'abort', source: 2, reason: 0 },
+      { do: 'silent' },
+    ]);
     const f = failureOf(await request(peer));
     expect(f).toMatchObject({ kind: 'aborted', source: 2, reason: 0 });
     await expectNextAssociationWorks();
@@ -181,7 +217,12 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
   });
 
   it('a peer that never answers the A-RELEASE-RQ: timeout (release), and the peer gets an A-ABORT', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept' }, { do: 'expect', pdu: 'release-rq' }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'accept' },
+      { do: 'expect', pdu: 'release-rq' },
+      { do: 'silent' },
+    ]);
     const r = await request(peer, { releaseMs: 200, artimMs: 5_000 });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -249,10 +290,22 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     const rq = encodeAssociateRq({
       calledAeTitle: scp.aeTitle,
       callingAeTitle: 'BROKEN',
-      presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
-      userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [{ type: 0x54, data: Buffer.alloc(0) }] },
+      presentationContexts: [
+        { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
+      ],
+      userInformation: {
+        maxPduLength: 0,
+        implementationClassUid: '1.2.3',
+        roleSelections: [],
+        extendedNegotiations: [],
+        otherItems: [{ type: 0x54, data: Buffer.alloc(0) }],
+      },
     });
-    const client = await runScriptedClient('127.0.0.1', scp.server.port, [{ do: 'send', bytes: rq }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    const client = await runScriptedClient('127.0.0.1', scp.server.port, [
+      { do: 'send', bytes: rq },
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ]);
     await client.scriptDone;
     expect(client.scriptError).toBeUndefined();
     await client.closed;
@@ -280,7 +333,13 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
   });
 
   it('a peer that aborts instead of answering our A-RELEASE-RQ: release() is the abort', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept' }, { do: 'expect', pdu: 'release-rq' }, { do: 'abort', source: 2, reason: 0 }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'accept' },
+      { do: 'expect', pdu: 'release-rq' },
+      { do: 'abort', source: 2, reason: 0 },
+      { do: 'silent' },
+    ]);
     const r = await request(peer);
     if (!r.ok) throw new Error(r.error.message);
     expect(await r.value.release()).toMatchObject({ kind: 'aborted', source: 2, reason: 0 });
@@ -297,7 +356,13 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
             calledAeTitle: c.associateRq!.calledAeTitle,
             callingAeTitle: c.associateRq!.callingAeTitle,
             presentationContexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2.4.50' }],
-            userInformation: { maxPduLength: 16_384, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+            userInformation: {
+              maxPduLength: 16_384,
+              implementationClassUid: '1.2.3',
+              roleSelections: [],
+              extendedNegotiations: [],
+              otherItems: [],
+            },
           }),
       },
       { do: 'expect', pdu: 'release-rq' },
@@ -316,11 +381,22 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
       const rq = encodeAssociateRq({
         calledAeTitle: quick.aeTitle,
         callingAeTitle: 'SLOW',
-        presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
-        userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+        presentationContexts: [
+          { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
+        ],
+        userInformation: {
+          maxPduLength: 0,
+          implementationClassUid: '1.2.3',
+          roleSelections: [],
+          extendedNegotiations: [],
+          otherItems: [],
+        },
       });
       const t0 = Date.now();
-      const client = await runScriptedClient('127.0.0.1', quick.server.port, [{ do: 'send', bytes: rq.subarray(0, 40) }, { do: 'silent' }]);
+      const client = await runScriptedClient('127.0.0.1', quick.server.port, [
+        { do: 'send', bytes: rq.subarray(0, 40) },
+        { do: 'silent' },
+      ]);
       const closedAt = await client.otherSideClosed;
       expect(closedAt - t0).toBeGreaterThanOrEqual(190);
       expect(closedAt - t0).toBeLessThan(1_500);
@@ -339,8 +415,16 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     const rq = encodeAssociateRq({
       calledAeTitle: scp.aeTitle,
       callingAeTitle: 'VERSIONED',
-      presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
-      userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+      presentationContexts: [
+        { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
+      ],
+      userInformation: {
+        maxPduLength: 0,
+        implementationClassUid: '1.2.3',
+        roleSelections: [],
+        extendedNegotiations: [],
+        otherItems: [],
+      },
     });
     rq.writeUInt16BE(version, 6);
     return rq;
@@ -359,7 +443,11 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
   });
 
   it('an A-ASSOCIATE-RQ without bit 0 of the protocol version is rejected 1/2/2 (protocol version not supported)', async () => {
-    const client = await runScriptedClient('127.0.0.1', scp.server.port, [{ do: 'send', bytes: rqWithVersion(0x0002) }, { do: 'expect', pdu: 'associate-rj' }, { do: 'close' }]);
+    const client = await runScriptedClient('127.0.0.1', scp.server.port, [
+      { do: 'send', bytes: rqWithVersion(0x0002) },
+      { do: 'expect', pdu: 'associate-rj' },
+      { do: 'close' },
+    ]);
     await client.scriptDone;
     expect(client.scriptError).toBeUndefined();
     expect([...client.received[0]!.raw.subarray(7, 10)]).toEqual([1, 2, 2]);

@@ -10,18 +10,38 @@ import { CommandField, NO_DATASET, encodeCommand } from '../../../src/net/dimse/
 import { type Peer, openChannel } from '../../../src/net/peer.js';
 import { cEcho } from '../../../src/net/services/echo.js';
 import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
-import { type SendableInstance, type StoreOutcome, proposalsFor, storeInstances, storeOne } from '../../../src/net/services/store-scu.js';
+import {
+  type SendableInstance,
+  type StoreOutcome,
+  proposalsFor,
+  storeInstances,
+  storeOne,
+} from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
-import { type WorkingScp, checkWorkingAssociation, corpusRows, guardProcess, sendable, startWorkingScp } from '../../harness/fault-kit.js';
-import { type ScriptedPeer, type Step, abortsIn, encodePData, startScriptedPeer } from '../../harness/scripted-peer.js';
+import {
+  type WorkingScp,
+  checkWorkingAssociation,
+  corpusRows,
+  guardProcess,
+  sendable,
+  startWorkingScp,
+} from '../../harness/fault-kit.js';
+import {
+  type ScriptedPeer,
+  type Step,
+  abortsIn,
+  encodePData,
+  startScriptedPeer,
+} from '../../harness/scripted-peer.js';
 import { startProxy } from '../../harness/proxy.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
 const FAST = { connectMs: 1_000, artimMs: 1_000, associationMs: 1_000, releaseMs: 1_000 };
 const OPEN: Step[] = [{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept' }];
 
-const failureOf = (o: StoreOutcome | undefined): NetFailure | undefined => (o && !o.ok ? o.failure : undefined);
+const failureOf = (o: StoreOutcome | undefined): NetFailure | undefined =>
+  o && !o.ok ? o.failure : undefined;
 
 describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
   let dir: string;
@@ -66,16 +86,26 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
   };
 
   const echoOn = async (p: ScriptedPeer, timeoutMs = 2_000) => {
-    const ch = await openChannel(scripted(p), [{ abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }]);
+    const ch = await openChannel(scripted(p), [
+      { abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
+    ]);
     if (!ch.ok) throw new Error(`association failed: ${ch.error.message}`);
     return { ch: ch.value, result: await cEcho(ch.value, timeoutMs) };
   };
 
   it('the peer aborts in the middle of our data set: no-response caused by aborted (its source and reason)', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'abort', source: 2, reason: 0 }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive', afterDatasetBytes: 50_000 },
+      { do: 'abort', source: 2, reason: 0 },
+      { do: 'silent' },
+    ]);
     const outcomes = await storeInstances(scripted(peer), [medium[0]!], { maxReconnects: 0 });
     expect(outcomes).toHaveLength(1);
-    expect(failureOf(outcomes[0])).toMatchObject({ kind: 'no-response', cause: { kind: 'aborted', source: 2, reason: 0 } });
+    expect(failureOf(outcomes[0])).toMatchObject({
+      kind: 'no-response',
+      cause: { kind: 'aborted', source: 2, reason: 0 },
+    });
     const conn = await peer.connection(1);
     expect(conn.scriptError).toBeUndefined();
     // the abort came in the middle of the data set (the peer read no further)
@@ -86,11 +116,16 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
 
   it('after an abort mid data set storeInstances opens a new association for the rest, which arrives intact', async () => {
     peer = await startScriptedPeer((n) =>
-      n === 1 ? [...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'abort' }, { do: 'silent' }] : [...OPEN, { do: 'serve' }, { do: 'close' }],
+      n === 1
+        ? [...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'abort' }, { do: 'silent' }]
+        : [...OPEN, { do: 'serve' }, { do: 'close' }],
     );
     const outcomes = await storeInstances(scripted(peer), medium);
     expect(outcomes.map((o) => o.ok)).toEqual([false, true]);
-    expect(failureOf(outcomes[0])).toMatchObject({ kind: 'no-response', cause: { kind: 'aborted', source: 0 } });
+    expect(failureOf(outcomes[0])).toMatchObject({
+      kind: 'no-response',
+      cause: { kind: 'aborted', source: 0 },
+    });
     expect(peer.connections).toHaveLength(2);
     const second = peer.connections[1]!;
     await second.scriptDone;
@@ -116,7 +151,13 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
   });
 
   it('the peer releases instead of answering: no-response (the association ended cleanly)', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'release-rq' }, { do: 'expect', pdu: 'release-rp' }, { do: 'close' }]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'release-rq' },
+      { do: 'expect', pdu: 'release-rp' },
+      { do: 'close' },
+    ]);
     const { ch, result } = await echoOn(peer);
     expect(result).toMatchObject({ ok: false, error: { kind: 'no-response' } });
     // released, not broken: no transport failure behind the missing response
@@ -129,9 +170,17 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
   });
 
   it('the peer aborts instead of answering a C-ECHO: no-response caused by aborted', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'abort', source: 0, reason: 0 }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'abort', source: 0, reason: 0 },
+      { do: 'silent' },
+    ]);
     const { result } = await echoOn(peer);
-    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'aborted', source: 0, reason: 0 } } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { kind: 'no-response', cause: { kind: 'aborted', source: 0, reason: 0 } },
+    });
     await expectNextAssociationWorks();
   });
 
@@ -166,28 +215,44 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
     { hex: '0000', status: 0x0000, ok: true, action: 'verify' },
   ];
 
-  it.each(STATUSES)('a C-STORE-RSP with status $hex: ok=$ok, action $action, and the association carries on', async ({ status, ok, action }) => {
+  it.each(STATUSES)(
+    'a C-STORE-RSP with status $hex: ok=$ok, action $action, and the association carries on',
+    async ({ status, ok, action }) => {
+      peer = await startScriptedPeer([
+        ...OPEN,
+        {
+          do: 'serve',
+          status: (c) =>
+            c.CommandField === CommandField.C_STORE_RQ &&
+            c.AffectedSOPInstanceUID === medium[0]!.sopInstanceUid
+              ? status
+              : 0,
+        },
+        { do: 'close' },
+      ]);
+      const outcomes = await storeInstances(scripted(peer), medium);
+      const first = outcomes.find((o) => o.instance.sopInstanceUid === medium[0]!.sopInstanceUid)!;
+      const second = outcomes.find((o) => o.instance.sopInstanceUid === medium[1]!.sopInstanceUid)!;
+      expect(first).toMatchObject({ ok, status, entry: { action } });
+      // a status is the peer's answer, never a NetFailure
+      expect(first.ok ? undefined : first.failure).toBeUndefined();
+      expect(second).toMatchObject({ ok: true, status: 0 });
+      // a failure status is an answer, not a broken association: one association for both
+      expect(peer.connections).toHaveLength(1);
+      await expectNextAssociationWorks();
+    },
+  );
+
+  it('an early A700 after the first 50 KB, while we still send: that instance gets the status, its data set still completes, the next one goes through', async () => {
     peer = await startScriptedPeer([
       ...OPEN,
-      { do: 'serve', status: (c) => (c.CommandField === CommandField.C_STORE_RQ && c.AffectedSOPInstanceUID === medium[0]!.sopInstanceUid ? status : 0) },
+      { do: 'receive', afterDatasetBytes: 50_000 },
+      { do: 'respond', status: 0xa700 },
+      { do: 'serve' },
       { do: 'close' },
     ]);
     const outcomes = await storeInstances(scripted(peer), medium);
-    const first = outcomes.find((o) => o.instance.sopInstanceUid === medium[0]!.sopInstanceUid)!;
-    const second = outcomes.find((o) => o.instance.sopInstanceUid === medium[1]!.sopInstanceUid)!;
-    expect(first).toMatchObject({ ok, status, entry: { action } });
-    // a status is the peer's answer, never a NetFailure
-    expect(first.ok ? undefined : first.failure).toBeUndefined();
-    expect(second).toMatchObject({ ok: true, status: 0 });
-    // a failure status is an answer, not a broken association: one association for both
-    expect(peer.connections).toHaveLength(1);
-    await expectNextAssociationWorks();
-  });
-
-  it('an early A700 after the first 50 KB, while we still send: that instance gets the status, its data set still completes, the next one goes through', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive', afterDatasetBytes: 50_000 }, { do: 'respond', status: 0xa700 }, { do: 'serve' }, { do: 'close' }]);
-    const outcomes = await storeInstances(scripted(peer), medium);
-    expect(outcomes.map((o) => [o.ok, o.ok ? o.status : o.status ?? o.failure?.kind])).toEqual([
+    expect(outcomes.map((o) => [o.ok, o.ok ? o.status : (o.status ?? o.failure?.kind)])).toEqual([
       [false, 0xa700],
       [true, 0],
     ]);
@@ -204,33 +269,85 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
   });
 
   it('a failure status with an error comment: the comment is reported with the action', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'respond', status: 0xa700, comment: 'disk full' }, { do: 'expect', pdu: 'release-rq' }, { do: 'release-rp' }, { do: 'close' }]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'respond', status: 0xa700, comment: 'disk full' },
+      { do: 'expect', pdu: 'release-rq' },
+      { do: 'release-rp' },
+      { do: 'close' },
+    ]);
     const [o] = await storeInstances(scripted(peer), [small]);
-    expect(o).toMatchObject({ ok: false, status: 0xa700, errorComment: 'disk full', entry: { action: 'retry-backoff', category: 'failure' } });
+    expect(o).toMatchObject({
+      ok: false,
+      status: 0xa700,
+      errorComment: 'disk full',
+      entry: { action: 'retry-backoff', category: 'failure' },
+    });
     await expectNextAssociationWorks();
   });
 
   /** A P-DATA-TF carrying one complete command set on a context. */
-  const commandPdu = (contextId: number, command: Buffer) => encodePData(contextId, true, command, 16_384)[0]!;
+  const commandPdu = (contextId: number, command: Buffer) =>
+    encodePData(contextId, true, command, 16_384)[0]!;
 
   it('a response whose command set does not decode: we abort, no-response caused by protocol-error', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(1, Buffer.from([0, 0, 0, 1, 0xff, 0, 0, 0])) }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'send', bytes: commandPdu(1, Buffer.from([0, 0, 0, 1, 0xff, 0, 0, 0])) },
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ]);
     const { result } = await echoOn(peer);
-    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'protocol-error', message: expect.stringMatching(/malformed command set/) } } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        kind: 'no-response',
+        cause: { kind: 'protocol-error', message: expect.stringMatching(/malformed command set/) },
+      },
+    });
     await expectNextAssociationWorks();
   });
 
   it('a response on a presentation context that was never proposed: we abort, protocol-error', async () => {
-    const rsp = encodeCommand({ CommandField: CommandField.C_ECHO_RSP, MessageIDBeingRespondedTo: 1, CommandDataSetType: NO_DATASET, Status: 0 });
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(99, rsp) }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    const rsp = encodeCommand({
+      CommandField: CommandField.C_ECHO_RSP,
+      MessageIDBeingRespondedTo: 1,
+      CommandDataSetType: NO_DATASET,
+      Status: 0,
+    });
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'send', bytes: commandPdu(99, rsp) },
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ]);
     const { result } = await echoOn(peer);
-    expect(result).toMatchObject({ ok: false, error: { kind: 'no-response', cause: { kind: 'protocol-error', message: expect.stringMatching(/context 99/) } } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        kind: 'no-response',
+        cause: { kind: 'protocol-error', message: expect.stringMatching(/context 99/) },
+      },
+    });
     await expectNextAssociationWorks();
   });
 
   it('a response to a message we never sent is ignored; ours then times out (dimse)', async () => {
-    const stray = encodeCommand({ CommandField: CommandField.C_ECHO_RSP, MessageIDBeingRespondedTo: 4242, CommandDataSetType: NO_DATASET, Status: 0 });
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: commandPdu(1, stray) }, { do: 'silent' }]);
+    const stray = encodeCommand({
+      CommandField: CommandField.C_ECHO_RSP,
+      MessageIDBeingRespondedTo: 4242,
+      CommandDataSetType: NO_DATASET,
+      Status: 0,
+    });
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'send', bytes: commandPdu(1, stray) },
+      { do: 'silent' },
+    ]);
     const { result } = await echoOn(peer, 300);
     expect(result).toMatchObject({ ok: false, error: { kind: 'timeout', phase: 'dimse' } });
     await expectNextAssociationWorks();
@@ -240,7 +357,10 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
     const proxy = await startProxy({ targetHost: '127.0.0.1', targetPort: scp.server.port });
     proxy.cutAfterBytes(100_000, 'upstream', { mode: 'blackhole', once: true });
     try {
-      const ch = await openChannel(scp.peer({ port: proxy.port, timeouts: { ...FAST, artimMs: 300 } }), proposalsFor([medium[0]!]));
+      const ch = await openChannel(
+        scp.peer({ port: proxy.port, timeouts: { ...FAST, artimMs: 300 } }),
+        proposalsFor([medium[0]!]),
+      );
       if (!ch.ok) throw new Error(ch.error.message);
       const t0 = Date.now();
       const o = await storeOne(ch.value, medium[0]!, { timeoutMs: 300 });
@@ -251,7 +371,10 @@ describe.skipIf(!hasCorpus())('DIMSE faults', { timeout: 5_000 }, () => {
       expect(Date.now() - t0).toBeLessThan(1_500);
       expect(ch.value.assoc.state).toBe('Sta1');
       // the same proxy, fault spent: a whole file goes through
-      const w = await checkWorkingAssociation({ ...scp, peer: (x = {}) => scp.peer({ port: proxy.port, ...x }) }, medium[1]!);
+      const w = await checkWorkingAssociation(
+        { ...scp, peer: (x = {}) => scp.peer({ port: proxy.port, ...x }) },
+        medium[1]!,
+      );
       expect(w.identical).toBe(true);
     } finally {
       await proxy.stop();

@@ -24,7 +24,14 @@ import {
   startWorkingScp,
 } from '../../harness/fault-kit.js';
 import { startProxy } from '../../harness/proxy.js';
-import { type PeerConnection, type ScriptedPeer, type Step, abortsIn, encodePData, startScriptedPeer } from '../../harness/scripted-peer.js';
+import {
+  type PeerConnection,
+  type ScriptedPeer,
+  type Step,
+  abortsIn,
+  encodePData,
+  startScriptedPeer,
+} from '../../harness/scripted-peer.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
 const FAST = { connectMs: 1_000, artimMs: 1_000, associationMs: 1_000, releaseMs: 1_000 };
@@ -38,8 +45,18 @@ function acFor(c: PeerConnection, extra: Buffer = Buffer.alloc(0), maxPdu = 16_3
   const ac = encodeAssociateAc({
     calledAeTitle: rq.calledAeTitle,
     callingAeTitle: rq.callingAeTitle,
-    presentationContexts: rq.presentationContexts.map((pc) => ({ id: pc.id, result: 0, transferSyntax: pc.transferSyntaxes[0]! })),
-    userInformation: { maxPduLength: maxPdu, implementationClassUid: '1.2.3.4', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+    presentationContexts: rq.presentationContexts.map((pc) => ({
+      id: pc.id,
+      result: 0,
+      transferSyntax: pc.transferSyntaxes[0]!,
+    })),
+    userInformation: {
+      maxPduLength: maxPdu,
+      implementationClassUid: '1.2.3.4',
+      roleSelections: [],
+      extendedNegotiations: [],
+      otherItems: [],
+    },
   });
   if (extra.length === 0) return ac;
   // the user information item is last: grow it and the PDU by `extra`
@@ -84,11 +101,29 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
   };
 
   const request = (p: ScriptedPeer, maxPduLength?: number) =>
-    requestAssociation({ host: p.host, port: p.port, callingAeTitle: 'FAULT_SCU', calledAeTitle: 'SCRIPTED', contexts: ECHO_CONTEXT, timeouts: FAST, maxPduLength });
+    requestAssociation({
+      host: p.host,
+      port: p.port,
+      callingAeTitle: 'FAULT_SCU',
+      calledAeTitle: 'SCRIPTED',
+      contexts: ECHO_CONTEXT,
+      timeouts: FAST,
+      maxPduLength,
+    });
 
   /** Open an association, send a C-ECHO-RQ, let the peer misbehave: the echo's failure. */
   const echoFailure = async (p: ScriptedPeer, maxPduLength?: number): Promise<NetFailure> => {
-    const ch = await openChannel({ host: p.host, port: p.port, aeTitle: 'SCRIPTED', callingAeTitle: 'FAULT_SCU', timeouts: FAST, maxPduLength }, ECHO_CONTEXT);
+    const ch = await openChannel(
+      {
+        host: p.host,
+        port: p.port,
+        aeTitle: 'SCRIPTED',
+        callingAeTitle: 'FAULT_SCU',
+        timeouts: FAST,
+        maxPduLength,
+      },
+      ECHO_CONTEXT,
+    );
     if (!ch.ok) throw new Error(`association failed: ${ch.error.message}`);
     const r = await cEcho(ch.value, 2_000);
     if (r.ok) throw new Error('the echo succeeded');
@@ -127,7 +162,11 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
   });
 
   it('garbage instead of the A-ASSOCIATE-AC from a peer that then stays silent: protocol-error without waiting for ARTIM', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'garbage' }, { do: 'silent' }]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'garbage' },
+      { do: 'silent' },
+    ]);
     const t0 = Date.now();
     const r = await requestAssociation({
       host: peer.host,
@@ -145,7 +184,13 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
   it('garbage during data transfer from a peer that then stays silent: the pending request fails at once, not after ARTIM', async () => {
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'garbage' }, { do: 'silent' }]);
     const ch = await openChannel(
-      { host: peer.host, port: peer.port, aeTitle: 'SCRIPTED', callingAeTitle: 'FAULT_SCU', timeouts: { ...FAST, artimMs: 4_000 } },
+      {
+        host: peer.host,
+        port: peer.port,
+        aeTitle: 'SCRIPTED',
+        callingAeTitle: 'FAULT_SCU',
+        timeouts: { ...FAST, artimMs: 4_000 },
+      },
       ECHO_CONTEXT,
     );
     if (!ch.ok) throw new Error(ch.error.message);
@@ -206,7 +251,11 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
   ];
 
   it.each(SHORT_SUB_ITEMS)('an A-ASSOCIATE-AC with %s: protocol-error, no crash', async (_what, sub) => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'send', bytes: (c) => acFor(c, sub) }, ...ABORTED]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'send', bytes: (c) => acFor(c, sub) },
+      ...ABORTED,
+    ]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
     expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 6 }]);
@@ -224,14 +273,23 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
 
   it('a control PDU claiming 2 GB: protocol-error at once, nothing buffered', async () => {
     const huge = Buffer.from([0x03, 0, 0x7f, 0xff, 0xff, 0xff, 0, 1, 1, 1]);
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'send', bytes: huge }, ...ABORTED]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'send', bytes: huge },
+      ...ABORTED,
+    ]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
     await expectNextAssociationWorks();
   });
 
   it('a P-DATA-TF larger than the maximum we declared: protocol-error, abort reason 6', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: encodePData(1, false, Buffer.alloc(8_000), 9_000)[0]! }, ...ABORTED]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'send', bytes: encodePData(1, false, Buffer.alloc(8_000), 9_000)[0]! },
+      ...ABORTED,
+    ]);
     const f = await echoFailure(peer, 4_096);
     expect(f).toMatchObject({ kind: 'no-response', cause: { kind: 'protocol-error' } });
     expect(f.kind === 'no-response' && f.cause?.message).toMatch(/exceeds the negotiated maximum of 4096/);
@@ -243,8 +301,16 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     const rq = encodeAssociateRq({
       calledAeTitle: 'X',
       callingAeTitle: 'Y',
-      presentationContexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] }],
-      userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+      presentationContexts: [
+        { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2'] },
+      ],
+      userInformation: {
+        maxPduLength: 0,
+        implementationClassUid: '1.2.3',
+        roleSelections: [],
+        extendedNegotiations: [],
+        otherItems: [],
+      },
     });
     peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: rq }, ...ABORTED]);
     const f = await echoFailure(peer);
@@ -254,7 +320,11 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
   });
 
   it('a P-DATA-TF before the A-ASSOCIATE-AC: protocol-error', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'send', bytes: encodePData(1, true, Buffer.alloc(10), 1_000)[0]! }, ...ABORTED]);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'send', bytes: encodePData(1, true, Buffer.alloc(10), 1_000)[0]! },
+      ...ABORTED,
+    ]);
     const r = await request(peer);
     expect(r).toMatchObject({ ok: false, error: { kind: 'protocol-error' } });
     expect(await abortsReceived(peer)).toEqual([{ source: 2, reason: 2 }]);
@@ -262,15 +332,28 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
   });
 
   it('a response PDU cut short by a closed connection: no-response caused by closed', async () => {
-    peer = await startScriptedPeer([...OPEN, { do: 'receive' }, { do: 'send', bytes: encodePData(1, true, Buffer.alloc(100), 1_000)[0]!.subarray(0, 40) }, { do: 'close' }]);
+    peer = await startScriptedPeer([
+      ...OPEN,
+      { do: 'receive' },
+      { do: 'send', bytes: encodePData(1, true, Buffer.alloc(100), 1_000)[0]!.subarray(0, 40) },
+      { do: 'close' },
+    ]);
     const f = await echoFailure(peer);
     expect(f).toMatchObject({ kind: 'no-response', cause: { kind: 'closed' } });
     await expectNextAssociationWorks();
   });
 
   it('a peer that accepts with a maximum PDU of 4 KB: every P-DATA-TF we send fits, and the data sets arrive byte-identical', async () => {
-    peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept', maxPdu: 4_096 }, { do: 'serve' }, { do: 'close' }]);
-    const outcomes = await storeInstances({ host: peer.host, port: peer.port, aeTitle: 'SCRIPTED', callingAeTitle: 'FAULT_SCU', timeouts: FAST }, medium);
+    peer = await startScriptedPeer([
+      { do: 'expect', pdu: 'associate-rq' },
+      { do: 'accept', maxPdu: 4_096 },
+      { do: 'serve' },
+      { do: 'close' },
+    ]);
+    const outcomes = await storeInstances(
+      { host: peer.host, port: peer.port, aeTitle: 'SCRIPTED', callingAeTitle: 'FAULT_SCU', timeouts: FAST },
+      medium,
+    );
     expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
     const c = await peer.connection(1);
     await c.scriptDone;
@@ -280,8 +363,12 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     expect(pdata.length).toBeGreaterThan(total / 4_096);
     for (const p of pdata) expect(p.length).toBeLessThanOrEqual(4_096);
     // the PDUs are filled, not merely small: all but the last of each data set are exactly 4 KB
-    expect(pdata.filter((p) => p.length === 4_096).length).toBeGreaterThanOrEqual(pdata.length - 2 * medium.length);
-    expect(c.messages.map((m) => m.command.AffectedSOPInstanceUID)).toEqual(medium.map((i) => i.sopInstanceUid));
+    expect(pdata.filter((p) => p.length === 4_096).length).toBeGreaterThanOrEqual(
+      pdata.length - 2 * medium.length,
+    );
+    expect(c.messages.map((m) => m.command.AffectedSOPInstanceUID)).toEqual(
+      medium.map((i) => i.sopInstanceUid),
+    );
     c.messages.forEach((m, i) => expect(m.dataset.equals(datasetBytes(medium[i]!.path))).toBe(true));
     await expectNextAssociationWorks();
   });
@@ -290,7 +377,11 @@ describe.skipIf(!hasCorpus())('PDU faults', { timeout: 5_000 }, () => {
     const dir4k = makeTempDir('faults-4k');
     const scp4k = await startWorkingScp(dir4k, { maxPduLength: 4_096 });
     const up = new PduTap();
-    const proxy = await startProxy({ targetHost: '127.0.0.1', targetPort: scp4k.server.port, onData: (d, chunk) => d === 'upstream' && up.push(chunk) });
+    const proxy = await startProxy({
+      targetHost: '127.0.0.1',
+      targetPort: scp4k.server.port,
+      onData: (d, chunk) => d === 'upstream' && up.push(chunk),
+    });
     try {
       const outcomes = await storeInstances(scp4k.peer({ port: proxy.port }), medium);
       expect(outcomes.map((o) => o.ok)).toEqual([true, true]);

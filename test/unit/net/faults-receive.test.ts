@@ -10,7 +10,12 @@ import { CommandField, DATASET_PRESENT, NO_DATASET } from '../../../src/net/dims
 import { openChannel } from '../../../src/net/peer.js';
 import { FolderStoreTarget } from '../../../src/net/services/store-target.js';
 import { startScp, storageAcceptPolicy } from '../../../src/net/services/scp.js';
-import { type SendableInstance, proposalsFor, storeInstances, storeOne } from '../../../src/net/services/store-scu.js';
+import {
+  type SendableInstance,
+  proposalsFor,
+  storeInstances,
+  storeOne,
+} from '../../../src/net/services/store-scu.js';
 import { hasCorpus } from '../../harness/corpus.js';
 import { datasetBytes } from '../../harness/dicom-file.js';
 import {
@@ -97,7 +102,11 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
   ];
 
   it('the sender aborts after half a data set: aborted (source 0), temporary file removed', async () => {
-    const c = await runScriptedClient('127.0.0.1', scp.server.port, [...halfDataset(), { do: 'abort' }, { do: 'close' }]);
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [
+      ...halfDataset(),
+      { do: 'abort' },
+      { do: 'close' },
+    ]);
     await c.scriptDone;
     expect(c.scriptError).toBeUndefined();
     await expectCleanAfter('aborted', { source: 0, reason: 0 });
@@ -117,7 +126,12 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
   });
 
   it('garbage after half a data set: we abort (unrecognized PDU), protocol-error, temporary file removed', async () => {
-    const c = await runScriptedClient('127.0.0.1', scp.server.port, [...halfDataset(), { do: 'garbage' }, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [
+      ...halfDataset(),
+      { do: 'garbage' },
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ]);
     await c.scriptDone;
     expect(c.scriptError).toBeUndefined();
     expect(abortsIn(c.received)).toEqual([{ source: 2, reason: 1 }]);
@@ -145,11 +159,23 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     const second: Step = {
       do: 'send-message',
       contextId: 1,
-      command: { ...(store as Extract<Step, { do: 'send-message' }>).command, MessageID: 2, AffectedSOPInstanceUID: `${large.sopInstanceUid}.2` },
+      command: {
+        ...(store as Extract<Step, { do: 'send-message' }>).command,
+        MessageID: 2,
+        AffectedSOPInstanceUID: `${large.sopInstanceUid}.2`,
+      },
       dataset: largeDataset,
       datasetBytes: HALF,
     };
-    const c = await runScriptedClient('127.0.0.1', scp.server.port, [request!, ac!, store!, wait!, second, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [
+      request!,
+      ac!,
+      store!,
+      wait!,
+      second,
+      { do: 'expect', pdu: 'abort' },
+      { do: 'close' },
+    ]);
     await c.scriptDone;
     expect(c.scriptError).toBeUndefined();
     await expectCleanAfter('protocol-error');
@@ -185,12 +211,27 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     const noData: Step = {
       do: 'send-message',
       contextId: 1,
-      command: { ...(store as Extract<Step, { do: 'send-message' }>).command, CommandDataSetType: NO_DATASET },
+      command: {
+        ...(store as Extract<Step, { do: 'send-message' }>).command,
+        CommandDataSetType: NO_DATASET,
+      },
     };
-    const c = await runScriptedClient('127.0.0.1', scp.server.port, [request!, ac!, noData, { do: 'receive' }, { do: 'release-rq' }, { do: 'expect', pdu: 'release-rp' }, { do: 'close' }]);
+    const c = await runScriptedClient('127.0.0.1', scp.server.port, [
+      request!,
+      ac!,
+      noData,
+      { do: 'receive' },
+      { do: 'release-rq' },
+      { do: 'expect', pdu: 'release-rp' },
+      { do: 'close' },
+    ]);
     await c.scriptDone;
     expect(c.scriptError).toBeUndefined();
-    expect(c.messages[0]!.command).toMatchObject({ CommandField: CommandField.C_STORE_RSP, MessageIDBeingRespondedTo: 1, Status: 0xc000 });
+    expect(c.messages[0]!.command).toMatchObject({
+      CommandField: CommandField.C_STORE_RSP,
+      MessageIDBeingRespondedTo: 1,
+      Status: 0xc000,
+    });
     expect(await scp.ended.at(-1)).toBeUndefined();
     expect(finalFiles()).toEqual([]);
     const w = await checkWorkingAssociation(scp, small);
@@ -210,14 +251,36 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
       },
     });
     try {
-      const find: Step = { do: 'send-message', contextId: 1, command: { CommandField: CommandField.C_FIND_RQ, MessageID: 1, AffectedSOPClassUID: large.sopClassUid, Priority: 0, CommandDataSetType: NO_DATASET } };
-      const steps = halfDataset().slice(0, 2).map((st) => (st.do === 'request' ? { ...st, calledAeTitle: 'BUGGY' } : st));
-      const c = await runScriptedClient('127.0.0.1', buggy.port, [...steps, find, { do: 'expect', pdu: 'abort' }, { do: 'close' }]);
+      const find: Step = {
+        do: 'send-message',
+        contextId: 1,
+        command: {
+          CommandField: CommandField.C_FIND_RQ,
+          MessageID: 1,
+          AffectedSOPClassUID: large.sopClassUid,
+          Priority: 0,
+          CommandDataSetType: NO_DATASET,
+        },
+      };
+      const steps = halfDataset()
+        .slice(0, 2)
+        .map((st) => (st.do === 'request' ? { ...st, calledAeTitle: 'BUGGY' } : st));
+      const c = await runScriptedClient('127.0.0.1', buggy.port, [
+        ...steps,
+        find,
+        { do: 'expect', pdu: 'abort' },
+        { do: 'close' },
+      ]);
       await c.scriptDone;
       expect(c.scriptError).toBeUndefined();
       expect(await ended[0]).toMatchObject({ kind: 'local', message: expect.stringMatching(/provider bug/) });
       // the server survives: the next association is served
-      const again = await runScriptedClient('127.0.0.1', buggy.port, [...steps, { do: 'release-rq' }, { do: 'expect', pdu: 'release-rp' }, { do: 'close' }]);
+      const again = await runScriptedClient('127.0.0.1', buggy.port, [
+        ...steps,
+        { do: 'release-rq' },
+        { do: 'expect', pdu: 'release-rp' },
+        { do: 'close' },
+      ]);
       await again.scriptDone;
       expect(again.scriptError).toBeUndefined();
     } finally {
@@ -241,7 +304,10 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
       handlers: { store: target, onAssociation: (a) => ended.push(a.whenEnded()) },
     });
     try {
-      const [o] = await storeInstances({ host: '127.0.0.1', port: broken.port, aeTitle: 'NO_FOLDER', callingAeTitle: 'FAULT_SCU' }, [small]);
+      const [o] = await storeInstances(
+        { host: '127.0.0.1', port: broken.port, aeTitle: 'NO_FOLDER', callingAeTitle: 'FAULT_SCU' },
+        [small],
+      );
       expect(o).toMatchObject({ ok: false, status: 0xa700, errorComment: expect.stringMatching(/ENOTDIR/) });
     } finally {
       await broken.close();
@@ -253,12 +319,19 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     const [request, ac, store] = halfDataset();
     const smallDataset = datasetBytes(small.path);
     const c = await runScriptedClient('127.0.0.1', scp.server.port, [
-      { ...(request as Extract<Step, { do: 'request' }>), contexts: [{ id: 1, abstractSyntax: small.sopClassUid, transferSyntaxes: [small.transferSyntaxUid] }] },
+      {
+        ...(request as Extract<Step, { do: 'request' }>),
+        contexts: [{ id: 1, abstractSyntax: small.sopClassUid, transferSyntaxes: [small.transferSyntaxUid] }],
+      },
       ac!,
       {
         do: 'send-message',
         contextId: 1,
-        command: { ...(store as Extract<Step, { do: 'send-message' }>).command, AffectedSOPClassUID: small.sopClassUid, AffectedSOPInstanceUID: small.sopInstanceUid },
+        command: {
+          ...(store as Extract<Step, { do: 'send-message' }>).command,
+          AffectedSOPClassUID: small.sopClassUid,
+          AffectedSOPInstanceUID: small.sopInstanceUid,
+        },
         dataset: smallDataset,
       },
       { do: 'release-rq' },
@@ -277,7 +350,9 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
     const closing = await startWorkingScp(ownDir);
     const ownParts = () => filesIn(ownDir).filter((f) => f.endsWith('.part'));
     try {
-      const steps = halfDataset().map((st) => (st.do === 'wait' ? { ...st, until: () => ownParts().length === 1 } : st));
+      const steps = halfDataset().map((st) =>
+        st.do === 'wait' ? { ...st, until: () => ownParts().length === 1 } : st,
+      );
       const c = await runScriptedClient('127.0.0.1', closing.server.port, [...steps, { do: 'silent' }]);
       await c.scriptDone;
       expect(c.scriptError).toBeUndefined();
@@ -307,7 +382,10 @@ describe.skipIf(!hasCorpus())('faults while our SCP receives', { timeout: 5_000 
       expect(o).toMatchObject({ ok: false, failure: { kind: 'no-response', cause: { kind: 'closed' } } });
       await expectCleanAfter('closed');
       // the same proxy, fault spent: the file goes through whole
-      const w = await checkWorkingAssociation({ ...scp, peer: (x = {}) => scp.peer({ port: proxy.port, ...x }) }, large);
+      const w = await checkWorkingAssociation(
+        { ...scp, peer: (x = {}) => scp.peer({ port: proxy.port, ...x }) },
+        large,
+      );
       expect(w.outcome?.ok).toBe(true);
       expect(w.identical).toBe(true);
     } finally {

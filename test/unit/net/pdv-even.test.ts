@@ -35,14 +35,25 @@ describe('PDV fragments are even', () => {
     bytes = Buffer.concat([bytes, h, Buffer.alloc(pixelBytes, 7)]);
     const path = join(dir, name);
     writeFileSync(path, bytes);
-    return { path, sopClassUid: SC, sopInstanceUid: uid, transferSyntaxUid: '1.2.840.10008.1.2.1', datasetOffset: 0, datasetLength: bytes.length };
+    return {
+      path,
+      sopClassUid: SC,
+      sopInstanceUid: uid,
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      datasetOffset: 0,
+      datasetLength: bytes.length,
+    };
   };
 
   async function sendVia(maxPduLength: number | undefined, instances: SendableInstance[]) {
     const scp = await startTestScp({ aeTitle: 'EVEN', maxPduLength });
     scps.push(scp);
     const pdvs = new PdvLengths();
-    const proxy = await startProxy({ targetHost: scp.host, targetPort: scp.port, onData: (d, c) => d === 'upstream' && pdvs.push(c) });
+    const proxy = await startProxy({
+      targetHost: scp.host,
+      targetPort: scp.port,
+      onData: (d, c) => d === 'upstream' && pdvs.push(c),
+    });
     proxies.push(proxy);
     const outcomes = await storeInstances({ ...scp.peer(), host: proxy.host, port: proxy.port }, instances);
     return { scp, pdvs, outcomes };
@@ -70,7 +81,9 @@ describe('PDV fragments are even', () => {
     // What arrives is the file's bytes and the pad.
     const received = readFileSync(scp.files()[0]!);
     const original = readFileSync(odd.path);
-    expect(received.subarray(received.length - original.length - 1)).toEqual(Buffer.concat([original, Buffer.from([0])]));
+    expect(received.subarray(received.length - original.length - 1)).toEqual(
+      Buffer.concat([original, Buffer.from([0])]),
+    );
   });
 
   it('a peer announcing an odd maximum PDU length still gets even fragments, none above its maximum', async () => {

@@ -17,7 +17,14 @@ describe('store: a file that changed after it was read', () => {
     dir = makeTempDir('file-errors');
     const path = join(dir, 'small.bin');
     writeFileSync(path, Buffer.alloc(100));
-    base = { path, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', sopInstanceUid: '1.2.3.1', transferSyntaxUid: '1.2.840.10008.1.2.1', datasetOffset: 0, datasetLength: 100 };
+    base = {
+      path,
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+      sopInstanceUid: '1.2.3.1',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      datasetOffset: 0,
+      datasetLength: 100,
+    };
     scp = await startTestScp({ aeTitle: 'FILE_ERRORS' });
   });
   afterAll(async () => {

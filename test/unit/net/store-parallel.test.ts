@@ -28,7 +28,14 @@ describe('storeInstances with parallel associations', () => {
       ]);
       const path = join(dir, `${i}.bin`);
       writeFileSync(path, encodeSmallDataset(ds, { explicit: true }));
-      instances.push({ path, sopClassUid: SC, sopInstanceUid: uid, transferSyntaxUid: '1.2.840.10008.1.2.1', datasetOffset: 0, datasetLength: readFileSync(path).length });
+      instances.push({
+        path,
+        sopClassUid: SC,
+        sopInstanceUid: uid,
+        transferSyntaxUid: '1.2.840.10008.1.2.1',
+        datasetOffset: 0,
+        datasetLength: readFileSync(path).length,
+      });
     }
     scp = await startTestScp({ aeTitle: 'PARALLEL' });
   });
@@ -45,7 +52,8 @@ describe('storeInstances with parallel associations', () => {
     const wrong: string[] = [];
     for (const inst of instances) {
       const r = received.find((x) => 'sopInstanceUid' in x && x.sopInstanceUid === inst.sopInstanceUid);
-      if (!r || 'error' in r || r.sha256 !== (await sha256From(inst.path, 0))) wrong.push(inst.sopInstanceUid);
+      if (!r || 'error' in r || r.sha256 !== (await sha256From(inst.path, 0)))
+        wrong.push(inst.sopInstanceUid);
     }
     expect(wrong).toEqual([]);
   });

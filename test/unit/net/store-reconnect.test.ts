@@ -23,7 +23,14 @@ describe('storeInstances: a peer that aborts on some instances', () => {
     for (let i = 0; i < 12; i++) {
       // Every other instance is one the peer aborts on.
       const uid = i % 2 === 0 ? `1.2.3.${i}.666` : `1.2.3.${i}`;
-      instances.push({ path, sopClassUid: '1.2.840.10008.5.1.4.1.1.7', sopInstanceUid: uid, transferSyntaxUid: '1.2.840.10008.1.2.1', datasetOffset: 0, datasetLength: 64 });
+      instances.push({
+        path,
+        sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+        sopInstanceUid: uid,
+        transferSyntaxUid: '1.2.840.10008.1.2.1',
+        datasetOffset: 0,
+        datasetLength: 64,
+      });
     }
     const folder = new FolderStoreTarget(join(dir, 'out'));
     const aborting: StoreTarget = {
@@ -39,7 +46,13 @@ describe('storeInstances: a peer that aborts on some instances', () => {
         };
       },
     };
-    server = await startScp({ aeTitle: 'ABORTS', port: 0, host: '127.0.0.1', policy: storageAcceptPolicy(), handlers: { store: aborting } });
+    server = await startScp({
+      aeTitle: 'ABORTS',
+      port: 0,
+      host: '127.0.0.1',
+      policy: storageAcceptPolicy(),
+      handlers: { store: aborting },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -47,10 +60,21 @@ describe('storeInstances: a peer that aborts on some instances', () => {
   });
 
   it('fails each aborted instance and stores every other one', async () => {
-    const outcomes = await storeInstances({ host: '127.0.0.1', port: server.port, aeTitle: 'ABORTS', callingAeTitle: 'PACSHIFT' }, instances);
+    const outcomes = await storeInstances(
+      { host: '127.0.0.1', port: server.port, aeTitle: 'ABORTS', callingAeTitle: 'PACSHIFT' },
+      instances,
+    );
     expect(outcomes).toHaveLength(instances.length);
-    const stored = outcomes.filter((o) => o.ok).map((o) => o.instance.sopInstanceUid).sort();
-    expect(stored).toEqual(instances.filter((i) => !i.sopInstanceUid.endsWith('.666')).map((i) => i.sopInstanceUid).sort());
+    const stored = outcomes
+      .filter((o) => o.ok)
+      .map((o) => o.instance.sopInstanceUid)
+      .sort();
+    expect(stored).toEqual(
+      instances
+        .filter((i) => !i.sopInstanceUid.endsWith('.666'))
+        .map((i) => i.sopInstanceUid)
+        .sort(),
+    );
     for (const o of outcomes.filter((x) => !x.ok)) {
       expect(o.instance.sopInstanceUid).toMatch(/\.666$/);
       if (!o.ok) expect(o.failure?.kind).toBe('no-response');

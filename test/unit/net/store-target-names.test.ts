@@ -27,7 +27,9 @@ describe('FolderStoreTarget names', () => {
     const [ra, rb] = await Promise.all([a.end(), b.end()]);
     expect(ra.ok && rb.ok).toBe(true);
     if (!ra.ok || !rb.ok) return;
-    expect(new Set([ra.instance.path, rb.instance.path])).toEqual(new Set([join(dir, '1.2.3.4.dcm'), join(dir, '1.2.3.4.2.dcm')]));
+    expect(new Set([ra.instance.path, rb.instance.path])).toEqual(
+      new Set([join(dir, '1.2.3.4.dcm'), join(dir, '1.2.3.4.2.dcm')]),
+    );
     expect(readFileSync(ra.instance.path).subarray(-3000)).toEqual(Buffer.alloc(3000, 0xaa));
     expect(readFileSync(rb.instance.path).subarray(-5000)).toEqual(Buffer.alloc(5000, 0xbb));
     expect(readdirSync(dir).sort()).toEqual(['1.2.3.4.2.dcm', '1.2.3.4.dcm']);

@@ -25,7 +25,12 @@ const IMPLICIT = '1.2.840.10008.1.2';
 const EXPLICIT = '1.2.840.10008.1.2.1';
 
 /** A user identity negotiation sub-item body (PS3.7 D.3.3.7): type 2 (user + passcode), response requested. */
-const USER_IDENTITY_RQ = Buffer.concat([Buffer.from([2, 1, 0, 4]), Buffer.from('user'), Buffer.from([0, 4]), Buffer.from('pass')]);
+const USER_IDENTITY_RQ = Buffer.concat([
+  Buffer.from([2, 1, 0, 4]),
+  Buffer.from('user'),
+  Buffer.from([0, 4]),
+  Buffer.from('pass'),
+]);
 const USER_IDENTITY_AC = Buffer.concat([Buffer.from([0, 5]), Buffer.from('token')]);
 
 const RQ: Omit<AssociateRq, 'type'> = {
@@ -78,7 +83,8 @@ const body = (pdu: Buffer): Buffer => pdu.subarray(6);
 /** The (type, offset, length) of each item of an associate PDU body, from offset 68. */
 function itemsOf(b: Buffer, start = 68, end = b.length): { type: number; offset: number; length: number }[] {
   const out: { type: number; offset: number; length: number }[] = [];
-  for (let p = start; p < end; p += 4 + b.readUInt16BE(p + 2)) out.push({ type: b[p]!, offset: p, length: b.readUInt16BE(p + 2) });
+  for (let p = start; p < end; p += 4 + b.readUInt16BE(p + 2))
+    out.push({ type: b[p]!, offset: p, length: b.readUInt16BE(p + 2) });
   return out;
 }
 
@@ -100,7 +106,9 @@ function decodeOrError(type: number, b: Buffer): string {
     decodeControlPdu(type, b);
     return 'decoded';
   } catch (e) {
-    return e instanceof PduDecodeError ? 'PduDecodeError' : `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    return e instanceof PduDecodeError
+      ? 'PduDecodeError'
+      : `${(e as Error).constructor.name}: ${(e as Error).message}`;
   }
 }
 
@@ -155,7 +163,16 @@ describe('A-ASSOCIATE-RQ', () => {
   });
 
   it('without optional sub-items decodes with none (maximum length 0 = unlimited)', () => {
-    const bare = { ...RQ, userInformation: { maxPduLength: 0, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] } };
+    const bare = {
+      ...RQ,
+      userInformation: {
+        maxPduLength: 0,
+        implementationClassUid: '1.2.3',
+        roleSelections: [],
+        extendedNegotiations: [],
+        otherItems: [],
+      },
+    };
     const d = decodeControlPdu(PduType.AssociateRq, body(encodeAssociateRq(bare))) as AssociateRq;
     expect(d.userInformation).toEqual(bare.userInformation);
     expect(d.userInformation.asyncOps).toBeUndefined();
@@ -165,15 +182,24 @@ describe('A-ASSOCIATE-RQ', () => {
   it('decodes UIDs padded with a NUL and AE titles with leading spaces', () => {
     const rq = Buffer.from(pdu);
     rq.write(' CALLED         ', 10, 'latin1');
-    const odd = { ...RQ, presentationContexts: [{ id: 1, abstractSyntax: '1.2.3\0', transferSyntaxes: [`${IMPLICIT}\0`] }] };
+    const odd = {
+      ...RQ,
+      presentationContexts: [{ id: 1, abstractSyntax: '1.2.3\0', transferSyntaxes: [`${IMPLICIT}\0`] }],
+    };
     const d = decodeControlPdu(PduType.AssociateRq, body(encodeAssociateRq(odd))) as AssociateRq;
-    expect(d.presentationContexts[0]).toEqual({ id: 1, abstractSyntax: '1.2.3', transferSyntaxes: [IMPLICIT] });
+    expect(d.presentationContexts[0]).toEqual({
+      id: 1,
+      abstractSyntax: '1.2.3',
+      transferSyntaxes: [IMPLICIT],
+    });
     expect((decodeControlPdu(PduType.AssociateRq, body(rq)) as AssociateRq).calledAeTitle).toBe('CALLED');
   });
 
   it('truncates AE titles to 16 characters', () => {
     const long = encodeAssociateRq({ ...RQ, calledAeTitle: 'ABCDEFGHIJKLMNOPQRST' });
-    expect((decodeControlPdu(PduType.AssociateRq, body(long)) as AssociateRq).calledAeTitle).toBe('ABCDEFGHIJKLMNOP');
+    expect((decodeControlPdu(PduType.AssociateRq, body(long)) as AssociateRq).calledAeTitle).toBe(
+      'ABCDEFGHIJKLMNOP',
+    );
   });
 });
 
@@ -231,7 +257,10 @@ describe('malformed associate PDUs are PduDecodeErrors', () => {
   const ac = body(encodeAssociateAc(AC));
 
   it('every strict prefix of an A-ASSOCIATE-RQ or -AC body is refused (truncated)', () => {
-    for (const [type, b] of [[1, rq], [2, ac]] as const) {
+    for (const [type, b] of [
+      [1, rq],
+      [2, ac],
+    ] as const) {
       const outcomes = new Set<string>();
       for (let n = 0; n < b.length; n++) outcomes.add(decodeOrError(type, b.subarray(0, n)));
       expect([...outcomes]).toEqual(['PduDecodeError']);
@@ -288,7 +317,10 @@ describe('malformed associate PDUs are PduDecodeErrors', () => {
   it('random corruption of an RQ or AC decodes or is a PduDecodeError, nothing else (5000 mutants each)', () => {
     const rnd = prng(0x5eed);
     const other = new Map<string, number>();
-    for (const [type, base] of [[1, rq], [2, ac]] as const) {
+    for (const [type, base] of [
+      [1, rq],
+      [2, ac],
+    ] as const) {
       for (let i = 0; i < 5_000; i++) {
         const b = Buffer.from(base);
         const edits = 1 + Math.floor(rnd() * 4);

@@ -23,22 +23,35 @@ function pdata(...pdvs: { ctx: number; command: boolean; last: boolean; data: Bu
   return Buffer.concat([h, body]);
 }
 
-const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+const bytes = (n: number, seed: number): Buffer =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 const AC = encodeAssociateAc({
   calledAeTitle: 'A',
   callingAeTitle: 'B',
   presentationContexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2' }],
-  userInformation: { maxPduLength: 16_384, implementationClassUid: '1.2.3', roleSelections: [], extendedNegotiations: [], otherItems: [] },
+  userInformation: {
+    maxPduLength: 16_384,
+    implementationClassUid: '1.2.3',
+    roleSelections: [],
+    extendedNegotiations: [],
+    otherItems: [],
+  },
 });
 
 /** An association's worth of traffic: AC, a command and a data set over several PDUs, an empty PDV, release, abort. */
 const STREAM = Buffer.concat([
   AC,
-  pdata({ ctx: 1, command: true, last: true, data: bytes(80, 1) }, { ctx: 1, command: false, last: false, data: bytes(3_000, 2) }),
+  pdata(
+    { ctx: 1, command: true, last: true, data: bytes(80, 1) },
+    { ctx: 1, command: false, last: false, data: bytes(3_000, 2) },
+  ),
   pdata({ ctx: 1, command: false, last: false, data: bytes(5_000, 3) }),
   pdata({ ctx: 1, command: false, last: true, data: bytes(1, 4) }),
-  pdata({ ctx: 3, command: true, last: false, data: Buffer.alloc(0) }, { ctx: 3, command: true, last: true, data: bytes(20, 5) }),
+  pdata(
+    { ctx: 3, command: true, last: false, data: Buffer.alloc(0) },
+    { ctx: 3, command: true, last: true, data: bytes(20, 5) },
+  ),
   encodeReleaseRq(),
   encodeAbort(2, 1),
 ]);
@@ -55,7 +68,13 @@ function normalize(events: PduReaderEvent[]): Normalized[] {
   for (const e of events) {
     if (e.kind === 'pdv-data') pieces.push(Buffer.from(e.data));
     else if (e.kind === 'pdv-end') {
-      out.push({ kind: 'pdv', contextId: e.contextId, command: e.command, data: Buffer.concat(pieces).toString('hex'), last: e.last });
+      out.push({
+        kind: 'pdv',
+        contextId: e.contextId,
+        command: e.command,
+        data: Buffer.concat(pieces).toString('hex'),
+        last: e.last,
+      });
       pieces = [];
     } else if (e.kind === 'control') out.push({ kind: 'control', type: e.pdu.type });
     else out.push({ kind: 'invalid', reason: e.reason });
@@ -72,9 +91,9 @@ function feed(chunks: Buffer[], max = 0): PduReaderEvent[] {
 
 function randomCuts(b: Buffer, seed: number): Buffer[] {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const out: Buffer[] = [];
-  for (let p = 0; p < b.length; ) {
+  for (let p = 0; p < b.length;) {
     const n = Math.min(b.length - p, 1 + Math.floor(rnd() * (rnd() < 0.5 ? 8 : 4_000)));
     out.push(Buffer.from(b.subarray(p, p + n)));
     p += n;
@@ -110,7 +129,9 @@ describe('PduReader', () => {
 
   it('delivers PDV data as slices of the received chunk, not copies', () => {
     const chunk = Buffer.from(STREAM);
-    const data = feed([chunk]).filter((e): e is Extract<PduReaderEvent, { kind: 'pdv-data' }> => e.kind === 'pdv-data');
+    const data = feed([chunk]).filter(
+      (e): e is Extract<PduReaderEvent, { kind: 'pdv-data' }> => e.kind === 'pdv-data',
+    );
     expect(data.length).toBeGreaterThan(0);
     for (const d of data) {
       expect(d.data.buffer).toBe(chunk.buffer);
@@ -122,7 +143,9 @@ describe('PduReader', () => {
   it('delivers a PDV that spans chunks in pieces, each a slice, in order', () => {
     const p = pdata({ ctx: 1, command: false, last: true, data: bytes(10_000, 9) });
     const chunks = [p.subarray(0, 3_000), p.subarray(3_000, 7_000), p.subarray(7_000)];
-    const pieces = feed(chunks).filter((e): e is Extract<PduReaderEvent, { kind: 'pdv-data' }> => e.kind === 'pdv-data');
+    const pieces = feed(chunks).filter(
+      (e): e is Extract<PduReaderEvent, { kind: 'pdv-data' }> => e.kind === 'pdv-data',
+    );
     expect(pieces.map((d) => d.data.length)).toEqual([3_000 - 12, 4_000, 3_012]);
     pieces.forEach((d, i) => expect(d.data.buffer).toBe(chunks[i]!.buffer));
     expect(Buffer.concat(pieces.map((d) => d.data)).equals(bytes(10_000, 9))).toBe(true);
@@ -134,7 +157,13 @@ describe('PduReader', () => {
     expect(normalize(feed([at], 4_096)).map((e) => e.kind)).toEqual(['pdv']);
     const over = pdata({ ctx: 1, command: false, last: true, data: bytes(4_096 - 5, 1) });
     const events = feed([over], 4_096);
-    expect(events).toEqual([{ kind: 'invalid', reason: 'invalid-pdu-parameter', message: expect.stringMatching(/4097 bytes exceeds the negotiated maximum of 4096/) }]);
+    expect(events).toEqual([
+      {
+        kind: 'invalid',
+        reason: 'invalid-pdu-parameter',
+        message: expect.stringMatching(/4097 bytes exceeds the negotiated maximum of 4096/),
+      },
+    ]);
   });
 
   it('decides on the over-max PDU from its header alone (before its body arrives)', () => {
@@ -157,11 +186,23 @@ describe('PduReader', () => {
     ['PDU type 0', Buffer.from([0x00, 0, 0, 0, 0, 0]), 'unrecognized-pdu'],
     ['a P-DATA-TF too short for a PDV', Buffer.from([4, 0, 0, 0, 0, 4, 0, 0, 0, 0]), 'invalid-pdu-parameter'],
     ['a PDV length below 2', Buffer.from([4, 0, 0, 0, 0, 6, 0, 0, 0, 1, 1, 3]), 'invalid-pdu-parameter'],
-    ['a PDV that overruns its PDU', Buffer.from([4, 0, 0, 0, 0, 8, 0, 0, 0, 9, 1, 3, 0, 0]), 'invalid-pdu-parameter'],
-    ['trailing bytes after the last PDV', Buffer.from([4, 0, 0, 0, 0, 9, 0, 0, 0, 3, 1, 3, 7, 0xee, 0xee]), 'invalid-pdu-parameter'],
+    [
+      'a PDV that overruns its PDU',
+      Buffer.from([4, 0, 0, 0, 0, 8, 0, 0, 0, 9, 1, 3, 0, 0]),
+      'invalid-pdu-parameter',
+    ],
+    [
+      'trailing bytes after the last PDV',
+      Buffer.from([4, 0, 0, 0, 0, 9, 0, 0, 0, 3, 1, 3, 7, 0xee, 0xee]),
+      'invalid-pdu-parameter',
+    ],
     ['a control PDU claiming more than 1 MiB', Buffer.from([1, 0, 0, 0x20, 0, 0]), 'invalid-pdu-parameter'],
     ['an A-ABORT of length 2', Buffer.from([7, 0, 0, 0, 0, 2, 0, 0]), 'invalid-pdu-parameter'],
-    ['an A-ASSOCIATE-AC shorter than its fixed fields', Buffer.from([2, 0, 0, 0, 0, 4, 0, 1, 0, 0]), 'invalid-pdu-parameter'],
+    [
+      'an A-ASSOCIATE-AC shorter than its fixed fields',
+      Buffer.from([2, 0, 0, 0, 0, 4, 0, 1, 0, 0]),
+      'invalid-pdu-parameter',
+    ],
   ];
 
   it.each(BROKEN)('reports %s once as invalid, and nothing after it', (_what, bad, reason) => {
@@ -177,7 +218,13 @@ describe('PduReader', () => {
       events.push(e);
       if (e.kind === 'control' && e.pdu.type === 'abort') r.kill();
     });
-    r.push(Buffer.concat([encodeAbort(0, 0), encodeReleaseRq(), pdata({ ctx: 1, command: true, last: true, data: bytes(4, 1) })]));
+    r.push(
+      Buffer.concat([
+        encodeAbort(0, 0),
+        encodeReleaseRq(),
+        pdata({ ctx: 1, command: true, last: true, data: bytes(4, 1) }),
+      ]),
+    );
     r.push(encodeReleaseRq());
     expect(events.map((e) => e.kind)).toEqual(['control']);
   });
@@ -188,7 +235,9 @@ describe('PduReader', () => {
       events.push(e);
       if (e.kind === 'pdv-data') r.kill();
     });
-    r.push(Buffer.concat([pdata({ ctx: 1, command: false, last: true, data: bytes(100, 1) }), encodeReleaseRq()]));
+    r.push(
+      Buffer.concat([pdata({ ctx: 1, command: false, last: true, data: bytes(100, 1) }), encodeReleaseRq()]),
+    );
     expect(events.map((e) => e.kind)).toEqual(['pdv-data']);
   });
 });

@@ -10,7 +10,14 @@ import { requestAssociation } from '../../../src/net/association/request.js';
 import { type AssociationServer, startAssociationServer } from '../../../src/net/association/server.js';
 import { VERIFICATION } from '../../../src/net/services/sop-classes.js';
 import { storageAcceptPolicy } from '../../../src/net/services/scp.js';
-import { ACTIONS, type Action, type Event, type State, TRANSITIONS, transition } from '../../../src/net/ul/state-machine.js';
+import {
+  ACTIONS,
+  type Action,
+  type Event,
+  type State,
+  TRANSITIONS,
+  transition,
+} from '../../../src/net/ul/state-machine.js';
 
 const STATES = Array.from({ length: 13 }, (_, i) => `Sta${i + 1}` as State);
 const EVENTS = Array.from({ length: 19 }, (_, i) => `Evt${i + 1}` as Event);
@@ -44,11 +51,34 @@ const TABLE_9_10: Record<Event, string[]> = {
 
 /** PS3.8 Table 9-9: the state each action leads to ('depends' where the standard gives two). */
 const TABLE_9_9_NEXT: Record<Action, State | 'depends'> = {
-  'AE-1': 'Sta4', 'AE-2': 'Sta5', 'AE-3': 'Sta6', 'AE-4': 'Sta1', 'AE-5': 'Sta2', 'AE-6': 'depends', 'AE-7': 'Sta6', 'AE-8': 'Sta13',
-  'DT-1': 'Sta6', 'DT-2': 'Sta6',
-  'AR-1': 'Sta7', 'AR-2': 'Sta8', 'AR-3': 'Sta1', 'AR-4': 'Sta13', 'AR-5': 'Sta1', 'AR-6': 'Sta7', 'AR-7': 'Sta8', 'AR-8': 'depends',
-  'AR-9': 'Sta11', 'AR-10': 'Sta12',
-  'AA-1': 'Sta13', 'AA-2': 'Sta1', 'AA-3': 'Sta1', 'AA-4': 'Sta1', 'AA-5': 'Sta1', 'AA-6': 'Sta13', 'AA-7': 'Sta13', 'AA-8': 'Sta13',
+  'AE-1': 'Sta4',
+  'AE-2': 'Sta5',
+  'AE-3': 'Sta6',
+  'AE-4': 'Sta1',
+  'AE-5': 'Sta2',
+  'AE-6': 'depends',
+  'AE-7': 'Sta6',
+  'AE-8': 'Sta13',
+  'DT-1': 'Sta6',
+  'DT-2': 'Sta6',
+  'AR-1': 'Sta7',
+  'AR-2': 'Sta8',
+  'AR-3': 'Sta1',
+  'AR-4': 'Sta13',
+  'AR-5': 'Sta1',
+  'AR-6': 'Sta7',
+  'AR-7': 'Sta8',
+  'AR-8': 'depends',
+  'AR-9': 'Sta11',
+  'AR-10': 'Sta12',
+  'AA-1': 'Sta13',
+  'AA-2': 'Sta1',
+  'AA-3': 'Sta1',
+  'AA-4': 'Sta1',
+  'AA-5': 'Sta1',
+  'AA-6': 'Sta13',
+  'AA-7': 'Sta13',
+  'AA-8': 'Sta13',
 };
 
 describe('state transition table (PS3.8 Table 9-10)', () => {
@@ -84,7 +114,8 @@ describe('state transition table (PS3.8 Table 9-10)', () => {
   });
 
   it('each action leads to the state of Table 9-9', () => {
-    for (const [a, next] of Object.entries(TABLE_9_9_NEXT)) expect([a, ACTIONS[a as Action].next]).toEqual([a, next]);
+    for (const [a, next] of Object.entries(TABLE_9_9_NEXT))
+      expect([a, ACTIONS[a as Action].next]).toEqual([a, next]);
     expect(Object.keys(ACTIONS).sort()).toEqual(Object.keys(TABLE_9_9_NEXT).sort());
   });
 });
@@ -129,7 +160,18 @@ describe('an Association refuses local primitives in invalid states', () => {
     remoteAddress: '?',
     tls: false,
   };
-  const AC = { calledAeTitle: 'A', callingAeTitle: 'B', presentationContexts: [], userInformation: { maxPduLength: 0, implementationClassUid: '1.2', roleSelections: [], extendedNegotiations: [], otherItems: [] } };
+  const AC = {
+    calledAeTitle: 'A',
+    callingAeTitle: 'B',
+    presentationContexts: [],
+    userInformation: {
+      maxPduLength: 0,
+      implementationClassUid: '1.2',
+      roleSelections: [],
+      extendedNegotiations: [],
+      otherItems: [],
+    },
+  };
 
   it('an established requestor (Sta6) refuses to accept, reject or request again', async () => {
     const a = await open();
@@ -139,7 +181,9 @@ describe('an Association refuses local primitives in invalid states', () => {
     expect(a.info).toBe(info);
     expect(a.context(1)?.accepted).toBe(true);
     expect(() => a.reject(1, 1, 1)).toThrow(/Evt8 is not valid in Sta6/);
-    await expect(a.requestAssociation({ ...AC, presentationContexts: [] })).rejects.toThrow(/Evt2 is not valid in Sta6/);
+    await expect(a.requestAssociation({ ...AC, presentationContexts: [] })).rejects.toThrow(
+      /Evt2 is not valid in Sta6/,
+    );
     // the refused primitives changed nothing: the association still works and releases cleanly
     expect(a.state).toBe('Sta6');
     expect(await a.release()).toBeUndefined();

@@ -1,6 +1,12 @@
 /** The causes table: complete, and its verdicts ordered as the report relies on. */
 import { describe, expect, it } from 'vitest';
-import { CAUSES, CAUSE_IDS, PROFILES, verdictOf, worstVerdict } from '../../../src/analyse/preflight/index.js';
+import {
+  CAUSES,
+  CAUSE_IDS,
+  PROFILES,
+  verdictOf,
+  worstVerdict,
+} from '../../../src/analyse/preflight/index.js';
 
 describe('preflight causes', () => {
   it('every cause says what it is, why, and what each profile does', () => {

@@ -16,7 +16,9 @@ async function pacshift(...argv: string[]): Promise<{ code: number; out: string;
   const out: string[] = [];
   const err: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   try {
     const code = await main(argv);
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -34,7 +36,13 @@ describe.skipIf(!hasCorpus())('pacshift preflight and sample', () => {
 
   beforeAll(async () => {
     dir = makeTempDir('preflight-cli');
-    target = await startArchive({ dir: join(dir, 'target'), port: 0, host: '127.0.0.1', aeTitle: 'TARGET', acceptTransferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] });
+    target = await startArchive({
+      dir: join(dir, 'target'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'TARGET',
+      acceptTransferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'],
+    });
     plan = join(dir, 'plan.yaml');
     writeFileSync(
       plan,
@@ -54,7 +62,11 @@ describe.skipIf(!hasCorpus())('pacshift preflight and sample', () => {
     removeTempDir(dir);
   });
 
-  const names = () => manifest().filter((r) => r.path.startsWith('orthanc-tests/')).map((r) => r.patientName).filter((n) => n.length > 3);
+  const names = () =>
+    manifest()
+      .filter((r) => r.path.startsWith('orthanc-tests/'))
+      .map((r) => r.patientName)
+      .filter((n) => n.length > 3);
 
   it('preflight PLAN: sized text, the full report as JSON beside the plan, exit 1 when refusals are predicted', async () => {
     const r = await pacshift('preflight', plan, '--profile', 'lenient');
@@ -69,7 +81,14 @@ describe.skipIf(!hasCorpus())('pacshift preflight and sample', () => {
   });
 
   it('preflight --files DIR --target: files checked directly, --json', async () => {
-    const r = await pacshift('preflight', '--files', source(), '--target', `TARGET@127.0.0.1:${target.port}`, '--json');
+    const r = await pacshift(
+      'preflight',
+      '--files',
+      source(),
+      '--target',
+      `TARGET@127.0.0.1:${target.port}`,
+      '--json',
+    );
     const json = JSON.parse(r.out);
     expect(json.sampling).toBe('files');
     expect(json.target.probed).toBe(true);
@@ -88,7 +107,9 @@ describe.skipIf(!hasCorpus())('pacshift preflight and sample', () => {
     const r = await pacshift('sample', plan);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/combinations in \d+ in-scope studies/);
-    const list = readFileSync(join(dir, 'report', 'pilot-studies.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const list = readFileSync(join(dir, 'report', 'pilot-studies.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(list.length).toBeGreaterThan(0);
     expect(list.every((l) => /^[0-9.]+$/.test(l))).toBe(true);
     const j = JSON.parse((await pacshift('sample', plan, '--json', '--out', join(dir, 'p.txt'))).out);

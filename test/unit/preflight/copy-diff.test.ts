@@ -61,7 +61,13 @@ describe('diffCopies', () => {
     const d = await diff({}, { [0x7fe00010]: el(ENC, 0x7fe00010, 'OW', Buffer.alloc(8, 9)) });
     expect(kinds(d)).toEqual(['pixels pixels']);
     // 3 × 1 pixels of 8 bits: 3 bytes, one copy without padding (odd length), the other padded with 0xFF.
-    const small = { [0x00280010]: u(0x00280010, 1), [0x00280011]: u(0x00280011, 3), [0x00280100]: u(0x00280100, 8), [0x00280101]: u(0x00280101, 8), [0x00280102]: u(0x00280102, 7) };
+    const small = {
+      [0x00280010]: u(0x00280010, 1),
+      [0x00280011]: u(0x00280011, 3),
+      [0x00280100]: u(0x00280100, 8),
+      [0x00280101]: u(0x00280101, 8),
+      [0x00280102]: u(0x00280102, 7),
+    };
     const p = await diff(
       { ...small, [0x7fe00010]: el(ENC, 0x7fe00010, 'OB', Buffer.from([1, 2, 3])) },
       { ...small, [0x7fe00010]: el(ENC, 0x7fe00010, 'OB', Buffer.from([1, 2, 3, 0xff])) },
@@ -69,11 +75,22 @@ describe('diffCopies', () => {
     expect(p.differences).toEqual([]);
   });
 
-  it.skipIf(!hasCorpus())('the same image stored big endian and as JPEG 2000: no alteration (pixels are not compared across syntaxes)', async () => {
-    const at = (f: string) => join(corpusDir(), 'pydicom/pydicom-data', f);
-    const r = await diffCopies(at('emri_small_big_endian.dcm'), at('emri_small_jpeg_2k_lossless_too_short.dcm'));
-    expect(r.ok && r.value.altered).toBe(false);
-    const conflict = await diffCopies(join(corpusDir(), 'pydicom/debian_test_files/badVR.dcm'), join(corpusDir(), 'pydicom/debian_test_files/rtdose.dcm'));
-    expect(conflict.ok && conflict.value.differences.filter((x) => x.kind === 'value').map((x) => x.keyword)).toContain('NumberOfFrames');
-  });
+  it.skipIf(!hasCorpus())(
+    'the same image stored big endian and as JPEG 2000: no alteration (pixels are not compared across syntaxes)',
+    async () => {
+      const at = (f: string) => join(corpusDir(), 'pydicom/pydicom-data', f);
+      const r = await diffCopies(
+        at('emri_small_big_endian.dcm'),
+        at('emri_small_jpeg_2k_lossless_too_short.dcm'),
+      );
+      expect(r.ok && r.value.altered).toBe(false);
+      const conflict = await diffCopies(
+        join(corpusDir(), 'pydicom/debian_test_files/badVR.dcm'),
+        join(corpusDir(), 'pydicom/debian_test_files/rtdose.dcm'),
+      );
+      expect(
+        conflict.ok && conflict.value.differences.filter((x) => x.kind === 'value').map((x) => x.keyword),
+      ).toContain('NumberOfFrames');
+    },
+  );
 });

@@ -28,8 +28,22 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
     dir = makeTempDir('preflight-dimse');
     const local = await freePort();
     const peers = { PACSHIFT: { host: '127.0.0.1', port: local } };
-    source = await startArchive({ dir: join(corpusDir(), 'pydicom'), dbPath: join(dir, 'source.sqlite'), storeDir: join(dir, 'source-received'), port: 0, host: '127.0.0.1', aeTitle: 'SOURCE', peers });
-    target = await startArchive({ dir: join(dir, 'target'), port: 0, host: '127.0.0.1', aeTitle: 'TARGET', acceptTransferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] });
+    source = await startArchive({
+      dir: join(corpusDir(), 'pydicom'),
+      dbPath: join(dir, 'source.sqlite'),
+      storeDir: join(dir, 'source-received'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'SOURCE',
+      peers,
+    });
+    target = await startArchive({
+      dir: join(dir, 'target'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'TARGET',
+      acceptTransferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'],
+    });
     for (const retrieve of ['c-move', 'c-get'] as const) {
       const sub = join(dir, retrieve);
       mkdirSync(sub);
@@ -59,7 +73,8 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
   ] as const)('retrieves one instance per series by %s and checks it', async (_how, k) => {
     const ctx = contexts[k]!;
     const instances = [];
-    for (const row of await ctx.store.ledger()) instances.push(...(await ctx.store.listInstances(row.studyUid)));
+    for (const row of await ctx.store.ledger())
+      instances.push(...(await ctx.store.listInstances(row.studyUid)));
     const series = new Set(instances.map((i) => i.seriesUid));
     // A temporary folder of our own for this run: the fetched objects must not outlive it.
     const tmp = join(dir, `tmp-${k}`);
@@ -80,7 +95,9 @@ describe.skipIf(!hasCorpus())('runPreflight with a DIMSE source', () => {
     // SOP Instance UID is a hex string (a File Meta cannot hold it, so our receiver refuses it).
     const notRetrievable = r.objects.filter((o) => o.findings.some((f) => f.cause === 'not-retrievable'));
     expect(notRetrievable).toHaveLength(r.fetch!.missing);
-    expect(notRetrievable.map((o) => o.sopInstanceUid)).toContain('dccc9599087131742838cc1162a630fea87ba9bf61ac09bfda90d4adfa5ddaed');
+    expect(notRetrievable.map((o) => o.sopInstanceUid)).toContain(
+      'dccc9599087131742838cc1162a630fea87ba9bf61ac09bfda90d4adfa5ddaed',
+    );
     expect(notRetrievable.every((o) => o.verdict === 'refuse')).toBe(true);
     expect(r.source.bytesEstimated).toBe(true);
     expect(r.source.bytes).toBeGreaterThan(0);

@@ -21,7 +21,13 @@ describe('probeTarget', () => {
   let peer: Peer;
   beforeAll(async () => {
     dir = makeTempDir('preflight-probe');
-    archive = await startArchive({ dir, port: 0, host: '127.0.0.1', aeTitle: 'TARGET', acceptTransferSyntaxes: [EXPLICIT, '1.2.840.10008.1.2'] });
+    archive = await startArchive({
+      dir,
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'TARGET',
+      acceptTransferSyntaxes: [EXPLICIT, '1.2.840.10008.1.2'],
+    });
     peer = { host: '127.0.0.1', port: archive.port, aeTitle: 'TARGET', callingAeTitle: 'PACSHIFT' };
   });
   afterAll(async () => {
@@ -29,7 +35,9 @@ describe('probeTarget', () => {
     removeTempDir(dir);
   });
 
-  const classes = STORAGE_SOP_CLASSES.filter((c) => !c.retired).slice(0, 75).map((c) => c.uid);
+  const classes = STORAGE_SOP_CLASSES.filter((c) => !c.retired)
+    .slice(0, 75)
+    .map((c) => c.uid);
   const combos: Combination[] = [
     ...classes.flatMap((c) => [
       { sopClassUid: c, transferSyntaxUid: EXPLICIT },
@@ -73,7 +81,10 @@ describe('probeTarget', () => {
 
   it('an unreachable target is a failure per context, and nothing is claimed about them', async () => {
     const port = await freePort();
-    const caps: Capabilities = await probeTarget({ ...peer, port, timeouts: { connectMs: 2000 } }, combos.slice(0, 3));
+    const caps: Capabilities = await probeTarget(
+      { ...peer, port, timeouts: { connectMs: 2000 } },
+      combos.slice(0, 3),
+    );
     expect(caps.failures.map((f) => f.kind)).toEqual(['connect-failed']);
     expect(caps.contexts.every((c) => c.result === undefined && !c.accepted)).toBe(true);
     expect(caps.verdict(classes[0]!, EXPLICIT)).toBe('unknown');

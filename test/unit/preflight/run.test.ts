@@ -7,7 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArchive, type Archive } from '../../../src/archive/archive.js';
-import { PREFLIGHT_OBJECT_EVENT, PREFLIGHT_RUN_EVENT, runPreflight, type PreflightReport } from '../../../src/analyse/preflight/index.js';
+import {
+  PREFLIGHT_OBJECT_EVENT,
+  PREFLIGHT_RUN_EVENT,
+  runPreflight,
+  type PreflightReport,
+} from '../../../src/analyse/preflight/index.js';
 import { runInventory } from '../../../src/inventory/index.js';
 import { openMigration, type MigrationContext } from '../../../src/run/context.js';
 import type { Instance } from '../../../src/state/index.js';
@@ -26,7 +31,13 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
 
   beforeAll(async () => {
     dir = makeTempDir('preflight-run');
-    target = await startArchive({ dir: join(dir, 'target'), port: 0, host: '127.0.0.1', aeTitle: 'TARGET', acceptTransferSyntaxes: UNCOMPRESSED });
+    target = await startArchive({
+      dir: join(dir, 'target'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'TARGET',
+      acceptTransferSyntaxes: UNCOMPRESSED,
+    });
     const plan = {
       name: 'pf',
       version: 1,
@@ -39,7 +50,8 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     ctx = await openMigration(join(dir, 'plan.yaml'));
     await runInventory(ctx);
     instances = [];
-    for (const row of await ctx.store.ledger()) instances.push(...(await ctx.store.listInstances(row.studyUid)));
+    for (const row of await ctx.store.ledger())
+      instances.push(...(await ctx.store.listInstances(row.studyUid)));
   });
   afterAll(async () => {
     await ctx?.close();
@@ -65,11 +77,15 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     expect(refused).toEqual(new Set([...combos].filter((k) => !UNCOMPRESSED.includes(k.split('|')[1]!))));
     // Objects predicted refused for their syntax are exactly the checked ones in a refused syntax.
     const ts = cause(r, 'transfer-syntax-refused')!;
-    const checkedCompressed = r.objects.filter((o) => o.facts && !UNCOMPRESSED.includes(o.transferSyntaxUid!));
+    const checkedCompressed = r.objects.filter(
+      (o) => o.facts && !UNCOMPRESSED.includes(o.transferSyntaxUid!),
+    );
     expect(ts.objects).toBe(checkedCompressed.length);
     expect(ts.verdict).toBe('refuse');
     // Sizes add up: each verdict's objects, and each cause's instances stand for at least themselves.
-    expect(r.predicted.refuse.objects + r.predicted.alter.objects + r.predicted.accept.objects).toBe(r.checked.objects);
+    expect(r.predicted.refuse.objects + r.predicted.alter.objects + r.predicted.accept.objects).toBe(
+      r.checked.objects,
+    );
     expect(r.objects.filter((o) => o.verdict === 'refuse')).toHaveLength(r.predicted.refuse.objects);
     for (const c of r.causes) expect(c.source.instances).toBeGreaterThanOrEqual(c.checked.instances);
     // Recorded: one event per object, one for the run.
@@ -96,7 +112,12 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     mkdirSync(files);
     writeFileSync(join(files, 'README.txt'), 'not DICOM');
     const r = await runPreflight(undefined, {
-      files: [files, join(source(), 'debian_test_files/badVR.dcm'), join(source(), 'debian_test_files/rtdose.dcm'), join(source(), 'debian_test_files/rtplan.dcm')],
+      files: [
+        files,
+        join(source(), 'debian_test_files/badVR.dcm'),
+        join(source(), 'debian_test_files/rtdose.dcm'),
+        join(source(), 'debian_test_files/rtplan.dcm'),
+      ],
       target: null,
     });
     expect(r.sampling).toBe('files');
@@ -105,6 +126,11 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     expect(r.target.probed).toBe(false);
     const dup = cause(r, 'duplicate-uid')!;
     expect(dup.objects).toBe(2);
-    expect(r.objects.filter((o) => o.findings.some((f) => f.cause === 'duplicate-uid')).map((o) => o.path.split('/').pop()).sort()).toEqual(['badVR.dcm', 'rtdose.dcm']);
+    expect(
+      r.objects
+        .filter((o) => o.findings.some((f) => f.cause === 'duplicate-uid'))
+        .map((o) => o.path.split('/').pop())
+        .sort(),
+    ).toEqual(['badVR.dcm', 'rtdose.dcm']);
   });
 });

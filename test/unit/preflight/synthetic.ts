@@ -65,7 +65,12 @@ export function baseline(sop = '1.2.3.4.5.6.7.1'): Map<number, Buffer> {
  * Writes the baseline with `changes` applied (tag → new encoded element(s), or null to remove) and
  * returns the path. Elements are written in tag order.
  */
-export function writeObject(dir: string, name: string, changes: Record<number, Buffer | null> = {}, sop = '1.2.3.4.5.6.7.1'): string {
+export function writeObject(
+  dir: string,
+  name: string,
+  changes: Record<number, Buffer | null> = {},
+  sop = '1.2.3.4.5.6.7.1',
+): string {
   const m = baseline(sop);
   for (const [k, v] of Object.entries(changes)) {
     if (v === null) m.delete(Number(k));
@@ -74,7 +79,13 @@ export function writeObject(dir: string, name: string, changes: Record<number, B
   const body = Buffer.concat([...m.entries()].sort(([a], [b]) => a - b).map(([, v]) => v));
   // A File Meta cannot hold an invalid UID: the data set's own value is what is checked.
   const metaSop = /^[0-9.]{1,64}$/.test(sop) ? sop : '1.2.3.4.5.6.7.99';
-  const meta = buildPart10Meta({ sopClassUid: CT, sopInstanceUid: metaSop, transferSyntaxUid: TS, implementationClassUid: '1.2.3', implementationVersionName: 'TEST' });
+  const meta = buildPart10Meta({
+    sopClassUid: CT,
+    sopInstanceUid: metaSop,
+    transferSyntaxUid: TS,
+    implementationClassUid: '1.2.3',
+    implementationVersionName: 'TEST',
+  });
   const path = join(dir, name);
   writeFileSync(path, Buffer.concat([meta, body]));
   return path;

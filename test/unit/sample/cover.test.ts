@@ -3,9 +3,23 @@
  * close to the optimum (checked by brute force on random small instances).
  */
 import { describe, expect, it } from 'vitest';
-import { greedyCover, normalise, yearOf, combinationKey, combinationOfKey, NONE, UNKNOWN, type CoverCandidate } from '../../../src/analyse/sample/index.js';
+import {
+  greedyCover,
+  normalise,
+  yearOf,
+  combinationKey,
+  combinationOfKey,
+  NONE,
+  UNKNOWN,
+  type CoverCandidate,
+} from '../../../src/analyse/sample/index.js';
 
-const cand = (id: string, combos: string[], instances = 1, bytes = 0): CoverCandidate => ({ id, combinations: new Set(combos), instances, bytes });
+const cand = (id: string, combos: string[], instances = 1, bytes = 0): CoverCandidate => ({
+  id,
+  combinations: new Set(combos),
+  instances,
+  bytes,
+});
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -43,13 +57,19 @@ describe('greedyCover', () => {
 
   it('between equal gains, takes the study with fewer instances, then fewer bytes, then the lower UID', () => {
     expect(greedyCover([cand('big', ['x'], 50), cand('small', ['x'], 2)]).chosen).toEqual(['small']);
-    expect(greedyCover([cand('heavy', ['x'], 2, 900), cand('light', ['x'], 2, 100)]).chosen).toEqual(['light']);
+    expect(greedyCover([cand('heavy', ['x'], 2, 900), cand('light', ['x'], 2, 100)]).chosen).toEqual([
+      'light',
+    ]);
     expect(greedyCover([cand('2.2', ['x'], 2, 100), cand('1.9', ['x'], 2, 100)]).chosen).toEqual(['1.9']);
   });
 
   it('drops a chosen study whose combinations later choices cover', () => {
     // Greedy takes the 3-combination study first; the two others are needed anyway and cover it.
-    const r = greedyCover([cand('wide', ['1', '2', '3'], 10), cand('left', ['1', '2', '4'], 1), cand('right', ['3', '5'], 1)]);
+    const r = greedyCover([
+      cand('wide', ['1', '2', '3'], 10),
+      cand('left', ['1', '2', '4'], 1),
+      cand('right', ['3', '5'], 1),
+    ]);
     expect([...r.chosen].sort()).toEqual(['left', 'right']);
   });
 
@@ -60,7 +80,11 @@ describe('greedyCover', () => {
       const n = 3 + Math.floor(random() * 9);
       const universe = 4 + Math.floor(random() * 10);
       const cands = Array.from({ length: n }, (_, i) =>
-        cand(`s${i}`, Array.from({ length: universe }, (_, k) => String(k)).filter(() => random() < 0.3), 1 + Math.floor(random() * 20)),
+        cand(
+          `s${i}`,
+          Array.from({ length: universe }, (_, k) => String(k)).filter(() => random() < 0.3),
+          1 + Math.floor(random() * 20),
+        ),
       );
       const r = greedyCover(cands);
       const all = new Set(cands.flatMap((c) => [...c.combinations]));
@@ -76,7 +100,13 @@ describe('greedyCover', () => {
   it('scales: 20 000 studies, 2 000 combinations in well under a few seconds', () => {
     const random = rng(7);
     const cands = Array.from({ length: 20_000 }, (_, i) =>
-      cand(`s${i}`, Array.from({ length: 1 + Math.floor(random() * 6) }, () => String(Math.floor(random() * random() * 2000))), 1 + Math.floor(random() * 300)),
+      cand(
+        `s${i}`,
+        Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+          String(Math.floor(random() * random() * 2000)),
+        ),
+        1 + Math.floor(random() * 300),
+      ),
     );
     const t0 = Date.now();
     const r = greedyCover(cands);
@@ -100,7 +130,16 @@ describe('sample dimensions', () => {
     expect(yearOf('ABC')).toBe('invalid');
   });
   it('a combination survives its key', () => {
-    const c = { sopClass: '1.2', modality: 'CT', manufacturer: 'X', model: NONE, softwareVersions: 'a\\b', year: '2001', transferSyntax: '1.2.840.10008.1.2', charset: 'ISO_IR 100' };
+    const c = {
+      sopClass: '1.2',
+      modality: 'CT',
+      manufacturer: 'X',
+      model: NONE,
+      softwareVersions: 'a\\b',
+      year: '2001',
+      transferSyntax: '1.2.840.10008.1.2',
+      charset: 'ISO_IR 100',
+    };
     expect(combinationOfKey(combinationKey(c))).toEqual(c);
   });
 });

@@ -55,7 +55,9 @@ interface Read {
 function readIndependently(path: string): Read | undefined {
   try {
     const b = readFileSync(path);
-    const ds = dicomParser.parseDicom(new Uint8Array(b.buffer, b.byteOffset, b.length), { untilTag: 'x7fe00010' });
+    const ds = dicomParser.parseDicom(new Uint8Array(b.buffer, b.byteOffset, b.length), {
+      untilTag: 'x7fe00010',
+    });
     const s = (t: string): string | null => {
       const v = ds.string(t);
       return v === undefined ? null : v;
@@ -66,7 +68,16 @@ function readIndependently(path: string): Read | undefined {
     const sopClass = normalise(s('x00080016'));
     const ts = normalise(s('x00020010'));
     const year = yearOf(s('x00080020'));
-    const key = [sopClass, normalise(s('x00080060')), normalise(s('x00080070')), normalise(s('x00081090')), normalise(s('x00181020')), year, ts, normalise(s('x00080005'))].join(' | ');
+    const key = [
+      sopClass,
+      normalise(s('x00080060')),
+      normalise(s('x00080070')),
+      normalise(s('x00081090')),
+      normalise(s('x00181020')),
+      year,
+      ts,
+      normalise(s('x00080005')),
+    ].join(' | ');
     return { path, sop: sop.replace(/\0/g, ''), study: study.replace(/\0/g, ''), key, sopClass, ts, year };
   } catch {
     return undefined;
@@ -86,8 +97,23 @@ describe.skipIf(!hasCorpus())('sample: pilot of the corpus between two built-in 
     dir = makeTempDir('sample-pilot');
     const local = await freePort();
     const peers = { PACSHIFT: { host: '127.0.0.1', port: local } };
-    source = await startArchive({ dir: corpusDir(), dbPath: join(dir, 'source.sqlite'), storeDir: join(dir, 'source-received'), port: 0, host: '127.0.0.1', aeTitle: 'SOURCE', peers });
-    target = await startArchive({ dir: join(dir, 'target'), port: 0, host: '127.0.0.1', aeTitle: 'TARGET', peers, refuseSopClasses: [PDF] });
+    source = await startArchive({
+      dir: corpusDir(),
+      dbPath: join(dir, 'source.sqlite'),
+      storeDir: join(dir, 'source-received'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'SOURCE',
+      peers,
+    });
+    target = await startArchive({
+      dir: join(dir, 'target'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'TARGET',
+      peers,
+      refuseSopClasses: [PDF],
+    });
     const plan = writePlan({
       dir,
       local: { port: local },
@@ -104,7 +130,9 @@ describe.skipIf(!hasCorpus())('sample: pilot of the corpus between two built-in 
     // What the source serves, read independently: one file per inventoried instance (for a UID held by
     // several files, the one in the transfer syntax the archive reported).
     const inventory = new Map<string, string | null>();
-    for (const row of await ctx.store.ledger()) for (const i of await ctx.store.listInstances(row.studyUid)) inventory.set(i.sopInstanceUid, i.transferSyntaxUid);
+    for (const row of await ctx.store.ledger())
+      for (const i of await ctx.store.listInstances(row.studyUid))
+        inventory.set(i.sopInstanceUid, i.transferSyntaxUid);
     served = new Map();
     for (const f of await listFiles([corpusDir()])) {
       const r = readIndependently(f);

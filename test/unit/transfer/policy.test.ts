@@ -5,7 +5,14 @@ import { CircuitBreaker } from '../../../src/transfer/breaker.js';
 import { decideStoreOutcome } from '../../../src/transfer/store-outcome.js';
 import { localTime, windowCovers } from '../../../src/transfer/windows.js';
 
-const inst = { path: '/x.dcm', sopClassUid: '1.2', sopInstanceUid: '1.2.3', transferSyntaxUid: '1.2.840.10008.1.2.1', datasetOffset: 0, datasetLength: 10 };
+const inst = {
+  path: '/x.dcm',
+  sopClassUid: '1.2',
+  sopInstanceUid: '1.2.3',
+  transferSyntaxUid: '1.2.840.10008.1.2.1',
+  datasetOffset: 0,
+  datasetLength: 10,
+};
 const answered = (status: number): StoreOutcome => {
   const entry = lookupStatus('C-STORE', status);
   return entry.category === 'success' || entry.category === 'warning'
@@ -39,12 +46,34 @@ describe('C-STORE outcomes → what the migration does (domain.md status table)'
   });
 
   it('no answer is a retry; no presentation context is a capability gap; a rejection stops the run', () => {
-    expect(decideStoreOutcome({ ok: false, instance: inst, failure: { kind: 'aborted', source: 2, reason: 0, message: 'x' } }).effect).toBe('retry');
-    expect(decideStoreOutcome({ ok: false, instance: inst, failure: { kind: 'timeout', phase: 'dimse', message: 'x' } }).effect).toBe('retry');
-    const gap = decideStoreOutcome({ ok: false, instance: inst, failure: { kind: 'no-presentation-context', message: 'x' } });
+    expect(
+      decideStoreOutcome({
+        ok: false,
+        instance: inst,
+        failure: { kind: 'aborted', source: 2, reason: 0, message: 'x' },
+      }).effect,
+    ).toBe('retry');
+    expect(
+      decideStoreOutcome({
+        ok: false,
+        instance: inst,
+        failure: { kind: 'timeout', phase: 'dimse', message: 'x' },
+      }).effect,
+    ).toBe('retry');
+    const gap = decideStoreOutcome({
+      ok: false,
+      instance: inst,
+      failure: { kind: 'no-presentation-context', message: 'x' },
+    });
     expect(gap.effect).toBe('quarantine');
     expect(gap.record.category).toBe('no-presentation-context');
-    expect(decideStoreOutcome({ ok: false, instance: inst, failure: { kind: 'rejected', result: 1, source: 1, reason: 3, message: 'x' } }).effect).toBe('stop');
+    expect(
+      decideStoreOutcome({
+        ok: false,
+        instance: inst,
+        failure: { kind: 'rejected', result: 1, source: 1, reason: 3, message: 'x' },
+      }).effect,
+    ).toBe('stop');
   });
 });
 
