@@ -360,12 +360,12 @@ const correctionSchema = (ctx: PlanContext) =>
         why: 'Older exports are often Latin-1; a wrong guess corrupts names silently.',
       }),
       match: columnMap(
-        'Which rows apply to a study: DICOM keyword → CSV column; a row applies when every listed attribute equals its column (after trimming spaces).',
+        'Which rows apply to an instance: DICOM keyword → CSV column; a row applies when every listed attribute equals its column (after trimming spaces; person names also ignoring case, repeated spaces and trailing ^). An empty cell matches an empty or absent attribute; a row whose match cells are all empty is refused, and so are two rows with the same key that set different values.',
         { PatientID: 'old_patient_id' },
         'Usually the old PatientID, optionally with IssuerOfPatientID or AccessionNumber for study-level corrections.',
       ),
       set: columnMap(
-        'What a matching row changes: DICOM keyword → CSV column holding the new value.',
+        "What a matching row changes: DICOM keyword → CSV column holding the new value. An EMPTY cell leaves that element as it is (it does not empty it: use a transform rule with null for that). Values are trimmed and checked against the element's VR when the table is loaded (e.g. a birth date must be YYYYMMDD).",
         { PatientID: 'new_patient_id', PatientName: 'new_patient_name', PatientBirthDate: 'new_birth_date' },
         'Only the named elements change; every other byte of the instance is kept.',
       ),
