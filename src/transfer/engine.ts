@@ -4,7 +4,7 @@
  * Killed at any moment and started again, it resumes from what the database says.
  */
 import type { Peer } from '../net/peer.js';
-import type { DimseSourcePlan, Plan } from '../plan/index.js';
+import type { Plan } from '../plan/index.js';
 import {
   type Job,
   type JobState,
@@ -14,8 +14,11 @@ import {
   newOwnerId,
 } from '../state/index.js';
 import { CircuitBreaker } from './breaker.js';
-import { retrieveStudy } from './retrieve.js';
 import { sendStudy } from './send.js';
+import { dimseSource } from './sources/dimse.js';
+import type { Source, SourceRetrieveReport } from './sources/source.js';
+import { dimseTarget } from './targets/dimse.js';
+import type { Target } from './targets/target.js';
 import type { Spool, SpooledInstance } from './spool.js';
 import { decideWindow } from './windows.js';
 
@@ -26,8 +29,10 @@ export interface EngineOptions {
   plan: Plan;
   store: Store;
   spool: Spool;
-  source: Peer;
-  target: Peer;
+  /** Where instances come from (src/transfer/sources); a Peer is a DIMSE source as the plan describes it. */
+  source: Source | Peer;
+  /** Where instances go (src/transfer/targets); a Peer is a DIMSE target. */
+  target: Target | Peer;
   passThrough?: PassThrough;
   leaseMs?: number;
   /** Stop when no job is runnable now (jobs waiting for back-off are left for the next run). */
@@ -63,6 +68,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export async function runEngine(o: EngineOptions): Promise<EngineProgress & { stopped?: string }> {
   const { plan, store, spool } = o;
+  const source: Source =
+    'retrieveStudy' in o.source
+      ? o.source
+      : plan.source.type === 'dimse'
+        ? dimseSource(o.source, plan.source, plan.source.moveDestination ?? plan.local.aeTitle)
+        : (() => {
+            throw new Error('runEngine: a Peer source needs a plan with a DICOM source');
+          })();
+  const target: Target = 'store' in o.target ? o.target : dimseTarget(o.target);
   const log = o.log ?? (() => undefined);
   const owner = newOwnerId('migrate');
   const leaseMs = o.leaseMs ?? 120_000;
@@ -130,29 +144,24 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       let arrived: SpooledInstance[] = already.flatMap((u) => spool.get(u).slice(0, 1));
       let missing: string[] = [];
       let unlisted: SpooledInstance[] = [];
+      let causes: ReadonlyMap<string, string> | undefined;
       if (expected.size > 0 || everything === 0) {
         if (!breakers.source.allow()) {
           await store.releaseJob(job.id, owner);
           return 'retry';
         }
-        const src = plan.source as DimseSourcePlan;
-        const rep = await retrieveStudy(
-          o.source,
-          src,
-          spool,
-          {
-            studyUid,
-            expected,
-            quietMs: plan.transfer.quietPeriod,
-            imageRetries: 2,
-            // Part of the study arrived before (an earlier attempt, a killed run): ask only for the rest.
-            wholeStudy: unreceived.length === everything && already.length === 0,
-          },
-          src.moveDestination ?? plan.local.aeTitle,
-        );
+        const rep: SourceRetrieveReport = await source.retrieveStudy(spool, {
+          studyUid,
+          expected,
+          quietMs: plan.transfer.quietPeriod,
+          imageRetries: 2,
+          // Part of the study arrived before (an earlier attempt, a killed run): ask only for the rest.
+          wholeStudy: unreceived.length === everything && already.length === 0,
+        });
         if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
         arrived = arrived.concat(rep.arrived);
         unlisted = rep.unlisted;
+        causes = rep.causes;
         missing = rep.missing;
         if (rep.failure) breakers.source.failure();
         else breakers.source.success();
@@ -186,7 +195,9 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
             studyUid,
             phase: 'retrieve' as const,
             category: 'not-delivered',
-            cause: 'listed by the inventory, not delivered by the source after IMAGE-level retries',
+            cause:
+              causes?.get(u) ??
+              'listed by the inventory, not delivered by the source after IMAGE-level retries',
           })),
           { jobId: job.id },
         );
@@ -217,26 +228,19 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       }
       if (lost.length > 0) {
         // Received before, but not in the spool any more (spool removed?): fetch them again.
-        const src = plan.source as DimseSourcePlan;
         const byUid = new Map(todo.map((i) => [i.sopInstanceUid, i]));
-        const rep = await retrieveStudy(
-          o.source,
-          src,
-          spool,
-          {
-            studyUid,
-            expected: new Map(
-              lost.map((u) => [
-                u,
-                { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid },
-              ]),
-            ),
-            quietMs: plan.transfer.quietPeriod,
-            imageRetries: 1,
-            wholeStudy: false,
-          },
-          src.moveDestination ?? plan.local.aeTitle,
-        );
+        const rep: SourceRetrieveReport = await source.retrieveStudy(spool, {
+          studyUid,
+          expected: new Map(
+            lost.map((u) => [
+              u,
+              { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid },
+            ]),
+          ),
+          quietMs: plan.transfer.quietPeriod,
+          imageRetries: 1,
+          wholeStudy: false,
+        });
         if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
         items.push(...rep.arrived);
         if (rep.missing.length > 0) {
@@ -254,7 +258,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         await store.releaseJob(job.id, owner);
         return 'retry';
       }
-      const rep = await sendStudy(o.target, store, spool, job.id, items, {
+      const rep = await sendStudy(target, store, spool, job.id, items, {
         associations: storeAssociations,
         keepAfterStore: plan.spool.keepAfterStore,
       });

@@ -2,11 +2,10 @@
  * Store a study's spooled instances to the target and record every outcome; what the status
  * table says decides whether the job goes on, retries later, or stops the run.
  */
-import type { Peer } from '../net/peer.js';
-import { type SendableInstance, storeInstances } from '../net/services/store-scu.js';
 import type { Store, StoredInput } from '../state/index.js';
 import type { Spool, SpooledInstance } from './spool.js';
 import { type JobEffect, decideStoreOutcome } from './store-outcome.js';
+import type { Target } from './targets/target.js';
 
 export interface SendReport {
   stored: number;
@@ -16,17 +15,9 @@ export interface SendReport {
   bytes: number;
 }
 
-const sendable = (s: SpooledInstance): SendableInstance => ({
-  path: s.path,
-  sopClassUid: s.sopClassUid,
-  sopInstanceUid: s.sopInstanceUid,
-  transferSyntaxUid: s.transferSyntaxUid,
-  datasetOffset: s.datasetOffset,
-  datasetLength: s.datasetLength,
-});
-
+/** Store through any target (DIMSE, folder, DICOMweb: src/transfer/targets): one outcome per instance. */
 export async function sendStudy(
-  target: Peer,
+  target: Target,
   store: Store,
   spool: Spool,
   jobId: number,
@@ -38,7 +29,7 @@ export async function sendStudy(
   const byPath = new Map(items.map((s) => [s.path, s]));
   const records: StoredInput[] = [];
   const effects: JobEffect[] = [];
-  const outcomes = await storeInstances(target, items.map(sendable), { associations: opts.associations });
+  const outcomes = await target.store(items, { concurrency: opts.associations });
   for (const o of outcomes) {
     const s = byPath.get(o.instance.path)!;
     let d = decideStoreOutcome(o);
