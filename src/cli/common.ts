@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Peer, parsePeerAddress } from '../net/peer.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
+import { pathProblem } from './paths.js';
 
 export class UsageError extends Error {}
 
@@ -18,7 +19,14 @@ export const PEER_OPTIONS = {
 
 export function tlsFrom(v: Record<string, unknown>): TlsSettings | undefined {
   if (!v.tls && !v['tls-ca'] && !v['tls-cert']) return undefined;
-  const read = (k: string) => (typeof v[k] === 'string' ? readFileSync(v[k] as string) : undefined);
+  const read = (k: string) => {
+    if (typeof v[k] !== 'string') return undefined;
+    try {
+      return readFileSync(v[k] as string);
+    } catch (e) {
+      throw new UsageError(`--${k}: ${pathProblem(v[k] as string, e).message}`);
+    }
+  };
   return {
     ca: read('tls-ca'),
     cert: read('tls-cert'),

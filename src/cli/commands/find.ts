@@ -3,7 +3,7 @@ import { keywordOf } from '../../dicom/keyword.js';
 import type { SmallDataset } from '../../dicom/small-dataset.js';
 import { describePeer, openChannel } from '../../net/peer.js';
 import { cFind } from '../../net/services/find-scu.js';
-import { buildIdentifier, parseKeyArgs } from '../../net/services/identifier.js';
+import { IdentifierError, buildIdentifier, parseKeyArgs } from '../../net/services/identifier.js';
 import { QR, type QueryLevel, type QueryModel, UNCOMPRESSED_LE } from '../../net/services/sop-classes.js';
 import { hex } from '../../net/dimse/status.js';
 import { PEER_OPTIONS, UsageError, peerFrom } from '../common.js';
@@ -46,7 +46,13 @@ export async function run(argv: string[]): Promise<number> {
   const level = LEVELS[String(values.level).toLowerCase()];
   if (!level) throw new UsageError(`--level must be patient, study, series or image`);
   const model = (values.model === 'patient' ? 'patient' : 'study') as QueryModel;
-  const identifier = buildIdentifier(level, parseKeyArgs(values.key ?? []));
+  let identifier: SmallDataset;
+  try {
+    identifier = buildIdentifier(level, parseKeyArgs(values.key ?? []));
+  } catch (e) {
+    if (e instanceof IdentifierError) throw new UsageError(`-k: ${e.message}`);
+    throw e;
+  }
   const ch = await openChannel(peer, [{ abstractSyntax: QR[model].find, transferSyntaxes: UNCOMPRESSED_LE }]);
   if (!ch.ok) {
     console.error(`find ${describePeer(peer)}: ${ch.error.kind}: ${ch.error.message}`);

@@ -3,6 +3,7 @@ import { startScp, storageAcceptPolicy } from '../../net/services/scp.js';
 import { FolderStoreTarget } from '../../net/services/store-target.js';
 import { UsageError, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { pathProblem, writableDir } from '../paths.js';
 
 export const usage =
   'pacshift receive --port N --ae AE --out DIR [--allow AE[@host] …] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]';
@@ -29,38 +30,47 @@ export async function run(argv: string[]): Promise<number> {
     const [aeTitle, host] = a.split('@');
     return { aeTitle: aeTitle!, hosts: host ? [host] : undefined };
   });
+  // Checked before listening: a sender must not see an association accepted and every object refused.
+  const outProblem = await writableDir(values.out);
+  if (outProblem) throw new UsageError(`--out: ${outProblem.message}`);
   let stored = 0;
   let refused = 0;
-  const server = await startScp({
-    aeTitle: values.ae!,
-    port: Number(values.port),
-    host: values.host,
-    allow,
-    tls: tlsFrom(values),
-    maxPduLength: values['max-pdu'] ? Number(values['max-pdu']) : undefined,
-    policy: storageAcceptPolicy(),
-    handlers: {
-      store: new FolderStoreTarget(values.out),
-      onStored: (r, assoc) => {
-        if (r.ok) stored++;
-        else refused++;
-        if (values.json) {
-          console.log(
-            JSON.stringify(
-              r.ok
-                ? {
-                    stored: r.instance.sopInstanceUid,
-                    path: r.instance.path,
-                    from: assoc.info.callingAeTitle,
-                  }
-                : { refused: true, status: r.status, comment: r.comment },
-            ),
-          );
-        }
+  let server;
+  try {
+    server = await startScp({
+      aeTitle: values.ae!,
+      port: Number(values.port),
+      host: values.host,
+      allow,
+      tls: tlsFrom(values),
+      maxPduLength: values['max-pdu'] ? Number(values['max-pdu']) : undefined,
+      policy: storageAcceptPolicy(),
+      handlers: {
+        store: new FolderStoreTarget(values.out),
+        onStored: (r, assoc) => {
+          if (r.ok) stored++;
+          else refused++;
+          if (values.json) {
+            console.log(
+              JSON.stringify(
+                r.ok
+                  ? {
+                      stored: r.instance.sopInstanceUid,
+                      path: r.instance.path,
+                      from: assoc.info.callingAeTitle,
+                    }
+                  : { refused: true, status: r.status, comment: r.comment },
+              ),
+            );
+          }
+        },
       },
-    },
-    onRefused: (why, remote) => console.error(`refused association from ${remote}: ${why}`),
-  });
+      onRefused: (why, remote) => console.error(`refused association from ${remote}: ${why}`),
+    });
+  } catch (e) {
+    // EADDRINUSE, EACCES (a privileged port): the command line asked for a port we cannot have.
+    throw new UsageError(`--port: cannot listen: ${pathProblem(`port ${values.port}`, e).message}`);
+  }
   console.error(`receiving as ${values.ae} on port ${server.port} into ${values.out}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -3,9 +3,9 @@ import { readInstanceInfo } from '../../dicom/part10.js';
 import { hex } from '../../net/dimse/status.js';
 import { describePeer } from '../../net/peer.js';
 import { type SendableInstance, type StoreOutcome, storeInstances } from '../../net/services/store-scu.js';
-import { listFiles } from '../../util/files.js';
 import { PEER_OPTIONS, UsageError, peerFrom, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { listInputFiles } from '../paths.js';
 
 export const usage =
   'pacshift store AE@host:port FILES_OR_DIRS… [--associations N] [--calling-ae AE] [--json]';
@@ -60,8 +60,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   const peer = peerFrom(positionals[0], values);
   if (positionals.length < 2) throw new UsageError('no files or directories to send');
-  const files = await listFiles(positionals.slice(1));
-  const { sendable, unreadable } = await prepareFiles(files);
+  // A path that does not exist (or cannot be read) is reported like an unreadable file; the others are sent.
+  const { files, problems } = await listInputFiles(positionals.slice(1));
+  const prepared = await prepareFiles(files);
+  const { sendable } = prepared;
+  const unreadable: FileRefusal[] = [...problems, ...prepared.unreadable];
   for (const u of unreadable) {
     if (values.json)
       console.log(JSON.stringify({ path: u.path, ok: false, failure: `${u.code}: ${u.message}` }));
@@ -90,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const okCount = outcomes.filter((o) => o.ok).length;
   const summary = {
     peer: describePeer(peer),
-    files: files.length,
+    files: files.length + problems.length,
     stored: okCount,
     warnings: outcomes.filter((o) => o.ok && o.status !== 0).length,
     failed: outcomes.length - okCount,
