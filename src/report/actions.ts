@@ -3,6 +3,7 @@
  * through the status table (src/net/dimse/status.ts), pacshift's own codes from the table below.
  */
 import { lookupStatus, type DimseService, type StatusAction } from '../net/dimse/status.js';
+import type { NetFailureKind } from '../net/errors.js';
 
 /** The status table's actions, said plainly. */
 export const ACTION_TEXT: Readonly<Record<StatusAction, string>> = {
@@ -56,6 +57,13 @@ export const CODE_MEANINGS: Readonly<Record<string, string>> = {
   TOO_MANY_SOP_CLASSES: 'more SOP classes than one association can carry',
   LOCAL_IO: 'local file system error',
   LISTENER: 'cannot open the listener for C-MOVE copies',
+  LOCAL: 'refused or failed on our side (association rejected by us, local error)',
+  NOT_DELIVERED: 'the source did not deliver instances the inventory lists',
+  NO_ANSWER: 'the target did not answer a C-STORE (association ended or timed out before its response)',
+  INTERNAL: 'internal error in pacshift while handling the study',
+  TARGET_FOLDER: 'the target folder cannot be listed',
+  QIDO_UNREADABLE: "the DICOMweb target's QIDO-RS answer is not DICOM JSON",
+  WADO_UNREADABLE: "the DICOMweb target's WADO-RS answer is not multipart/related",
 };
 
 /** pacshift's own failure codes: what to do. */
@@ -92,7 +100,79 @@ export const CODE_ACTIONS: Readonly<Record<string, string>> = {
     'A series holds more SOP classes than one association can carry: verify that series by C-MOVE or by hand.',
   LOCAL_IO:
     'pacshift could not write retrieved copies locally. Check free space and permissions of the spool folder.',
+  LISTENER:
+    "pacshift could not listen for the source's C-MOVE copies. Check that the plan's local port is free and allowed.",
+  LOCAL:
+    "Something on pacshift's side failed (see the cause): check the plan's local settings and pacshift's log; the study is not retried blindly.",
+  NOT_DELIVERED:
+    "The source answered but did not send every instance the inventory lists, even when asked one by one; each instance's cause is in the failures list. The study is retried; if they stay missing, check them at the source (deleted, offline, unreadable, a SOP class or transfer syntax it cannot send).",
+  NO_ANSWER:
+    'The target did not answer C-STORE requests before the association ended or timed out. Check its load, logs and the plan timeouts; the study is retried.',
+  INTERNAL:
+    'pacshift met an internal error (a bug or an unexpected local I/O error) on this study. Keep the log around that time for a bug report; the study is retried.',
+  TARGET_FOLDER:
+    'The target folder could not be listed. Check that it exists and that pacshift may read it, then verify again.',
+  QIDO_UNREADABLE:
+    "The DICOMweb target answered a search with something that is not DICOM JSON. Check the URL (a proxy or login page?) and the target's logs; verification is retried.",
+  WADO_UNREADABLE:
+    "The DICOMweb target answered a retrieve with something that is not multipart/related. Check the URL and the target's WADO-RS support; verification is retried.",
 };
+
+/**
+ * The engine records a source's network failure by its kind (src/net/errors.ts): each kind is the
+ * code verification records for it (src/verify/failure.ts), which the tables above explain.
+ */
+export const NET_KIND_CODES: Readonly<Record<NetFailureKind, string>> = {
+  'connect-failed': 'CONNECT_FAILED',
+  tls: 'TLS',
+  timeout: 'TIMEOUT',
+  rejected: 'ASSOC_REJECTED',
+  aborted: 'ABORTED',
+  'protocol-error': 'PROTOCOL_ERROR',
+  closed: 'CLOSED',
+  'no-presentation-context': 'NO_PRESENTATION_CONTEXT',
+  'no-response': 'NO_RESPONSE',
+  local: 'LOCAL',
+};
+
+/** HTTP_<status> from a DICOMweb peer: meaning and action by status class (and a few statuses of their own). */
+export const HTTP_CODES: readonly { match: (status: number) => boolean; meaning: string; action: string }[] =
+  [
+    {
+      match: (n) => n === 401 || n === 403,
+      meaning: 'not authorised',
+      action:
+        "The DICOMweb peer refused pacshift's credentials. Check the plan's authentication, then verify again.",
+    },
+    {
+      match: (n) => n === 404,
+      meaning: 'not found',
+      action:
+        'The DICOMweb peer does not know the URL or the object. Check the base URL; for an object, check that it was stored.',
+    },
+    {
+      match: (n) => n === 408 || n === 429,
+      meaning: 'too many requests or request timeout',
+      action:
+        'The DICOMweb peer asked to slow down: retried after a back-off. Lower the plan concurrency if it persists.',
+    },
+    {
+      match: (n) => n >= 400 && n < 500,
+      meaning: 'request refused',
+      action: "The DICOMweb peer refused the request. Read its log and check the plan's DICOMweb settings.",
+    },
+    {
+      match: (n) => n >= 500 && n < 600,
+      meaning: 'server error',
+      action: 'The DICOMweb peer failed: retried after a back-off. Check its log and storage if it persists.',
+    },
+    {
+      match: () => true,
+      meaning: 'unexpected answer',
+      action:
+        'The DICOMweb peer answered with a status pacshift does not expect. Read its log and check the URL.',
+    },
+  ];
 
 const SERVICES: readonly DimseService[] = ['C-STORE', 'C-MOVE', 'C-GET', 'C-FIND'];
 
@@ -114,7 +194,14 @@ export function explainCode(code: string | number | null): CodeExplanation {
   if (code === null) return { meaning: 'no code recorded', action: 'See the cause.' };
   const n = statusNumber(code);
   if (n === undefined) {
-    const c = String(code);
+    const given = String(code);
+    const http = /^HTTP_(\d{3})$/.exec(given);
+    if (http) {
+      const status = Number(http[1]);
+      const h = HTTP_CODES.find((x) => x.match(status))!;
+      return { meaning: `HTTP ${status} from the DICOMweb peer: ${h.meaning}`, action: h.action };
+    }
+    const c = Object.hasOwn(NET_KIND_CODES, given) ? NET_KIND_CODES[given as NetFailureKind] : given;
     return { meaning: CODE_MEANINGS[c] ?? c, action: CODE_ACTIONS[c] ?? 'See the cause.' };
   }
   const per = SERVICES.map((svc) => {
