@@ -21,6 +21,7 @@ import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
 import type { Spool, SpooledInstance } from './spool.js';
 import { decideWindow } from './windows.js';
+import { sleep } from '../util/sleep.js';
 
 /** What is recorded of each instance while it passes through (header attributes, digests). */
 export type PassThrough = (s: SpooledInstance) => Promise<Partial<ReceivedInput>>;
@@ -55,16 +56,6 @@ export interface EngineProgress {
 export class StopRun extends Error {}
 
 const TRANSFER_STATES: JobState[] = ['pending', 'retrieving', 'retrieved', 'storing'];
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    const wake = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', wake);
-      r();
-    };
-    const t = setTimeout(wake, ms);
-    signal?.addEventListener('abort', wake, { once: true });
-  });
 
 export async function runEngine(o: EngineOptions): Promise<EngineProgress & { stopped?: string }> {
   const { plan, store, spool } = o;
