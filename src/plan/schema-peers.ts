@@ -338,6 +338,89 @@ export const folderTargetSchema = (ctx: PlanContext) =>
     },
   );
 
+/** The name of an environment variable holding a secret (kept out of the plan file). */
+const envName = (example: string) =>
+  withRule(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), 'an environment variable name', example);
+
+/** Credentials for a DICOMweb archive. */
+const httpAuthSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('basic'),
+    username: opt(withRule(z.string().min(1).max(256), 'a user name of 1–256 characters', 'pacshift'), {
+      what: 'User name for HTTP basic authentication.',
+      example: 'pacshift',
+      why: 'Most archives and reverse proxies protect STOW-RS with a service account.',
+    }),
+    passwordEnv: opt(envName('PACSHIFT_TARGET_PASSWORD'), {
+      what: 'Name of the environment variable that holds the password (the password itself is never written in the plan).',
+      example: 'PACSHIFT_TARGET_PASSWORD',
+      why: 'Plans are copied, mailed and committed; a secret in them leaks with them.',
+    }),
+  }),
+  z.strictObject({
+    type: z.literal('bearer'),
+    tokenEnv: opt(envName('PACSHIFT_TARGET_TOKEN'), {
+      what: 'Name of the environment variable that holds the bearer token (OAuth 2 access token) sent as Authorization: Bearer.',
+      example: 'PACSHIFT_TARGET_TOKEN',
+      why: 'Cloud archives (Google, Azure, AWS HealthImaging) take OAuth tokens; they expire, so they come from the environment, not the plan.',
+    }),
+  }),
+]);
+
+/** Target archive reached over DICOMweb (STOW-RS to store, QIDO-RS and WADO-RS to verify). */
+export const dicomwebTargetSchema = (ctx: PlanContext) =>
+  opt(
+    z.strictObject({
+      type: z.literal('dicomweb'),
+      url: opt(
+        withRule(
+          z
+            .string()
+            .url()
+            .regex(/^https?:\/\//i)
+            .transform((u) => u.replace(/\/+$/, '')),
+          'an http:// or https:// URL, the DICOMweb root (without /studies)',
+          'https://vna.hospital.local/dicom-web',
+        ),
+        {
+          what: 'DICOMweb root of the target: STOW-RS posts to <url>/studies, QIDO-RS and WADO-RS read from <url>/studies/….',
+          example: 'https://vna.hospital.local/dicom-web',
+          why: 'Cloud archives and VNAs often speak only DICOMweb; the root differs per product (Orthanc: /dicom-web, dcm4chee: /dcm4chee-arc/aets/DCM4CHEE/rs).',
+        },
+      ),
+      auth: opt(httpAuthSchema.optional(), {
+        what: 'How pacshift authenticates: HTTP basic (username and a password from the environment) or a bearer token from the environment.',
+        default: 'no authentication',
+        example: { type: 'basic', username: 'pacshift', passwordEnv: 'PACSHIFT_TARGET_PASSWORD' },
+        rule: 'a mapping with type basic (username, passwordEnv) or bearer (tokenEnv)',
+        why: 'Archives reachable over HTTP almost always require credentials; a refusal (401/403) stops the run and says so.',
+      }),
+      ca: opt(filePath(ctx).optional(), {
+        what: 'PEM file with the certificate authority to trust for an https URL.',
+        default: "Node's built-in public CA list",
+        example: 'tls/hospital-ca.pem',
+        why: 'Hospital VNAs are usually signed by an internal CA; verification is never switched off.',
+      }),
+      maxRequests: opt(intIn(1, 64, 4).prefault(4), {
+        what: 'Most STOW-RS requests pacshift has in flight at once.',
+        why: 'One request is a stream of many instances; a few in parallel keep the archive busy (measured on Orthanc, STOW-RS is its slowest ingest path) without overloading it.',
+      }),
+      batchInstances: opt(intIn(1, 1000, 50).prefault(50), {
+        what: 'Most instances sent in one STOW-RS request (a request also closes before 256 MiB).',
+        why: 'Fewer, larger requests cost less per instance; smaller ones lose less work when a request fails (failed requests are retried, an object the archive refuses is isolated by sending it alone).',
+      }),
+      timeout: opt(duration({ min: 1000, example: '5m' }).prefault('5m'), {
+        what: 'Longest silence allowed while waiting for (or reading) an HTTP answer.',
+        why: 'Archives index a large request before they answer; too short retries requests that were going to succeed (re-sending is idempotent), too long hides a stalled archive.',
+      }),
+    }),
+    {
+      what: 'Store into a DICOMweb archive with STOW-RS; verify with QIDO-RS and WADO-RS.',
+      variantTitle: 'Or, replacing the target above: a DICOMweb archive',
+      example: { type: 'dicomweb', url: 'https://vna.hospital.local/dicom-web' },
+    },
+  );
+
 /** Section `target`: where the studies go. Discriminated by `type`. */
 export const targetSchema = (ctx: PlanContext) =>
-  z.discriminatedUnion('type', [dimseTargetSchema(ctx), folderTargetSchema(ctx)]);
+  z.discriminatedUnion('type', [dimseTargetSchema(ctx), folderTargetSchema(ctx), dicomwebTargetSchema(ctx)]);

@@ -13,6 +13,8 @@ import { recordPassThrough, type PassThroughRecord } from './pass-through.js';
 import type { Header, VerifyTarget } from './target.js';
 import { dimseTarget } from './target-dimse.js';
 import { folderTarget } from './target-folder.js';
+import { dicomwebVerifyTarget } from './target-dicomweb.js';
+import { dicomwebEndpoint } from '../transfer/targets/index.js';
 import type { InstanceVerification, StudyVerification, VerifyFailure, VerifyLevel } from './types.js';
 import { isMetaKey } from './values.js';
 
@@ -46,6 +48,8 @@ export interface VerifyStudyOptions {
 export function openVerifyTarget(ctx: MigrationContext): VerifyTarget {
   const t = ctx.plan.target;
   if (t.type === 'folder') return folderTarget(t.path);
+  if (t.type === 'dicomweb')
+    return dicomwebVerifyTarget({ ...dicomwebEndpoint(t), tempDir: join(ctx.plan.spool.dir, 'verify') });
   if (!ctx.target)
     throw new Error('openVerifyTarget: the plan has a DICOM target but the context has no peer');
   const local = ctx.plan.local;

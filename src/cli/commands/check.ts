@@ -12,6 +12,7 @@
  * |                  | exactly what this proves and what it cannot) — or, with retrieve: c-get, that C-GET is accepted |
  * | move-round-trip  | with --move-test: one real instance moved to our listener arrived (C-MOVE works end to end)   |
  * | target echo      | the target accepts our association and C-ECHO                                                  |
+ * | target qido      | a DICOMweb target answers QIDO-RS GET /studies?limit=1 with the plan's credentials             |
  * | folders          | a folder source is readable; a folder target is writable (or can be created)                  |
  * | appointments     | the appointments CSV has the configured columns                                                |
  *
@@ -33,6 +34,8 @@ import {
 import { checkPlanFiles, formatPlanErrors, loadPlan, type Plan } from '../../plan/index.js';
 import { openStateOf, peerOf } from '../../run/context.js';
 import { dayOf, readAppointments } from '../../scope/priority.js';
+import { checkDicomwebTarget } from '../../transfer/targets/check.js';
+import { MissingSecretError, dicomwebEndpoint } from '../../transfer/targets/index.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
@@ -192,6 +195,17 @@ async function runChecks(
   } else await step('source folder', () => checkFolder('source folder', src.path, 'read'));
   const tgt = plan.target;
   if (tgt.type === 'dimse') await step('target echo', () => checkEcho(peerOf(tgt, plan), 'target echo'));
+  else if (tgt.type === 'dicomweb')
+    await step('target qido', () =>
+      timed('target qido', async () => {
+        try {
+          return await checkDicomwebTarget(dicomwebEndpoint(tgt));
+        } catch (e) {
+          if (e instanceof MissingSecretError) return { outcome: 'fail', detail: e.message };
+          throw e;
+        }
+      }),
+    );
   else await step('target folder', () => checkFolder('target folder', tgt.path, 'write'));
   const appt = plan.transfer.appointments;
   if (appt)

@@ -3,6 +3,8 @@ import { parseDuration } from '../../plan/index.js';
 import { openMigration, type MigrationContext } from '../../run/context.js';
 import { runEngine, type PassThrough } from '../../transfer/engine.js';
 import { startReceiver } from '../../transfer/receiver.js';
+import { openSource, type Source } from '../../transfer/sources/index.js';
+import { MissingSecretError, openTarget, type Target } from '../../transfer/targets/index.js';
 import { Spool } from '../../transfer/spool.js';
 import { receivedFields, recordPassThrough, type VerifyRunSummary } from '../../verify/index.js';
 import { UsageError, progress } from '../common.js';
@@ -82,11 +84,16 @@ export async function run(argv: string[]): Promise<number> {
   const ctx = await openMigration(positionals[0]);
   const log = (m: string) => (values.json ? console.error(JSON.stringify({ log: m })) : console.error(m));
   const { plan } = ctx;
-  if (!ctx.source || !ctx.target) {
+  // Any source (DIMSE, folder) to any target (DIMSE, folder, DICOMweb): src/transfer/sources, targets.
+  let source: Source;
+  let target: Target;
+  try {
+    source = openSource(plan, ctx.source, ctx.store);
+    target = openTarget(plan, ctx.target);
+  } catch (e) {
     await ctx.close();
-    throw new UsageError(
-      'migrate needs a DIMSE source and a DIMSE target (folder sources/targets are not supported by migrate yet)',
-    );
+    if (e instanceof MissingSecretError) throw new UsageError(e.message);
+    throw e;
   }
   const ac = new AbortController();
   const onSignal = () => ac.abort();
@@ -112,8 +119,8 @@ export async function run(argv: string[]): Promise<number> {
       plan,
       store: ctx.store,
       spool,
-      source: ctx.source,
-      target: ctx.target,
+      source,
+      target,
       passThrough,
       leaseMs: parseDuration(values.lease!),
       untilIdle: values['until-idle'],
@@ -173,6 +180,8 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await receiver?.close();
+    await source.close();
+    await target.close();
     await ctx.close();
   }
 }
