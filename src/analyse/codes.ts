@@ -8,7 +8,7 @@
  */
 import type { AnalysisSeverity } from '../state/analysis-types.js';
 
-export type FindingArea = 'patient' | 'study' | 'series' | 'instance' | 'charset';
+export type FindingArea = 'patient' | 'study' | 'series' | 'instance' | 'charset' | 'correction';
 
 export interface FindingCodeInfo {
   readonly severity: AnalysisSeverity;
@@ -219,6 +219,49 @@ export const FINDING_CODES = {
     'charset',
     'Specific Character Set with an unknown term',
     'Text cannot be decoded reliably; find the real set and correct by a rule.',
+  ),
+  // the plan's patient correction tables against the source (checks/corrections.ts)
+  CORR_LOAD_ERROR: f(
+    'error',
+    'correction',
+    'Correction table or transform rule that cannot be loaded',
+    'Fix the file or the plan at the path and row given; nothing of the transform is checked (or applied) until it loads.',
+  ),
+  CORR_TARGET_COLLIDES: f(
+    'error',
+    'correction',
+    "A correction's new PatientID is already held by another person in the source",
+    'The correction would merge two people under one ID: check the row against the MPI (wrong new ID, or a merge that needs the other record corrected too).',
+  ),
+  CORR_CHAIN: f(
+    'error',
+    'correction',
+    "A correction row's result is another row's key (A→B and B→C)",
+    'Rows apply once, so A ends at B, not C: write the final ID into every row (A→C, B→C) or split the table.',
+  ),
+  CORR_PARTIAL: f(
+    'error',
+    'correction',
+    'A correction row matching some instances of a study but not the others',
+    'The study holds several patients (or headers disagree): after the correction it would be split between IDs; decide which patient the study belongs to.',
+  ),
+  CORR_ROW_UNUSED: f(
+    'warning',
+    'correction',
+    'Correction rows whose key matches nothing in the source',
+    'A typo, a wrong issuer, or a patient this archive does not hold: check the rows (harmless if the table is the whole MPI).',
+  ),
+  CORR_NOOP: f(
+    'info',
+    'correction',
+    'Correction row that changes nothing for the instances it matches',
+    'The source already holds the corrected values: the row can stay or go.',
+  ),
+  CORR_ROW_DUPLICATE: f(
+    'info',
+    'correction',
+    'Correction rows with the same key and the same values',
+    'The later row is ignored; remove it to keep the table clean.',
   ),
 } as const satisfies Record<string, FindingCodeInfo>;
 

@@ -22,7 +22,12 @@ export { checkUid, type UidProblem } from './uid.js';
 export { normaliseName, pseudonym } from './normalise.js';
 export { normaliseVendor, deviceKey, type Device } from './device.js';
 export { renderAnalysisHtml, type AnalysisHtmlOptions } from './report-html.js';
-export { renderFindingsCsv, renderByYearCsv, renderByDeviceCsv } from './report-csv.js';
+export { renderFindingsCsv, renderByYearCsv, renderByDeviceCsv, renderCorrectionsCsv } from './report-csv.js';
+export {
+  CorrectionsEvidence,
+  type CorrectionsSummary,
+  type CorrectionSummaryRow,
+} from './checks/corrections.js';
 export {
   writeAnalysisReport,
   renderAnalysisJson,

@@ -80,3 +80,11 @@ export const renderByDeviceCsv = (r: AnalysisResult): string =>
     d.device?.software,
     d.device?.station,
   ]);
+
+/** The transform's summary: one row per correction table and rule (header only when the plan has none). */
+export function renderCorrectionsCsv(r: AnalysisResult): string {
+  const lines = [line(['id', 'kind', 'rows', 'rows_used', 'studies_changed', 'instances_changed'])];
+  for (const t of r.corrections?.tables ?? [])
+    lines.push(line([t.id, t.kind, t.rows ?? '', t.rowsUsed ?? '', t.studies, t.instances]));
+  return doc(lines);
+}

@@ -241,6 +241,25 @@ ${table(['subject', 'studies', 'Study Instance UIDs', 'detail'], rows, new Set([
   return parts.join('\n');
 }
 
+function corrections(r: AnalysisResult): string {
+  const c = r.corrections;
+  if (!c) return '';
+  const head = `<h2 id="corrections">Patient corrections</h2>`;
+  if (!c.loaded)
+    return `${head}<p>The plan's transform could not be loaded: see <a href="#code-CORR_LOAD_ERROR">CORR_LOAD_ERROR</a>. Nothing was checked.</p>`;
+  const rows = c.tables.map((t) => [
+    td(t.id),
+    td(t.kind === 'correction' ? 'correction table' : 'rule'),
+    tdNum(t.rows),
+    tdNum(t.rowsUsed),
+    tdNum(t.studies),
+    tdNum(t.instances),
+  ]);
+  return `${head}
+<p class="muted">What the plan's transform would change in the source, instance by instance as the migration applies it: ${esc(n(c.studies))} studies and ${esc(n(c.instances))} instances would change. ${esc(n(c.judgedByHeader))} instances were judged by their own header (sample or migration), ${esc(n(c.judgedByInventory))} by their study's inventoried values. A change counts for the table or rule that makes it last.</p>
+${table(['table / rule', 'kind', 'rows', 'rows used', 'studies changed', 'instances changed'], rows, new Set([2, 3, 4, 5]))}`;
+}
+
 function coverage(r: AnalysisResult, max: number): string {
   const p = r.sample.problems;
   if (p.length === 0) return '';
@@ -269,6 +288,7 @@ ${summary(r)}
 ${byCode(r)}
 ${overTime(r)}
 ${byDevice(r, o.maxDevices ?? 25)}
+${corrections(r)}
 ${findings(r, max)}
 ${coverage(r, max)}
 <footer>Findings come from the inventory, the headers the migration recorded and the copies the analysis read; a series without a copy read is judged on its inventory only. ${esc(privacy)}</footer>

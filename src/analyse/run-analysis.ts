@@ -18,7 +18,9 @@ import type { MigrationContext } from '../run/context.js';
 import type { AuditEvent, Store } from '../state/index.js';
 import type { AnalysisSeverity } from '../state/analysis-types.js';
 import { breakdown, type Breakdown } from './breakdown.js';
-import { runChecks, type Finding } from './checks/index.js';
+import { runChecks, sortFindings, type Finding } from './checks/index.js';
+import { CorrectionsEvidence, type CorrectionsSummary } from './checks/corrections.js';
+import { loadTransformer } from '../transform/index.js';
 import { FINDING_CODES, FINDING_CODE_LIST, type FindingCode } from './codes.js';
 import { Evidence } from './evidence.js';
 import { UNREADABLE_DIGEST } from './read-copy.js';
@@ -76,6 +78,8 @@ export interface AnalysisResult {
   readonly bySeverity: Readonly<Record<AnalysisSeverity, number>>;
   readonly findings: readonly Finding[];
   readonly breakdown: Breakdown;
+  /** The plan's correction tables against the source (absent when the plan has none). */
+  readonly corrections?: CorrectionsSummary;
 }
 
 const PAGE = 1000;
@@ -119,6 +123,13 @@ export async function runAnalysis(
     afterId = page[page.length - 1]!.id;
   }
 
+  // The plan's correction tables (checked against what the source holds, below).
+  let corr: CorrectionsEvidence | undefined;
+  if (plan.transform.corrections.length > 0) {
+    const t = await loadTransformer(plan.transform);
+    corr = t.ok ? new CorrectionsEvidence(t.value) : new CorrectionsEvidence(undefined, t.error);
+  }
+
   // 1. The inventory, and the sample chosen on the way.
   const ev = new Evidence();
   const sampleOpts = opts.sample === false ? undefined : (opts.sample ?? {});
@@ -128,6 +139,7 @@ export async function runAnalysis(
     const page = await store.pageStudies({ after, limit: PAGE });
     for (const s of page) {
       ev.addStudy(s);
+      corr?.addStudy(s);
       latestRun = Math.max(latestRun, s.lastRunId ?? 0);
     }
     if (page.length < PAGE) break;
@@ -150,6 +162,7 @@ export async function runAnalysis(
     const page = await store.pageInstances({ after, limit: PAGE });
     for (const i of page) {
       ev.addInstance(i);
+      corr?.addInstance(i);
       selector.add(i);
       if (i.vanishedAt === null && i.firstSeenAt !== null) instances++;
       if (i.receivedAt !== null && i.header) recordedByMigration++;
@@ -199,19 +212,19 @@ export async function runAnalysis(
   let copiesKnown = 0;
   for (let afterId = 0; ;) {
     const page = await store.listAnalysisHeaders({ afterId, limit: PAGE });
-    for (const h of page) ev.addCopy(h);
+    for (const h of page) {
+      ev.addCopy(h);
+      corr?.addCopy(h);
+    }
     copiesKnown += page.length;
     if (page.length < PAGE) break;
     afterId = page[page.length - 1]!.id;
   }
   progress({ phase: 'checks', done: 0 });
   const today = tomorrowOf(clock.now());
-  const findings = runChecks(ev, {
-    secret,
-    today,
-    oldest: opts.oldestStudyDate ?? DEFAULT_OLDEST_PLAUSIBLE,
-    logPhi,
-  });
+  const checkContext = { secret, today, oldest: opts.oldestStudyDate ?? DEFAULT_OLDEST_PLAUSIBLE, logPhi };
+  const corrections = corr?.check(checkContext);
+  const findings = sortFindings([...runChecks(ev, checkContext), ...(corrections?.findings ?? [])]);
   const bd = breakdown(ev, findings, today);
   const counts = countsOf(findings);
   const bySeverity: Record<AnalysisSeverity, number> = { error: 0, warning: 0, info: 0 };
@@ -239,7 +252,16 @@ export async function runAnalysis(
         oldestStudyDate: opts.oldestStudyDate ?? DEFAULT_OLDEST_PLAUSIBLE,
         logPhi,
       },
-      summary: JSON.parse(JSON.stringify({ inventory, sample, counts, bySeverity, breakdown: bd })),
+      summary: JSON.parse(
+        JSON.stringify({
+          inventory,
+          sample,
+          counts,
+          bySeverity,
+          breakdown: bd,
+          corrections: corrections?.summary,
+        }),
+      ),
     },
     findings,
   );
@@ -255,6 +277,7 @@ export async function runAnalysis(
     bySeverity,
     findings,
     breakdown: bd,
+    ...(corrections?.summary ? { corrections: corrections.summary } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 /** Writes the analysis files into the report folder (each written whole, then renamed into place). */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderByDeviceCsv, renderByYearCsv, renderFindingsCsv } from './report-csv.js';
+import { renderByDeviceCsv, renderByYearCsv, renderCorrectionsCsv, renderFindingsCsv } from './report-csv.js';
 import { renderAnalysisHtml, type AnalysisHtmlOptions } from './report-html.js';
 import type { AnalysisResult } from './run-analysis.js';
 
@@ -10,6 +10,7 @@ export const ANALYSIS_FILES = {
   findingsCsv: 'analysis-findings.csv',
   byYearCsv: 'analysis-by-year.csv',
   byDeviceCsv: 'analysis-by-device.csv',
+  correctionsCsv: 'analysis-corrections.csv',
   json: 'analysis.json',
 } as const;
 
@@ -37,6 +38,7 @@ export async function writeAnalysisReport(
     findingsCsv: () => renderFindingsCsv(r),
     byYearCsv: () => renderByYearCsv(r),
     byDeviceCsv: () => renderByDeviceCsv(r),
+    correctionsCsv: () => renderCorrectionsCsv(r),
     json: () => renderAnalysisJson(r),
   };
   const out = {} as Record<AnalysisFile, string>;

@@ -54,6 +54,10 @@ export interface Trace {
   readonly changes: PlannedChange[];
   /** Per correction table (plan order): the row that applied, if any. */
   readonly rows: readonly (CorrectionRow | undefined)[];
+  /** Per correction table: whether its row gave some element another value than it had at that point. */
+  readonly effective: readonly boolean[];
+  /** Every read keyword's value after all changes (null: absent). */
+  readonly final: (keyword: string) => string | null;
 }
 
 export class PlanTransformer implements Transformer {
@@ -91,13 +95,18 @@ export class PlanTransformer implements Transformer {
       winners.delete(el.keyword);
       winners.set(el.keyword, { tag: el.tag, keyword: el.keyword, value, by });
     };
+    const effective: boolean[] = [];
     const rows = this.tables.map((t) => {
       const row = t.lookup(get);
+      let changed = false;
       if (row)
         for (const s of t.set) {
           const v = row.set.get(s.keyword);
-          if (v !== undefined) apply(s, v, { kind: 'correction', id: t.id, row: row.row });
+          if (v === undefined) continue;
+          if (valueForm(v) !== valueForm(get(s.keyword))) changed = true;
+          apply(s, v, { kind: 'correction', id: t.id, row: row.row });
         }
+      effective.push(changed);
       return row;
     });
     for (const r of this.rules) {
@@ -114,7 +123,7 @@ export class PlanTransformer implements Transformer {
     const changes = [...winners.values()].filter(
       (c) => valueForm(c.value) !== valueForm(original(c.keyword)),
     );
-    return { changes, rows };
+    return { changes, rows, effective, final: get };
   }
 }
 

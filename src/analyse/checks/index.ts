@@ -20,5 +20,9 @@ export function runChecks(ev: Evidence, c: CheckContext): Finding[] {
     ...checkUids(ev),
     ...checkCharsets(ev),
   ];
-  return all.sort((a, b) => ORDER.get(a.code)! - ORDER.get(b.code)! || a.subject.localeCompare(b.subject));
+  return sortFindings(all);
 }
+
+/** Findings in code order (the table's), then by subject. */
+export const sortFindings = (all: Finding[]): Finding[] =>
+  all.sort((a, b) => ORDER.get(a.code)! - ORDER.get(b.code)! || a.subject.localeCompare(b.subject));
