@@ -6,7 +6,7 @@ import { Exit } from '../exit-codes.js';
 import { pathProblem, writableDir } from '../paths.js';
 
 export const usage =
-  'pacshift receive --port N --ae AE --out DIR [--allow AE[@host] …] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]';
+  'pacshift receive --port N --ae AE --out DIR [--allow AE[@host] …] [--idle-timeout S] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -23,9 +23,13 @@ export async function run(argv: string[]): Promise<number> {
       'tls-key': { type: 'string' },
       'max-pdu': { type: 'string' },
       host: { type: 'string', default: '0.0.0.0' },
+      'idle-timeout': { type: 'string' },
     },
   });
   if (!values.port || !values.out) throw new UsageError('--port and --out are required');
+  const idleS = values['idle-timeout'] === undefined ? undefined : Number(values['idle-timeout']);
+  if (idleS !== undefined && !(idleS >= 0))
+    throw new UsageError('--idle-timeout is a number of seconds (0 = never)');
   const allow = (values.allow ?? []).map((a) => {
     const [aeTitle, host] = a.split('@');
     return { aeTitle: aeTitle!, hosts: host ? [host] : undefined };
@@ -45,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
       tls: tlsFrom(values),
       maxPduLength: values['max-pdu'] ? Number(values['max-pdu']) : undefined,
       policy: storageAcceptPolicy(),
+      idleTimeoutMs: idleS === undefined ? undefined : idleS * 1000,
+      onEvent: (e) => console.error(values.json ? JSON.stringify({ event: e.kind, ...e }) : e.message),
       handlers: {
         store: new FolderStoreTarget(values.out),
         onStored: (r, assoc) => {

@@ -9,6 +9,7 @@ import type { TlsSettings } from '../transport/tls-options.js';
 import { DICOM_APPLICATION_CONTEXT, PROTOCOL_VERSION } from '../ul/constants.js';
 import type { AssociateRq } from '../ul/pdu.js';
 import { Association } from './association.js';
+import { watchIdle } from './idle.js';
 import { type AcceptPolicy, negotiate } from './negotiation.js';
 import { type AssociationTimeouts, DEFAULT_MAX_PDU, DEFAULT_TIMEOUTS } from './types.js';
 
@@ -18,6 +19,24 @@ export interface AllowedPeer {
   hosts?: string[];
 }
 
+/**
+ * An established association that says nothing (no byte either way, no operation in progress) for this
+ * long is aborted. Default 300 s: far above a normal pause between C-STOREs of a C-MOVE from a slow or
+ * near-line source (minutes per study are seen), yet a silent or hung peer frees its slot. Orthanc's
+ * DicomScpTimeout defaults to 30 s, DCMTK's SCPs wait forever unless --idle-timeout (dcmqrscp: -td) says.
+ * Example: `idleTimeoutMs: 60_000`; 0 = never.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+/** What the server reports besides refusals (for logs: AE titles, addresses, no PHI). */
+export type ServerEvent = {
+  readonly kind: 'idle-timeout';
+  readonly callingAeTitle: string;
+  readonly remote: string;
+  readonly idleTimeoutMs: number;
+  readonly message: string;
+};
+
 export interface ServerOptions {
   aeTitle: string;
   /** Calling AE titles we serve; empty or undefined = anyone (for tools like `pacshift receive` without --allow). */
@@ -26,6 +45,10 @@ export interface ServerOptions {
   maxPduLength?: number;
   tls?: TlsSettings;
   timeouts?: Partial<AssociationTimeouts>;
+  /** Abort an established association silent this long (ms; 0 = never). Default DEFAULT_IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number;
+  /** Typed events for the log (an idle association aborted). */
+  onEvent?(e: ServerEvent): void;
   /** Called for every established association. */
   onAssociation(assoc: Association): void;
   /** Called when an association is refused or fails to establish (for logs). */
@@ -122,6 +145,17 @@ export function startAssociationServer(
           tls: !!opts.tls,
         },
       );
+      const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+      watchIdle(assoc, idleMs, () => {
+        opts.onEvent?.({
+          kind: 'idle-timeout',
+          callingAeTitle: rq.callingAeTitle,
+          remote,
+          idleTimeoutMs: idleMs,
+          message: `association from ${rq.callingAeTitle} at ${remote} idle for ${idleMs} ms: A-ABORT`,
+        });
+        assoc.abort();
+      });
       opts.onAssociation(assoc);
     };
   };

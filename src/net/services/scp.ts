@@ -3,6 +3,7 @@
  * storage commitment, and C-FIND / C-MOVE / C-GET through a provider (the built-in archive).
  */
 import type { Association } from '../association/association.js';
+import { markBusy } from '../association/idle.js';
 import type { AcceptPolicy } from '../association/negotiation.js';
 import { type AssociationServer, type ServerOptions, startAssociationServer } from '../association/server.js';
 import { type DimseChannel, type IncomingMessage } from '../dimse/channel.js';
@@ -57,60 +58,69 @@ export function channelFor(assoc: Association, h: ScpHandlers): DimseChannel {
       });
     },
     onRequest: async (msg) => {
-      const f = msg.command.CommandField;
-      if (f === CommandField.C_ECHO_RQ) {
-        await respond(ch, msg, CommandField.C_ECHO_RSP, 0x0000);
-        return;
+      // While a request is served (a long C-MOVE, a slow C-FIND), the association is not idle.
+      const done = markBusy(assoc);
+      try {
+        await serve(msg);
+      } finally {
+        done();
       }
-      if (f === CommandField.C_STORE_RQ && h.store && msg.sinkResult === undefined) {
-        // CommandDataSetType said no data set follows: nothing to store (PS3.7 9.3.1.1 requires one).
-        await respond(ch, msg, CommandField.C_STORE_RSP, 0xc000, {
-          AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
-          ErrorComment: 'C-STORE-RQ without a data set',
-        });
-        return;
-      }
-      if (f === CommandField.C_STORE_RQ && h.store) {
-        const res = msg.sinkResult as StoreResult | { error: unknown };
-        const result: StoreResult =
-          'error' in res
-            ? {
-                ok: false,
-                status: 0xa700,
-                comment: `cannot store: ${String((res.error as Error)?.message ?? res.error)}`,
-              }
-            : res;
-        h.onStored?.(result, assoc);
-        await respond(ch, msg, CommandField.C_STORE_RSP, result.ok ? 0x0000 : result.status, {
-          AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
-          ErrorComment: result.ok ? undefined : result.comment.slice(0, 64),
-        });
-        return;
-      }
-      if (
-        f === CommandField.N_EVENT_REPORT_RQ &&
-        h.onCommitmentReport &&
-        msg.command.AffectedSOPClassUID === STORAGE_COMMITMENT_PUSH
-      ) {
-        h.onCommitmentReport(
-          msg.command.EventTypeID ?? 0,
-          msg.dataset ?? Buffer.alloc(0),
-          msg.context.transferSyntax,
-          assoc,
-        );
-        await respond(ch, msg, CommandField.N_EVENT_REPORT_RSP, 0x0000, {
-          AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
-          EventTypeID: msg.command.EventTypeID,
-        });
-        return;
-      }
-      if (h.onOtherRequest && (await h.onOtherRequest(msg, ch))) return;
-      // Unsupported: answer with "unrecognized operation" when it is a request we can answer.
-      const rsp = f | 0x8000;
-      if (f !== CommandField.C_CANCEL_RQ)
-        await respond(ch, msg, rsp, 0x0211, { ErrorComment: `${commandName(f)} not supported` });
     },
   });
+  const serve = async (msg: IncomingMessage): Promise<void> => {
+    const f = msg.command.CommandField;
+    if (f === CommandField.C_ECHO_RQ) {
+      await respond(ch, msg, CommandField.C_ECHO_RSP, 0x0000);
+      return;
+    }
+    if (f === CommandField.C_STORE_RQ && h.store && msg.sinkResult === undefined) {
+      // CommandDataSetType said no data set follows: nothing to store (PS3.7 9.3.1.1 requires one).
+      await respond(ch, msg, CommandField.C_STORE_RSP, 0xc000, {
+        AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
+        ErrorComment: 'C-STORE-RQ without a data set',
+      });
+      return;
+    }
+    if (f === CommandField.C_STORE_RQ && h.store) {
+      const res = msg.sinkResult as StoreResult | { error: unknown };
+      const result: StoreResult =
+        'error' in res
+          ? {
+              ok: false,
+              status: 0xa700,
+              comment: `cannot store: ${String((res.error as Error)?.message ?? res.error)}`,
+            }
+          : res;
+      h.onStored?.(result, assoc);
+      await respond(ch, msg, CommandField.C_STORE_RSP, result.ok ? 0x0000 : result.status, {
+        AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
+        ErrorComment: result.ok ? undefined : result.comment.slice(0, 64),
+      });
+      return;
+    }
+    if (
+      f === CommandField.N_EVENT_REPORT_RQ &&
+      h.onCommitmentReport &&
+      msg.command.AffectedSOPClassUID === STORAGE_COMMITMENT_PUSH
+    ) {
+      h.onCommitmentReport(
+        msg.command.EventTypeID ?? 0,
+        msg.dataset ?? Buffer.alloc(0),
+        msg.context.transferSyntax,
+        assoc,
+      );
+      await respond(ch, msg, CommandField.N_EVENT_REPORT_RSP, 0x0000, {
+        AffectedSOPInstanceUID: msg.command.AffectedSOPInstanceUID,
+        EventTypeID: msg.command.EventTypeID,
+      });
+      return;
+    }
+    if (h.onOtherRequest && (await h.onOtherRequest(msg, ch))) return;
+    // Unsupported: answer with "unrecognized operation" when it is a request we can answer.
+    const rsp = f | 0x8000;
+    if (f !== CommandField.C_CANCEL_RQ)
+      await respond(ch, msg, rsp, 0x0211, { ErrorComment: `${commandName(f)} not supported` });
+  };
   return ch;
 }
 
