@@ -13,6 +13,7 @@ import type { Peer } from '../net/peer.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
 import { type Store, openSqliteStore, openPgStore } from '../state/index.js';
 import type { Clock } from '../state/clock.js';
+import { loadTransformer, type Transformer } from '../transform/index.js';
 import { PlanLoadError } from './errors.js';
 
 export { PlanLoadError };
@@ -24,7 +25,23 @@ export interface MigrationContext {
   /** Undefined when the source is a folder. */
   source: Peer | undefined;
   target: Peer | undefined;
+  /** The plan's corrections and rules, loaded (openMigration with `transform: true`). */
+  transformer?: Transformer;
   close(): Promise<void>;
+}
+
+/**
+ * The plan's transform section loaded (correction CSVs read, rules compiled). A problem is a plan
+ * error: every problem at once, each naming the plan file, the plan path and the CSV row and column,
+ * never a value (exit 2).
+ */
+export async function loadTransformerOrThrow(planPath: string, plan: Plan): Promise<Transformer> {
+  const r = await loadTransformer(plan.transform);
+  if (!r.ok)
+    throw new PlanLoadError(
+      [`${planPath}: the transform cannot be loaded:`, ...r.error.map((e) => `  ${e.message}`)].join('\n'),
+    );
+  return r.value;
 }
 
 function tlsOf(t: DimseSourcePlan['tls'] | undefined): TlsSettings | undefined {
@@ -68,14 +85,17 @@ export async function openStateOf(plan: Plan, opts: { clock?: Clock } = {}): Pro
 
 export async function openMigration(
   planPath: string,
-  opts: { clock?: Clock } = {},
+  opts: { clock?: Clock; transform?: boolean } = {},
 ): Promise<MigrationContext> {
   const plan = loadPlanOrThrow(planPath);
+  // Before the state database is opened: a plan error leaves nothing open.
+  const transformer = opts.transform ? await loadTransformerOrThrow(planPath, plan) : undefined;
   const store = await openStateOf(plan, opts);
   return {
     planPath,
     plan,
     store,
+    ...(transformer ? { transformer } : {}),
     source: plan.source.type === 'dimse' ? peerOf(plan.source, plan) : undefined,
     target: plan.target.type === 'dimse' ? peerOf(plan.target, plan) : undefined,
     close: () => store.close(),

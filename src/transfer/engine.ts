@@ -13,13 +13,14 @@ import {
   compareStates,
   newOwnerId,
 } from '../state/index.js';
+import { type Prepared, TransformStep } from '../transform/apply.js';
 import { CircuitBreaker } from './breaker.js';
 import { sendStudy } from './send.js';
 import { dimseSource } from './sources/dimse.js';
 import type { Source, SourceRetrieveReport } from './sources/source.js';
 import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
-import type { Spool, SpooledInstance } from './spool.js';
+import { type Spool, type SpooledInstance, isTransformedPath } from './spool.js';
 import { decideWindow } from './windows.js';
 import { sleep } from '../util/sleep.js';
 
@@ -35,6 +36,11 @@ export interface EngineOptions {
   /** Where instances go (src/transfer/targets); a Peer is a DIMSE target. */
   target: Target | Peer;
   passThrough?: PassThrough;
+  /**
+   * Corrections and rules (src/transform/apply.ts): applied to each instance as it arrives, before it
+   * is recorded; what is recorded and sent is the transformed copy.
+   */
+  transform?: TransformStep;
   leaseMs?: number;
   /** Stop when no job is runnable now (jobs waiting for back-off are left for the next run). */
   untilIdle?: boolean;
@@ -245,11 +251,27 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
           return 'retry';
         }
       }
+      // Spooled originals not transformed yet (a run killed between record and rename, copies fetched
+      // again): transformed now; nothing goes out uncorrected.
+      let toSend = items;
+      if (o.transform?.active && items.some((s) => !isTransformedPath(s.path))) {
+        const prepared: Prepared[] = [];
+        for (const s of items) prepared.push(await o.transform.prepare(s, studyUid));
+        toSend = await recordPrepared(
+          job,
+          prepared.filter((p) => p.outcome === 'changed' || p.outcome === 'failed'),
+        );
+        toSend.push(
+          ...prepared
+            .filter((p) => p.outcome === 'unchanged' || p.outcome === 'already')
+            .map((p) => p.original),
+        );
+      }
       if (!breakers.target.allow()) {
         await store.releaseJob(job.id, owner);
         return 'retry';
       }
-      const rep = await sendStudy(target, store, spool, job.id, items, {
+      const rep = await sendStudy(target, store, spool, job.id, toSend, {
         associations: storeAssociations,
         keepAfterStore: plan.spool.keepAfterStore,
       });
@@ -279,8 +301,36 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
   const recordArrivals = async (job: Job, arrived: SpooledInstance[], unlisted: SpooledInstance[]) => {
     const all = [...arrived, ...unlisted];
     if (all.length === 0) return;
+    if (o.transform?.active) {
+      const prepared: Prepared[] = [];
+      for (const s of all) prepared.push(await o.transform.prepare(s, job.studyUid));
+      await recordPrepared(job, prepared);
+      return;
+    }
+    await recordReceived(
+      job,
+      all.map((s) => ({ read: s, spoolPath: s.path })),
+    );
+  };
+
+  /** Records the transformed (or refused) instances, then puts the copies in place; returns what to send. */
+  const recordPrepared = async (job: Job, prepared: Prepared[]): Promise<SpooledInstance[]> => {
+    if (prepared.length === 0) return [];
+    await recordReceived(
+      job,
+      prepared.map((p) => ({ read: p.read, spoolPath: TransformStep.spoolPathOf(p) })),
+    );
+    const c = await o.transform!.commit(prepared, job.id);
+    if (c.changed > 0 || c.quarantined > 0)
+      log(
+        `study ${job.studyUid}: ${c.changed} instance(s) transformed (${c.events} change(s) recorded), ${c.quarantined} refused by the transform (quarantined)`,
+      );
+    return c.send;
+  };
+
+  const recordReceived = async (job: Job, all: { read: SpooledInstance; spoolPath: string }[]) => {
     const items: ReceivedInput[] = [];
-    for (const s of all) {
+    for (const { read: s, spoolPath } of all) {
       const extra = o.passThrough ? await o.passThrough(s) : {};
       items.push({
         sopInstanceUid: s.sopInstanceUid,
@@ -289,7 +339,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         sopClassUid: s.sopClassUid,
         transferSyntaxUid: s.transferSyntaxUid,
         sizeBytes: s.sizeBytes,
-        spoolPath: s.path,
+        spoolPath,
         ...extra,
       });
     }

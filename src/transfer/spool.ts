@@ -2,10 +2,35 @@
  * The spool: where retrieved instances wait to be stored. Files arrive in `incoming/` (atomic
  * renames), refused ones move to `quarantine/`. After a crash the spool is re-read, so nothing
  * that arrived is lost; its size is bounded by spool.maxBytes.
+ *
+ * Transformed instances (src/transform/apply.ts): the rewritten copy of `X` is named
+ * `X.x<first 12 hex of the SHA-256 of X's bytes>.dcm` and is renamed into `incoming/` only after its
+ * record and audit events are in the state database; then `X` is deleted. A file of that form is never
+ * transformed again. After a crash, an `X` whose transformed copy (same hash) is there is deleted: its
+ * change is recorded and made; an `X` without one is kept and transformed again (temporary files start
+ * with "." and are removed).
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readInstanceInfo } from '../dicom/part10.js';
+
+const TRANSFORMED_RE = /^(.*)\.x([0-9a-f]{12})\.dcm$/;
+
+/** Whether a spooled file is the transformed copy of an instance (never transformed again). */
+export const isTransformedPath = (path: string): boolean => TRANSFORMED_RE.test(basename(path));
+
+/** The name of the transformed copy of `path`, given the SHA-256 (hex) of the original file's bytes. */
+export const transformedPath = (path: string, fileSha256: string): string =>
+  `${path}.x${fileSha256.slice(0, 12)}.dcm`;
+
+/** SHA-256 (hex) of a file's bytes. */
+export async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
 
 export interface SpooledInstance {
   path: string;
@@ -65,10 +90,29 @@ export class Spool {
     await mkdir(this.quarantine, { recursive: true });
     const unreadable: string[] = [];
     let recovered = 0;
-    for (const f of await readdir(this.incoming)) {
+    const names = (await readdir(this.incoming)).sort();
+    // Originals whose transformed copy is complete (so recorded): the change was made, drop the original.
+    const hashesOf = new Map<string, Set<string>>();
+    for (const f of names) {
+      const m = TRANSFORMED_RE.exec(f);
+      if (m) hashesOf.set(m[1]!, (hashesOf.get(m[1]!) ?? new Set()).add(m[2]!));
+    }
+    const dropped = new Set<string>();
+    for (const [original, hashes] of hashesOf) {
+      if (!names.includes(original)) continue;
+      const p = join(this.incoming, original);
+      const sha = await fileSha256(p).catch(() => undefined);
+      if (sha && hashes.has(sha.slice(0, 12))) {
+        await rm(p, { force: true });
+        dropped.add(original);
+      }
+    }
+    for (const f of names) {
       const p = join(this.incoming, f);
+      if (dropped.has(f)) continue;
       if (f.startsWith('.')) {
-        await rm(p, { force: true }); // a half-received file from before a crash: the source still has it
+        // a half-received or half-transformed file from before a crash: the source (or original) still has it
+        await rm(p, { force: true });
         continue;
       }
       if ((await this.add(p)) === undefined) unreadable.push(p);
@@ -153,6 +197,44 @@ export class Spool {
       if (s.studyUid) this.byStudy.get(s.studyUid)?.delete(s.sopInstanceUid);
     }
     this.bytes -= s.sizeBytes;
+  }
+
+  /**
+   * The transformed copy of `original` (already renamed into `incoming/`, its record committed) takes
+   * the original's place; the original file is deleted. Returns the copy as spooled.
+   */
+  async replace(original: SpooledInstance, path: string): Promise<SpooledInstance> {
+    const r = await readInstanceInfo(path);
+    if (!r.ok) throw new Error(`spool: the transformed copy ${path} is unreadable: ${r.error.message}`);
+    const i = r.value;
+    const s: SpooledInstance = {
+      path,
+      sopInstanceUid: i.sopInstanceUid,
+      sopClassUid: i.sopClassUid,
+      studyUid: i.studyInstanceUid,
+      seriesUid: i.seriesInstanceUid,
+      transferSyntaxUid: i.transferSyntaxUid,
+      datasetOffset: i.metaEnd,
+      datasetLength: i.datasetLength,
+      sizeBytes: i.fileSize,
+    };
+    const list = this.bySop.get(original.sopInstanceUid) ?? [];
+    const at = list.findIndex((x) => x.path === original.path);
+    const present = list.some((x) => x.path === path);
+    if (at >= 0) {
+      this.bytes -= list[at]!.sizeBytes;
+      if (present) list.splice(at, 1);
+      else list[at] = s;
+    } else if (!present) list.push(s);
+    if (!present) this.bytes += s.sizeBytes;
+    this.bySop.set(s.sopInstanceUid, list);
+    if (s.studyUid) {
+      const set = this.byStudy.get(s.studyUid) ?? new Set();
+      set.add(s.sopInstanceUid);
+      this.byStudy.set(s.studyUid, set);
+    }
+    if (original.path !== path) await rm(original.path, { force: true });
+    return list.find((x) => x.path === path) ?? s;
   }
 
   /** Done with a stored instance: delete its file (unless kept). */

@@ -6,6 +6,7 @@ import { startReceiver } from '../../transfer/receiver.js';
 import { openSource, type Source } from '../../transfer/sources/index.js';
 import { MissingSecretError, openTarget, type Target } from '../../transfer/targets/index.js';
 import { Spool } from '../../transfer/spool.js';
+import { TransformStep } from '../../transform/apply.js';
 import { receivedFields, recordPassThrough, type VerifyRunSummary } from '../../verify/index.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
@@ -81,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (!positionals[0]) throw new UsageError('missing plan file');
-  const ctx = await openMigration(positionals[0]);
+  const ctx = await openMigration(positionals[0], { transform: true });
   const log = (m: string) => (values.json ? console.error(JSON.stringify({ log: m })) : console.error(m));
   const { plan } = ctx;
   // Any source (DIMSE, folder) to any target (DIMSE, folder, DICOMweb): src/transfer/sources, targets.
@@ -122,6 +123,9 @@ export async function run(argv: string[]): Promise<number> {
       source,
       target,
       passThrough,
+      transform: ctx.transformer?.active
+        ? new TransformStep({ transformer: ctx.transformer, store: ctx.store, spool, log })
+        : undefined,
       leaseMs: parseDuration(values.lease!),
       untilIdle: values['until-idle'],
       signal: ac.signal,
