@@ -84,8 +84,11 @@ interface StudyUnits {
   row?: Study;
   /** Inventoried instance rows (not vanished). */
   instanceRows: number;
-  /** SOP Instance UID → header (the analysis' latest copy wins over a header the migration recorded). */
-  readonly headers: Map<string, { header: Header; fromCopy: boolean }>;
+  /**
+   * SOP Instance UID → the header's values of the keywords checked (undefined: not recorded or
+   * undecodable); the analysis' latest copy wins over a header the migration recorded.
+   */
+  readonly headers: Map<string, { values: (string | null | undefined)[]; fromCopy: boolean }>;
 }
 
 interface Unit {
@@ -99,11 +102,19 @@ interface Unit {
 /** Gathers the units while the analysis pages through the state database. */
 export class CorrectionsEvidence {
   private readonly studies = new Map<string, StudyUnits>();
+  /** The keywords read of each header (only their values are kept, not whole headers). */
+  private readonly keywords: readonly string[];
 
   constructor(
     readonly transformer: PlanTransformer | undefined,
     readonly loadErrors: readonly TransformLoadError[] = [],
-  ) {}
+  ) {
+    this.keywords = transformer ? keywordsOf(transformer) : [];
+  }
+
+  private valuesOf(h: Header): (string | null | undefined)[] {
+    return this.keywords.map((k) => headerValue(h, k));
+  }
 
   private study(uid: string): StudyUnits {
     let s = this.studies.get(uid);
@@ -121,24 +132,28 @@ export class CorrectionsEvidence {
     if (row.receivedAt !== null && row.header) {
       const s = this.study(row.studyUid);
       if (!s.headers.get(row.sopInstanceUid)?.fromCopy)
-        s.headers.set(row.sopInstanceUid, { header: row.header as Header, fromCopy: false });
+        s.headers.set(row.sopInstanceUid, { values: this.valuesOf(row.header as Header), fromCopy: false });
     }
   }
 
   addCopy(h: AnalysisHeader): void {
     if (!h.studyUid || h.contentDigest.startsWith('unreadable:')) return;
-    this.study(h.studyUid).headers.set(h.sopInstanceUid, { header: h.header as Header, fromCopy: true });
+    this.study(h.studyUid).headers.set(h.sopInstanceUid, {
+      values: this.valuesOf(h.header as Header),
+      fromCopy: true,
+    });
   }
 
-  private *units(keywords: readonly string[]): Generator<Unit & { byHeader: boolean }> {
+  private *units(): Generator<Unit & { byHeader: boolean }> {
+    const keywords = this.keywords;
     for (const [studyUid, s] of this.studies) {
       if (!s.row && s.headers.size === 0) continue;
-      for (const { header } of s.headers.values()) {
+      for (const h of s.headers.values()) {
         const values: Record<string, string | null> = {};
-        for (const k of keywords) {
-          const v = headerValue(header, k);
+        keywords.forEach((k, i) => {
+          const v = h.values[i];
           values[k] = v === undefined ? inventoryValue(s.row, k) : v;
-        }
+        });
         yield { studyUid, study: s.row, weight: 1, values, byHeader: true };
       }
       const rest = s.row ? Math.max(0, s.instanceRows - s.headers.size) : 0;
@@ -154,7 +169,7 @@ export class CorrectionsEvidence {
     if (this.loadErrors.length > 0) return { findings: this.loadErrorFindings(), summary: failedSummary() };
     const t = this.transformer;
     if (!t || t.tables.length === 0) return { findings: [], summary: undefined };
-    return new Judgement(t, c).run(this.units(keywordsOf(t)));
+    return new Judgement(t, c).run(this.units());
   }
 
   private loadErrorFindings(): Finding[] {
