@@ -3,11 +3,12 @@
  * src/dicom/charset.ts `decodeText`. Never replaces a character silently: a value that the declared set
  * cannot represent is refused, and every encoding is checked by decoding it back.
  *
- * Supported: the default repertoire (no (0008,0005): ASCII), ISO_IR 192 (UTF-8), and the single-byte sets
- * (ISO_IR 100/101/109/110/126/127/138/144/148/166/203/13), also as the first term of an ISO 2022 value
- * ("ISO 2022 IR 100", or any value list) when the value needs no escape sequence: the initial
- * designations of the first term are used. Values that would need ISO 2022 escapes, GB18030 or GBK
- * outside ASCII are refused ('unsupported'): pacshift does not write those yet.
+ * Supported: the default repertoire (no (0008,0005): ASCII), ISO_IR 192 (UTF-8), the single-byte sets
+ * (ISO_IR 100/101/109/110/126/127/138/144/148/166/203/13), and ISO 2022 code extensions of the G1 sets
+ * (ISO 8859 parts, KS X 1001 "ISO 2022 IR 149", GB 2312 "ISO 2022 IR 58", JIS X 0201 katakana): a character
+ * outside the initial set is written after the escape sequence of the first listed term that holds it, and
+ * the initial designations return after each delimiter (PS3.5 6.1.2.5.3), as the decoder expects.
+ * Refused ('unsupported-charset') outside ASCII: GB18030, GBK and the G0 sets JIS X 0208/0212 (IR 87/159).
  */
 import { TextDecoder } from 'node:util';
 import { CHARSET_TERMS, decodeText, parseCharsetTerms } from '../dicom/charset.js';
@@ -65,6 +66,117 @@ function writerFor(term: string): string | undefined {
   return SINGLE_BYTE_OF_G1[g1];
 }
 
+/** G1 sets of ISO 2022 terms: escape sequence (after ESC) and how to build the character → bytes table. */
+const G1_SETS: Readonly<Record<string, { escape: string; table: () => Map<string, Buffer> }>> = {
+  latin1: { escape: '-A', table: () => highHalf('latin1') },
+  'iso:iso-8859-2': { escape: '-B', table: () => highHalf('iso-8859-2') },
+  'iso:iso-8859-3': { escape: '-C', table: () => highHalf('iso-8859-3') },
+  'iso:iso-8859-4': { escape: '-D', table: () => highHalf('iso-8859-4') },
+  'iso:iso-8859-5': { escape: '-L', table: () => highHalf('iso-8859-5') },
+  'iso:iso-8859-6': { escape: '-G', table: () => highHalf('iso-8859-6') },
+  'iso:iso-8859-7': { escape: '-F', table: () => highHalf('iso-8859-7') },
+  'iso:iso-8859-8': { escape: '-H', table: () => highHalf('iso-8859-8') },
+  'iso:iso-8859-9': { escape: '-M', table: () => highHalf('iso-8859-9') },
+  'iso:iso-8859-15': { escape: '-b', table: () => highHalf('iso-8859-15') },
+  'iso:windows-874': { escape: '-T', table: () => highHalf('windows-874') },
+  'jis-katakana': { escape: ')I', table: () => highHalf('shift_jis') },
+  'euc-kr': { escape: '$)C', table: () => doubleByte('euc-kr', 0xa1, 0xfe) },
+  gb2312: { escape: '$)A', table: () => doubleByte('gbk', 0xa1, 0xf7) },
+};
+
+const g1Tables = new Map<string, Map<string, Buffer>>();
+const g1Table = (g1: string): Map<string, Buffer> | undefined => {
+  const set = G1_SETS[g1];
+  if (!set) return undefined;
+  let t = g1Tables.get(g1);
+  if (!t) g1Tables.set(g1, (t = set.table()));
+  return t;
+};
+
+/** Characters of a single-byte set's upper half (bytes ≥ 0xA0). */
+function highHalf(label: string): Map<string, Buffer> {
+  const m = new Map<string, Buffer>();
+  for (const [c, b] of singleByteTable(label)) if (b >= 0xa0) m.set(c, Buffer.of(b));
+  return m;
+}
+
+/** A 94×94 set in its 8-bit (EUC) form: both bytes in [lo, hi] for the lead, [0xA1, 0xFE] for the trail. */
+function doubleByte(label: string, lo: number, hi: number): Map<string, Buffer> {
+  const m = new Map<string, Buffer>();
+  const d = new TextDecoder(label, { fatal: true });
+  for (let a = lo; a <= hi; a++) {
+    for (let b = 0xa1; b <= 0xfe; b++) {
+      try {
+        const c = d.decode(Uint8Array.of(a, b));
+        if ([...c].length === 1 && !m.has(c)) m.set(c, Buffer.of(a, b));
+      } catch {
+        // Unassigned.
+      }
+    }
+  }
+  return m;
+}
+
+/** The G1 set a first term designates initially (as charset.ts's decoder assumes). */
+function initialG1(term: string): string {
+  const info = CHARSET_TERMS[term];
+  if (!info) return 'none';
+  if (info.g1) return info.g1;
+  if (info.whole === 'latin1') return 'latin1';
+  if (info.whole === 'shift_jis') return 'jis-katakana';
+  if (info.whole && info.whole !== 'ascii' && info.whole !== 'utf-8') return `iso:${info.whole}`;
+  return 'none';
+}
+
+const DELIMITERS = new Set(['\\', '\r', '\n', '\f', '\t']);
+
+/**
+ * ISO 2022 with code extensions: G0 stays ASCII; non-ASCII characters go in G1 sets designated by escape
+ * sequences, the initial designation coming back after every delimiter (and ^ = in person names).
+ */
+function encodeIso2022(
+  value: string,
+  terms: readonly string[],
+  isPersonName: boolean,
+): Buffer | EncodeProblem {
+  const first = CHARSET_TERMS[terms[0] ?? ''];
+  if (
+    !first ||
+    (first.g0 !== undefined && first.g0 !== 'ascii') ||
+    (first.whole !== undefined &&
+      !['ascii', 'latin1'].includes(first.whole) &&
+      !first.whole.startsWith('iso-8859') &&
+      first.whole !== 'windows-874')
+  )
+    return 'unsupported-charset';
+  const initial = initialG1(terms[0] ?? '');
+  const candidates: string[] = [initial];
+  for (const t of terms) {
+    const g = CHARSET_TERMS[t]?.g1;
+    if (g) candidates.push(g);
+  }
+  const out: number[] = [];
+  let current = initial;
+  for (const c of value) {
+    const code = c.codePointAt(0)!;
+    if (code < 0x80) {
+      out.push(code);
+      if (DELIMITERS.has(c) || (isPersonName && (c === '^' || c === '='))) current = initial;
+      continue;
+    }
+    const inCurrent = g1Table(current)?.get(c);
+    if (inCurrent) {
+      out.push(...inCurrent);
+      continue;
+    }
+    const g1 = candidates.find((g) => g1Table(g)?.has(c));
+    if (g1 === undefined) return 'not-representable';
+    out.push(0x1b, ...Buffer.from(G1_SETS[g1]!.escape, 'latin1'), ...g1Table(g1)!.get(c)!);
+    current = g1;
+  }
+  return Buffer.from(out);
+}
+
 const isAscii = (s: string): boolean => [...s].every((c) => c.charCodeAt(0) < 0x80);
 
 /**
@@ -86,6 +198,19 @@ export function encodeValue(value: string, vr: VR, charset: string | undefined):
   }
   const { terms } = parseCharsetTerms(charset ?? '');
   const first = terms[0] ?? '';
+  if (terms.length > 1 || first.startsWith('ISO 2022')) {
+    const r = encodeIso2022(value, terms, vr === 'PN');
+    if (typeof r === 'string')
+      return {
+        ok: false,
+        problem: r,
+        message:
+          r === 'not-representable'
+            ? `a character of the value is in none of the sets of Specific Character Set "${charset ?? ''}"`
+            : `cannot write non-ASCII text with the code extensions of Specific Character Set "${charset ?? ''}"`,
+      };
+    return checked(r, value, vr, charset);
+  }
   const label = writerFor(first);
   if (label === undefined) {
     return {
@@ -122,7 +247,11 @@ export function encodeValue(value: string, vr: VR, charset: string | undefined):
     }
     bytes = Buffer.from(out);
   }
-  // The proof: what a reader decodes is what was asked for.
+  return checked(bytes, value, vr, charset);
+}
+
+/** The proof: what a reader decodes is what was asked for. */
+function checked(bytes: Buffer, value: string, vr: VR, charset: string | undefined): Encoded {
   const back = decodeText(bytes, charset, vr === 'PN');
   if (back.text !== value) {
     return {

@@ -122,9 +122,12 @@ describe.skipIf(!hasCorpus())('rewriteInstance: character sets', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('encodeValue: default-repertoire VRs take ASCII only; ISO 2022 multi-term sets outside ASCII are refused', () => {
+  it('encodeValue: default-repertoire VRs take ASCII only; ISO 2022 G1 extensions written with escapes, G0 ones (JIS X 0208) and GB18030 refused', () => {
     expect(encodeValue('ÄB', 'CS', 'ISO_IR 100')).toMatchObject({ ok: false, problem: 'not-representable' });
-    expect(encodeValue('김', 'PN', '\\ISO 2022 IR 149')).toMatchObject({
+    const ko = encodeValue('김^철수', 'PN', '\\ISO 2022 IR 149');
+    // ESC $ ) C before each run of KS X 1001 in the 8-bit (EUC) form, again after the ^ delimiter.
+    expect(ko.ok && ko.bytes.toString('hex')).toBe('1b242943b1e85e1b242943c3b6bcf6');
+    expect(encodeValue('山田', 'PN', 'ISO 2022 IR 13\\ISO 2022 IR 87')).toMatchObject({
       ok: false,
       problem: 'unsupported-charset',
     });
@@ -220,5 +223,55 @@ describe.skipIf(!hasCorpus())('rewriteInstance: edits that change nothing', () =
     if (!r.ok) throw new Error(r.error.message);
     expect((await topValue(copy, Tags.PatientID.tag))!.bytes.toString('latin1')).toBe('IN-PLACE-1');
     expect(r.value.changes[0]).toMatchObject({ before: row.patientId, after: 'IN-PLACE-1', inserted: false });
+  });
+});
+
+describe.skipIf(!hasCorpus())('rewriteInstance: encodings real writers made', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pacshift-rewrite-writers-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writing each non-ASCII PatientName of the corpus back as its decoded text reproduces the bytes, or is refused as not-encodable', async () => {
+    const rows: string[][] = [];
+    let identical = 0;
+    for (const row of manifest()) {
+      if (!(await readInstanceInfo(row.absPath)).ok) continue;
+      const v = await topValue(row.absPath, Tags.PatientName.tag);
+      if (!v || v.bytes.every((b) => b < 0x80 && b !== 0x1b)) continue;
+      const decoded = decodeText(v.bytes, v.charset, true);
+      if (decoded.text === undefined) {
+        rows.push([row.path, v.charset ?? '', `undecodable (${decoded.problem})`]);
+        continue;
+      }
+      const out = join(dir, 'same.dcm');
+      const r = await rewriteInstance(row.absPath, out, [
+        { tag: Tags.PatientName.tag, value: decoded.text.replace(/ +$/, '') },
+      ]);
+      if (r.ok) {
+        // The same text encodes to the bytes the original writer chose: nothing changes.
+        expect(r.value.changes, row.path).toEqual([]);
+        expect(sha(out)).toBe(sha(row.absPath));
+        identical++;
+        rows.push([row.path, v.charset ?? '', 'identical']);
+        rmSync(out);
+      } else {
+        // Only sets pacshift does not write outside ASCII: GB18030/GBK, JIS X 0208/0212 (G0 code extensions).
+        expect(r.error.kind).toBe('not-encodable');
+        expect(v.charset).toMatch(/GB18030|GBK|IR 87|IR 159/);
+        rows.push([row.path, v.charset ?? '', `refused: ${r.error.message.replace(/^.*: /, '')}`]);
+      }
+    }
+    console.log(`non-ASCII PatientName written back:\n${rows.map((r) => `  ${r.join(' | ')}`).join('\n')}`);
+    // Single-byte sets, UTF-8, and the ISO 2022 G1 extensions (Korean, GB 2312) are among those reproduced.
+    const reproduced = (charset: string) => rows.some((r) => r[1] === charset && r[2] === 'identical');
+    for (const cs of [
+      'ISO_IR 100',
+      'ISO_IR 192',
+      'ISO_IR 144',
+      'ISO_IR 126',
+      '\\ISO 2022 IR 149',
+      '\\ISO 2022 IR 58',
+    ])
+      expect(reproduced(cs), cs).toBe(true);
+    expect(identical).toBeGreaterThan(0);
   });
 });
