@@ -143,7 +143,7 @@ function staticCheck(edit: ElementEdit): RewriteError | undefined {
       tag: t,
       message: `${formatTag(t)} is File Meta (group 0002), not the data set`,
     };
-  if (g === 0xfffe || g < 0x0008)
+  if (g === 0xfffe || g === 0x0000)
     return { kind: 'not-top-level', tag: t, message: `${formatTag(t)} is not a data set element` };
   if (dictionaryVr(t) === 'UI')
     return { kind: 'uid-element', tag: t, message: `${describe(t)} is a UID (VR UI): not edited by rules` };

@@ -185,6 +185,15 @@ describe.skipIf(!hasCorpus())('rewriteInstance: refusals', () => {
     ]);
     expect(missing.ok ? undefined : missing.error.kind).toBe('io');
     expect(existsSync(out)).toBe(false);
+    // A folder that does not exist: the temp file cannot be made; an io error, nothing left behind.
+    const row = await fileWithCharset('ISO_IR 100');
+    const nowhere = join(dir, 'no-such-folder', 'x.dcm');
+    const io = await rewriteInstance(row.absPath, nowhere, [{ tag: Tags.PatientID.tag, value: 'X' }]);
+    expect(io.ok ? undefined : io.error.kind).toBe('io');
+    expect(existsSync(nowhere)).toBe(false);
+    // Item and command groups are not data set elements.
+    const item = await rewriteInstance(row.absPath, out, [{ tag: 0xfffee000, value: 'X' }]);
+    expect(item.ok ? undefined : item.error.kind).toBe('not-top-level');
   });
 });
 
