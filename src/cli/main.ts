@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   preflight: () => import('./commands/preflight.js'),
   sample: () => import('./commands/sample.js'),
   analyze: () => import('./commands/analyze.js'),
+  audit: () => import('./commands/audit.js'),
 };
 
 export function registerCommand(name: string, loader: () => Promise<Command>): void {

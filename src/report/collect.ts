@@ -18,6 +18,8 @@ import type {
   QuarantineEntry,
   Throughput,
 } from '../state/types.js';
+import { summarizeTrail, type TrailSummary } from '../transform/audit.js';
+import { TRANSFORM_FAILURE_STATUS } from '../transform/apply.js';
 import { explainCode } from './actions.js';
 
 export interface StudyPhi {
@@ -83,6 +85,20 @@ export interface ChangeSummary {
   }[];
 }
 
+/** What the plan's corrections and rules changed (src/transform), and what they could not change. */
+export interface TransformSection {
+  /** Per correction table / rule: elements changed, instances and studies changed, keywords. */
+  readonly applied: readonly TrailSummary[];
+  /** Instances a change could not be written into (quarantined, not sent), by cause. */
+  readonly failures: readonly {
+    readonly category: string;
+    /** The tables/rules whose change was refused, as the cause names them. */
+    readonly by: string;
+    readonly instances: number;
+    readonly studies: number;
+  }[];
+}
+
 export interface ReportData {
   readonly generatedAt: number;
   readonly plan: { readonly name: string; readonly description: string | null };
@@ -107,6 +123,7 @@ export interface ReportData {
   readonly regressions: readonly string[];
   readonly inventory: readonly InventoryRunSummary[];
   readonly changes: readonly ChangeSummary[];
+  readonly transform: TransformSection;
 }
 
 export interface CollectOptions {
@@ -268,6 +285,8 @@ export async function collectReport(store: Store, opts: CollectOptions): Promise
     });
   }
 
+  const transform = await collectTransform(store, quarantine);
+
   const reasons = [...isDone.reasons];
   if (regressions.length > 0)
     reasons.push(`${regressions.length} verified studies failed a later re-verification`);
@@ -296,6 +315,34 @@ export async function collectReport(store: Store, opts: CollectOptions): Promise
     regressions,
     inventory,
     changes,
+    transform,
+  };
+}
+
+async function collectTransform(
+  store: Store,
+  quarantine: readonly QuarantineEntry[],
+): Promise<TransformSection> {
+  const groups = new Map<string, { category: string; by: string; sops: Set<string>; studies: Set<string> }>();
+  for (const q of quarantine) {
+    if (!q.category.startsWith('transform-') || q.status !== TRANSFORM_FAILURE_STATUS) continue;
+    const by = /\[([^\]]*)\]$/.exec(q.cause ?? '')?.[1] ?? '';
+    const key = `${q.category}|${by}`;
+    const g = groups.get(key) ?? {
+      category: q.category,
+      by,
+      sops: new Set<string>(),
+      studies: new Set<string>(),
+    };
+    g.sops.add(q.sopInstanceUid);
+    g.studies.add(q.studyUid);
+    groups.set(key, g);
+  }
+  return {
+    applied: await summarizeTrail(store),
+    failures: [...groups.values()]
+      .map((g) => ({ category: g.category, by: g.by, instances: g.sops.size, studies: g.studies.size }))
+      .sort((a, b) => b.instances - a.instances || a.category.localeCompare(b.category)),
   };
 }
 

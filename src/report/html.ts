@@ -178,6 +178,34 @@ function quarantine(d: ReportData, max: number): string {
 ${table(['SOP Instance UID', 'Study Instance UID', 'status', 'category', 'cause', 'kept at', 'when'], rows)}${more(d.quarantine.length, rows.length)}`;
 }
 
+function transform(d: ReportData): string {
+  const t = d.transform;
+  if (t.applied.length === 0 && t.failures.length === 0) return '';
+  const applied = t.applied.map((a) => [
+    td(a.kind),
+    td(a.id),
+    tdNum(a.studies),
+    tdNum(a.instances),
+    tdNum(a.elements),
+    td(
+      Object.entries(a.keywords)
+        .map(([k, c]) => `${k} ${n(c)}`)
+        .join(', '),
+    ),
+  ]);
+  const failed = t.failures.map((f) => [td(f.category), td(f.by), tdNum(f.studies), tdNum(f.instances)]);
+  return `<h2 id="transform">Changes made by corrections and rules</h2>
+<p class="muted">Every change is one event in the audit trail (<code>pacshift audit PLAN</code>; values with --phi). Only the named elements changed; every other byte of each instance is as the source sent it.</p>
+${applied.length > 0 ? table(['kind', 'table / rule', 'studies', 'instances', 'elements changed', 'by keyword'], applied, new Set([2, 3, 4])) : '<p>No change made yet.</p>'}
+${
+  failed.length > 0
+    ? `<h3>Instances a change could not be written into (quarantined, not sent)</h3>
+<div class="action"><b>Action:</b> correct the table row or rule (e.g. a value the instance's character set cannot hold), then requeue the studies.</div>
+${table(['cause', 'table / rule', 'studies', 'instances'], failed, new Set([2, 3]))}`
+    : ''
+}`;
+}
+
 function regressions(d: ReportData): string {
   if (d.regressions.length === 0) return '';
   return `<h2 id="regressions">Verified studies that failed a later re-verification (${n(d.regressions.length)})</h2>
@@ -306,6 +334,7 @@ ${banner(d)}
 ${totals(d)}
 ${failures(d, max)}
 ${quarantine(d, max)}
+${transform(d)}
 ${regressions(d)}
 ${inventory(d)}
 ${changes(d, max)}
