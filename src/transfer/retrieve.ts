@@ -9,6 +9,7 @@ import { type Peer, openChannel } from '../net/peer.js';
 import { buildIdentifier } from '../net/services/identifier.js';
 import { type RetrieveOutcome, cGet, cMove } from '../net/services/retrieve-scu.js';
 import { QR, UNCOMPRESSED_LE } from '../net/services/sop-classes.js';
+import { type StorageProposal, storageContextGroups } from '../net/services/storage-contexts.js';
 import { FolderStoreTarget } from '../net/services/store-target.js';
 import type { DimseSourcePlan } from '../plan/index.js';
 import type { Spool, SpooledInstance } from './spool.js';
@@ -16,8 +17,11 @@ import { ALL_TRANSFER_SYNTAXES } from './syntaxes.js';
 
 export interface RetrieveRequest {
   studyUid: string;
-  /** Instances the inventory lists and that have not arrived yet (SOP Instance UID → SOP class). */
-  expected: Map<string, { sopClassUid: string | null; seriesUid: string }>;
+  /**
+   * Instances the inventory lists and that have not arrived yet (SOP Instance UID → SOP class, and the
+   * transfer syntax where the inventory knows it: C-GET then proposes that syntax alone for it).
+   */
+  expected: Map<string, { sopClassUid: string | null; seriesUid: string; transferSyntaxUid?: string | null }>;
   /** Quiet period: how long to wait for stragglers after the final response. */
   quietMs: number;
   /** IMAGE-level retries for what is still missing. */
@@ -70,13 +74,9 @@ async function getOnce(
   plan: DimseSourcePlan,
   keys: Record<string, string>,
   level: 'STUDY' | 'SERIES' | 'IMAGE',
-  sopClasses: string[],
+  storage: StorageProposal[],
   spool: Spool,
 ): Promise<{ ok: true; value: RetrieveOutcome } | { ok: false; error: NetFailure }> {
-  // At most 127 storage contexts besides the GET model: beyond that, retrieve per series/instance.
-  const storage = sopClasses
-    .slice(0, 127)
-    .map((c) => ({ sopClassUid: c, transferSyntaxes: ALL_TRANSFER_SYNTAXES }));
   return cGet(peer, buildIdentifier(level, keys), storage, new FolderStoreTarget(spool.incoming), {
     model: qrModel(plan),
     timeoutMs: peer.dimseTimeoutMs,
@@ -107,15 +107,40 @@ export async function retrieveStudy(
 ): Promise<RetrieveReport> {
   const report: RetrieveReport = { arrived: [], missing: [], unlisted: [], outcomes: [] };
   const expected = new Set(req.expected.keys());
-  const sopClasses = [
-    ...new Set([...req.expected.values()].map((v) => v.sopClassUid).filter((c): c is string => !!c)),
-  ];
-  const run = (keys: Record<string, string>, level: 'STUDY' | 'SERIES' | 'IMAGE') =>
-    plan.retrieve === 'c-get'
-      ? getOnce(peer, plan, keys, level, sopClasses, spool)
-      : moveOnce(peer, plan, keys, level, moveDestination);
+  type Attempt = Awaited<ReturnType<typeof getOnce>>;
+  /**
+   * One C-MOVE; or C-GETs with one storage context per (SOP class, transfer syntax) of the instances
+   * asked for (src/net/services/storage-contexts.ts), one association per group of at most 127
+   * contexts, asking only for its classes' instances (IMAGE level). A STUDY-level C-GET that needs
+   * more than one association is not sent: a source meeting an instance without a context for its
+   * class may fail the whole request (Orthanc 1.10: "No presentation context", the C-GET aborted), so
+   * those studies are asked for at IMAGE level at once (instances not listed by the inventory are then
+   * not asked for).
+   */
+  const run = async (
+    keys: Record<string, string>,
+    level: 'STUDY' | 'SERIES' | 'IMAGE',
+    uids?: string[],
+  ): Promise<Attempt[]> => {
+    if (plan.retrieve !== 'c-get') return [await moveOnce(peer, plan, keys, level, moveDestination)];
+    const items = uids ? uids.map((u) => req.expected.get(u)!) : [...req.expected.values()];
+    const groups = storageContextGroups(items, ALL_TRANSFER_SYNTAXES);
+    if (groups.length <= 1) return [await getOnce(peer, plan, keys, level, groups[0]?.contexts ?? [], spool)];
+    if (!uids) return [];
+    const out: Attempt[] = [];
+    for (const [n, g] of groups.entries()) {
+      const classes = new Set(g.sopClasses);
+      const mine = uids?.filter((u) => {
+        const c = req.expected.get(u)!.sopClassUid;
+        return c ? classes.has(c) : n === 0;
+      });
+      const k = mine ? { ...keys, SOPInstanceUID: mine.join('\\') } : keys;
+      out.push(await getOnce(peer, plan, k, level, g.contexts, spool));
+    }
+    return out;
+  };
 
-  const judge = (r: Awaited<ReturnType<typeof run>>): boolean => {
+  const judge = (r: Attempt): boolean => {
     if (!r.ok) {
       report.failure = r.error;
       return false;
@@ -137,10 +162,15 @@ export async function retrieveStudy(
   const wholeStudy = (req.wholeStudy ?? true) || req.expected.size === 0;
   if (wholeStudy && (expected.size > 0 || req.expected.size === 0)) {
     const whole = await run({ StudyInstanceUID: req.studyUid }, 'STUDY');
-    if (judge(whole)) await settle(spool, expected, req.quietMs);
+    let go = true;
+    for (const w of whole) if (!judge(w) && report.stop) go = false;
+    if (go && whole.some((w) => w.ok)) await settle(spool, expected, req.quietMs);
   }
   // Ask (again), at IMAGE level, for what did not come (series by series, UID lists of at most 200).
-  const imageRounds = wholeStudy ? req.imageRetries : Math.max(1, req.imageRetries);
+  const split =
+    plan.retrieve === 'c-get' &&
+    storageContextGroups(req.expected.values(), ALL_TRANSFER_SYNTAXES).length > 1;
+  const imageRounds = wholeStudy && !split ? req.imageRetries : Math.max(1, req.imageRetries);
   for (let attempt = 0; attempt < imageRounds && !report.stop && missingNow().length > 0; attempt++) {
     const bySeries = new Map<string, string[]>();
     for (const u of missingNow()) {
@@ -148,16 +178,14 @@ export async function retrieveStudy(
       bySeries.set(s, [...(bySeries.get(s) ?? []), u]);
     }
     for (const [seriesUid, uids] of bySeries) {
-      for (let i = 0; i < uids.length; i += 200) {
-        const r = await run(
-          {
-            StudyInstanceUID: req.studyUid,
-            SeriesInstanceUID: seriesUid,
-            SOPInstanceUID: uids.slice(i, i + 200).join('\\'),
-          },
+      for (let i = 0; i < uids.length && !report.stop; i += 200) {
+        const part = uids.slice(i, i + 200);
+        const rs = await run(
+          { StudyInstanceUID: req.studyUid, SeriesInstanceUID: seriesUid, SOPInstanceUID: part.join('\\') },
           'IMAGE',
+          part,
         );
-        if (!judge(r) && report.stop) break;
+        for (const r of rs) if (!judge(r) && report.stop) break;
       }
     }
     await settle(spool, new Set(missingNow()), req.quietMs);

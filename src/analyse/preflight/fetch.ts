@@ -10,6 +10,10 @@ import { openChannel, type Peer } from '../../net/peer.js';
 import { buildIdentifier } from '../../net/services/identifier.js';
 import { cGet, cMove, type RetrieveOutcome } from '../../net/services/retrieve-scu.js';
 import { QR, UNCOMPRESSED_LE } from '../../net/services/sop-classes.js';
+import {
+  MAX_STORAGE_CONTEXTS,
+  storageContexts as sharedStorageContexts,
+} from '../../net/services/storage-contexts.js';
 import { FolderStoreTarget } from '../../net/services/store-target.js';
 import type { DimseSourcePlan } from '../../plan/index.js';
 import type { Instance } from '../../state/index.js';
@@ -49,20 +53,13 @@ async function moveOnce(
 /**
  * C-GET storage contexts (we take the SCP role): one per (SOP class, transfer syntax) the inventory
  * knows, so that a source that does not transcode can send each instance as it stores it (an acceptor
- * picks one syntax per context); every syntax we know where the inventory does not say. At most 127.
+ * picks one syntax per context); every syntax we know, one context each, where the inventory does not
+ * say (src/net/services/storage-contexts.ts). At most 127.
  */
 export function storageContexts(
   part: readonly Instance[],
 ): { sopClassUid: string; transferSyntaxes: string[] }[] {
-  const out = new Map<string, { sopClassUid: string; transferSyntaxes: string[] }>();
-  for (const i of part) {
-    if (!i.sopClassUid) continue;
-    const ts = i.transferSyntaxUid;
-    const k = `${i.sopClassUid}|${ts ?? '*'}`;
-    if (!out.has(k))
-      out.set(k, { sopClassUid: i.sopClassUid, transferSyntaxes: ts ? [ts] : ALL_TRANSFER_SYNTAXES });
-  }
-  return [...out.values()].slice(0, 127);
+  return sharedStorageContexts(part, ALL_TRANSFER_SYNTAXES).slice(0, MAX_STORAGE_CONTEXTS);
 }
 
 /** Retrieves `picks` from the plan's DIMSE source into `dir` (created). */
