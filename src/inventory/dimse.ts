@@ -157,12 +157,10 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
     progress();
   };
 
-  const onStudy = (m: SmallDataset, node: StudyNode): void => {
+  /** Returns false for an answer without StudyInstanceUID (the caller records it). */
+  const onStudy = (m: SmallDataset, node: StudyNode): boolean => {
     const s = studyFromMatch(m, o.extraKeys);
-    if (!s) {
-      o.findings.add('inventory.match-without-uid', { level: 'STUDY', query: matchingKeys(node) });
-      return;
-    }
+    if (!s) return false;
     for (const code of (s.modalitiesInStudy as string | null | undefined)?.split('\\') ?? [])
       if (code.trim()) modalities.add(code.trim().toUpperCase());
     noteCharacters('PatientName', s.patientName);
@@ -175,7 +173,7 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
         prev.patients.add(pk);
         o.findings.add('inventory.study-in-several-patients', { patients: prev.patients.size }, s.studyUid);
       }
-      return;
+      return true;
     }
     seen.set(s.studyUid, {
       patients: new Set([patientKey(s)]),
@@ -183,6 +181,7 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
       hasDate: parseDA(typeof s.studyDate === 'string' ? s.studyDate : undefined) !== undefined,
     });
     queue.push(() => listStudy(s), true);
+    return true;
   };
 
   const runNode = async (node: StudyNode, parent: QueryNode | undefined): Promise<void> => {
@@ -202,7 +201,23 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
     }
     counts[node.pass]++;
     const rec = await tree.record('STUDY', { ...keys, pass: node.pass }, answer, parent, issuedAt);
-    for (const m of answer.matches) onStudy(m, node);
+    // An answer without StudyInstanceUID cannot be listed: a finding with the query's id and the
+    // answer's index (its keys may hold patient data: not recorded), and the query is not covered.
+    const withoutUid: number[] = [];
+    answer.matches.forEach((m, i) => onStudy(m, node) || withoutUid.push(i));
+    for (const i of withoutUid)
+      o.findings.add('inventory.match-without-uid', {
+        level: 'STUDY',
+        queryId: rec.id,
+        answerIndex: i,
+        answers: answer.matches.length,
+      });
+    if (withoutUid.length > 0)
+      await tree.residual(
+        rec,
+        `answer(s) ${withoutUid.join(', ')} of ${answer.matches.length} without StudyInstanceUID: not listed`,
+        { withoutUid: withoutUid.length },
+      );
     progress();
     if (answer.kind === 'failed') {
       o.findings.add('inventory.query-failed', { level: 'STUDY', queryId: rec.id, error: answer.error });

@@ -18,7 +18,8 @@ export const FINDING_KINDS = {
     'a C-FIND failed (status or network) after its retries: that part of the source is not listed',
   'inventory.date-gap':
     'a study with a StudyDate was found only by the undated pass: the source did not match it to any date range (malformed date?)',
-  'inventory.match-without-uid': 'an answer carried no UID for its level and was ignored',
+  'inventory.match-without-uid':
+    'an answer carried no UID for its level: it cannot be listed or retrieved (detail: the query id and the index of the answer); at study level the query is not covered and the run not complete',
   'inventory.unreadable-file':
     'a file in the source folder could not be read as DICOM (typed error code in the detail)',
   'inventory.duplicate-instance':

@@ -210,7 +210,9 @@ export async function runInventory(
   const vanished: Record<InventoryLevel, number> = { study: 0, series: 0, instance: 0 };
   for (const level of ['study', 'series', 'instance'] as const)
     if (vanishChecked[level]) vanished[level] = (await store.markVanished(runId, { level })).length;
-  const fin = await store.finishInventoryRun(runId, { complete: !result.stopped });
+  // An answer without the UID of its level is something the source holds that cannot be listed.
+  const unlisted = findings.counts.get('inventory.match-without-uid') ?? 0;
+  const fin = await store.finishInventoryRun(runId, { complete: !result.stopped && unlisted === 0 });
 
   // The same counts store.listChanges(runId) gives, without reading every change row back.
   const changesOf = (t: UpsertTotals, level: InventoryLevel): ChangeCounts => ({

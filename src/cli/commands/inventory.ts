@@ -15,7 +15,7 @@ const changes = (c: InventorySummary['changes']['study']): string =>
 /** The summary in words: counts and UIDs only, never patient data. */
 export function formatSummary(s: InventorySummary, source: string): string[] {
   const lines = [
-    `inventory run ${s.runId} of ${source}: ${s.complete ? 'COMPLETE' : s.stopped ? 'STOPPED (incomplete)' : `INCOMPLETE: ${s.uncoveredQueries.length} recorded queries not covered`}`,
+    `inventory run ${s.runId} of ${source}: ${s.complete ? 'COMPLETE' : s.stopped ? 'STOPPED (incomplete)' : `INCOMPLETE: ${[s.uncoveredQueries.length > 0 ? `${s.uncoveredQueries.length} recorded queries not covered` : '', s.findings['inventory.match-without-uid'] ? `${s.findings['inventory.match-without-uid']} answer(s) without a UID, not listed` : ''].filter(Boolean).join('; ')}`}`,
     `  found      ${s.studies} studies · ${s.series} series · ${s.instances} instances · ${s.undatedStudies} studies without a StudyDate`,
   ];
   if (s.queries) {
