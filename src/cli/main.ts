@@ -49,6 +49,10 @@ export async function main(argv: string[]): Promise<number> {
     return Exit.usage;
   }
   const cmd = await load();
+  if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+    console.log(`usage: ${cmd.usage}`);
+    return Exit.ok;
+  }
   try {
     return await cmd.run(rest);
   } catch (e) {
