@@ -11,8 +11,9 @@
  * the migration run to its end: every instance corrected exactly once (bytes equal to one rewrite of the
  * source), no event twice, nothing left in the spool.
  */
+import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startArchive, type Archive } from '../../../src/archive/archive.js';
 import { readInstanceInfo } from '../../../src/dicom/part10.js';
@@ -23,7 +24,7 @@ import { rewriteInstance } from '../../../src/transform/rewrite.js';
 import type { Transformer } from '../../../src/transform/index.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
 import { manifest, type ManifestRow } from '../../harness/corpus.js';
-import { e2eDir, writePlan } from '../../harness/migration.js';
+import { e2eDir, migrateCommand, writePlan } from '../../harness/migration.js';
 import { openPipeline, type Pipeline } from '../../harness/pipeline.js';
 import { freePort } from '../../harness/ports.js';
 import { diffElements } from './apply-elements.js';
@@ -245,4 +246,43 @@ describe.skipIf(!hasCorpus())('transform step in the engine (built-in archives, 
     },
     180_000,
   );
+});
+
+describe('pacshift migrate loads the transform', () => {
+  it('a correction table that cannot be loaded is a plan error: exit 2, plan file, path, row and column, no value', async () => {
+    const work = e2eDir('transform-load');
+    try {
+      await writeFile(join(work.dir, 'fix.csv'), 'old_id,birth\nP-1,19990101\nP-2,not-a-date-SECRET\n');
+      const planPath = writePlan({
+        dir: work.dir,
+        local: { port: 1 },
+        source: { host: '127.0.0.1', port: 2, calledAe: 'OLDPACS' },
+        target: { host: '127.0.0.1', port: 3, calledAe: 'NEWPACS' },
+        extra: {
+          transform: {
+            corrections: [
+              {
+                id: 'fix',
+                csv: join(work.dir, 'fix.csv'),
+                match: { PatientID: 'old_id' },
+                set: { PatientBirthDate: 'birth' },
+              },
+            ],
+          },
+        },
+      });
+      const { cmd, args } = migrateCommand(planPath);
+      const r = spawnSync(cmd, args, {
+        encoding: 'utf8',
+        cwd: resolve(import.meta.dirname, '..', '..', '..'),
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`${planPath}: the transform cannot be loaded`);
+      expect(r.stderr).toMatch(/transform\.corrections\[0\]\.csv: row 2, column "birth"/);
+      expect(r.stderr).not.toContain('SECRET');
+      expect(r.stderr).not.toContain('P-2');
+    } finally {
+      work.remove();
+    }
+  }, 120_000);
 });
