@@ -266,6 +266,7 @@ describe.skipIf(!peers.orthanc || !hasCorpus())('migrate with corrections: Ortha
         compared,
         changedComparedByteForByte: bytesCompared,
         transcodedInTransit: transcoded,
+        normalizedByPeer,
       }),
     );
     expect(compared + transcoded.length).toBe(rows.length);
