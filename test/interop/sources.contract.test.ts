@@ -421,7 +421,20 @@ function sourceContract(spec: KitSpec): void {
       expect(rep.unlisted).toEqual([]);
       expect(rep.missing).toEqual([ghost.sopInstanceUid]);
       expect(spool.ofStudy(s)).toEqual([]);
+      expect([...(rep.causes?.keys() ?? [])]).toEqual([ghost.sopInstanceUid]);
       // Nothing of another study came either.
+      for (const k of studies()) expect(spool.ofStudy(k), k).toEqual([]);
+    }, 120_000);
+
+    it('an unknown study the inventory lists nothing of (empty expected) delivers nothing, no throw', async () => {
+      const s = '2.25.333333333333333333333333333333333';
+      const { rep, spool } = await retrieve(request(s, []));
+      expect(rep.failure).toBeUndefined();
+      expect(rep.stop).toBeUndefined();
+      expect(rep.arrived).toEqual([]);
+      expect(rep.unlisted).toEqual([]);
+      expect(rep.missing).toEqual([]);
+      expect(spool.ofStudy(s)).toEqual([]);
       for (const k of studies()) expect(spool.ofStudy(k), k).toEqual([]);
     }, 120_000);
   });
