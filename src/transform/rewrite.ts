@@ -215,6 +215,10 @@ async function planEdits(
     const wanted = new Set(edits.map((e) => e.tag));
     const found = new Map<number, Found>();
     const insertAt = new Map<number, number>();
+    // Group lengths (gggg,0000) of the edited groups: retired in the data set, but older equipment wrote
+    // them and a reader may trust them, so they must follow the edits ("the lengths around them").
+    const editedGroups = new Set(edits.map((e) => groupOf(e.tag)));
+    const groupLengths = new Map<number, Found>();
     let charset: string | undefined;
     const walker = ds.walker({ descendDefinedLength: false, emitNested: false });
     for (let batch = await walker.nextBatch(); batch.length > 0; batch = await walker.nextBatch()) {
@@ -223,6 +227,25 @@ async function planEdits(
         for (const t of wanted)
           if (el.tag > t && !found.has(t) && !insertAt.has(t)) insertAt.set(t, el.offset - ds.start);
         const isCharset = el.tag === Tags.SpecificCharacterSet.tag;
+        if (
+          (el.tag & 0xffff) === 0 &&
+          editedGroups.has(groupOf(el.tag)) &&
+          el.valueLength === 4 &&
+          el.content === 'value'
+        ) {
+          const n = el.headerLength + 4;
+          const raw = Buffer.from(ds.source.peek(el.offset, n) ?? (await ds.source.read(el.offset, n)));
+          if (raw.length === n)
+            groupLengths.set(groupOf(el.tag), {
+              header: raw.subarray(0, el.headerLength),
+              value: raw.subarray(el.headerLength),
+              vr: el.vr ?? 'UL',
+              offset: el.offset - ds.start,
+              end: el.offset - ds.start + n,
+              content: el.content,
+            });
+          continue;
+        }
         if (!wanted.has(el.tag) && !isCharset) continue;
         if (found.has(el.tag))
           return ok(
@@ -334,6 +357,23 @@ async function planEdits(
         });
         changes.push({ tag: t, keyword: keywordOf(t), vr, before: null, after, inserted: true });
       }
+    }
+    for (const [group, gl] of groupLengths) {
+      const grew = splices
+        .filter((sp) => groupOf(sp.tag) === group)
+        .reduce((n, sp) => n + sp.bytes.length - (sp.end - sp.start), 0);
+      if (grew === 0) continue;
+      const le = ds.encoding.littleEndian;
+      const old = le ? gl.value.readUInt32LE(0) : gl.value.readUInt32BE(0);
+      const value = Buffer.alloc(4);
+      if (le) value.writeUInt32LE((old + grew) >>> 0, 0);
+      else value.writeUInt32BE((old + grew) >>> 0, 0);
+      splices.push({
+        start: gl.offset,
+        end: gl.end,
+        bytes: Buffer.concat([gl.header, value]),
+        tag: group * 0x10000,
+      });
     }
     // By position; at one position insertions (ascending tag) come before the element they precede.
     splices.sort((a, b) => a.start - b.start || a.end - a.start - (b.end - b.start) || a.tag - b.tag);

@@ -106,7 +106,12 @@ async function records(bytes: Buffer, encoding: Encoding): Promise<Rec[]> {
   return out;
 }
 
-const isEdited = (r: Rec) => r.el.depth === 0 && r.el.kind === 'element' && EDITED.includes(r.el.tag);
+/** (0010,0000): a data set group length (retired, still written by older equipment) must follow the edits. */
+const GROUP_LENGTH_0010 = 0x00100000;
+const isEdited = (r: Rec) =>
+  r.el.depth === 0 &&
+  r.el.kind === 'element' &&
+  (EDITED.includes(r.el.tag) || r.el.tag === GROUP_LENGTH_0010);
 const size = (r: Rec) => r.el.headerLength + (r.value?.length ?? 0);
 const text = (r: Rec | undefined) => r?.value?.toString('latin1').replace(/[\0 ]+$/, '');
 
@@ -172,6 +177,7 @@ describe.skipIf(!hasCorpus())('rewriteInstance over the whole corpus', () => {
       bytesCompared: 0,
       changes: 0,
       inserted: 0,
+      groupLengths: 0,
       dcmjsChecked: 0,
       parserChecked: 0,
     };
@@ -208,6 +214,7 @@ describe.skipIf(!hasCorpus())('rewriteInstance over the whole corpus', () => {
       `rewrite over the corpus: ${rows.length} files, ${stats.rewritten} rewritten, ` +
         `${stats.elementsCompared} unedited records compared identical (${stats.nestedCompared} nested), ` +
         `${stats.bytesCompared} unedited data set bytes identical, ${stats.changes} changes (${stats.inserted} insertions), ` +
+        `${stats.groupLengths} files with a (0010,0000) group length kept in step, ` +
         `new values read back by dcmjs in ${stats.dcmjsChecked} files and by dicom-parser in ${stats.parserChecked}`,
     );
     console.log('rewritten by transfer syntax:', JSON.stringify(Object.fromEntries(rewrittenSyntaxes)));
@@ -226,6 +233,7 @@ describe.skipIf(!hasCorpus())('rewriteInstance over the whole corpus', () => {
     for (const r of truncated) expect(refused.get('unreadable') ?? []).toContain(r.path);
     expect(stats.rewritten + [...refused.values()].reduce((n, p) => n + p.length, 0)).toBe(rows.length);
     expect(stats.rewritten).toBeGreaterThan(300);
+    expect(stats.groupLengths).toBeGreaterThan(0); // the corpus has files with data set group lengths
     // Big endian, implicit VR and deflated files are among those rewritten.
     const bySyntax = (name: string) => rows.filter((r) => r.transferSyntax === name).length;
     expect(rewrittenSyntaxes.get('1.2.840.10008.1.2.2')).toBe(bySyntax('Explicit VR Big Endian'));
@@ -302,6 +310,17 @@ async function checkRewrite(
   // The edited elements carry the new values (pacshift's walker, ASCII values).
   const top = (recs: Rec[], t: number) =>
     recs.find((r) => r.el.depth === 0 && r.el.kind === 'element' && r.el.tag === t);
+  // A group length of the edited group, when the file has one, grew by exactly what the group grew.
+  const gla = top(ra, GROUP_LENGTH_0010);
+  const glb = top(rb, GROUP_LENGTH_0010);
+  expect(!!glb, `${row.path} (0010,0000)`).toBe(!!gla);
+  if (gla && glb && gla.value?.length === 4) {
+    const ul = (r: Rec) => (da.encoding.littleEndian ? r.value!.readUInt32LE(0) : r.value!.readUInt32BE(0));
+    expect(glb.header.equals(gla.header)).toBe(true);
+    const grew = editedSize(rb) - size(glb) - (editedSize(ra) - size(gla));
+    expect(ul(glb), `${row.path} (0010,0000)`).toBe(ul(gla) + grew);
+    stats.groupLengths!++;
+  }
   for (const e of edits) {
     const before = top(ra, e.tag);
     const after = top(rb, e.tag);
