@@ -12,9 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readInstanceInfo } from '../dicom/part10.js';
+import { sameFileBytes } from '../util/same-bytes.js';
 
 const TRANSFORMED_RE = /^(.*)\.x([0-9a-f]{12})\.dcm$/;
 
@@ -44,29 +45,8 @@ export interface SpooledInstance {
   sizeBytes: number;
 }
 
-/** Whether two files hold the same bytes (read in 1 MiB blocks; false when either cannot be read). */
-async function sameBytes(a: string, b: string): Promise<boolean> {
-  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]).catch(() => [undefined, undefined]);
-  if (!fa || !fb) {
-    await fa?.close();
-    await fb?.close();
-    return false;
-  }
-  try {
-    const size = 1 << 20;
-    const ba = Buffer.allocUnsafe(size);
-    const bb = Buffer.allocUnsafe(size);
-    for (;;) {
-      const [ra, rb] = await Promise.all([fa.read(ba, 0, size, null), fb.read(bb, 0, size, null)]);
-      if (ra.bytesRead !== rb.bytesRead) return false;
-      if (ra.bytesRead === 0) return true;
-      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
-    }
-  } finally {
-    await fa.close();
-    await fb.close();
-  }
-}
+/** Whether two files hold the same bytes; false when either cannot be read. */
+const sameBytes = (a: string, b: string): Promise<boolean> => sameFileBytes(a, b).catch(() => false);
 
 export class Spool {
   readonly incoming: string;

@@ -7,9 +7,10 @@
  * status table through FS_ERRORS.
  */
 import { constants } from 'node:fs';
-import { access, copyFile, link, mkdir, open, rm } from 'node:fs/promises';
+import { access, copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { safeName } from '../../net/services/store-target.js';
+import { sameFileBytes } from '../../util/same-bytes.js';
 import type { StoreOutcome } from '../../net/services/store-scu.js';
 import { failureOutcome, statusOutcome } from './outcome.js';
 import type { Target, TargetInstance } from './target.js';
@@ -41,31 +42,6 @@ export function folderPathOf(dir: string, i: TargetInstance): string {
     safeName(i.seriesUid ?? 'unknown-series'),
     `${safeName(i.sopInstanceUid)}.dcm`,
   );
-}
-
-/** Whether two files hold the same bytes (1 MiB blocks). */
-export async function sameFileBytes(a: string, b: string): Promise<boolean> {
-  const fa = await open(a, 'r');
-  try {
-    const fb = await open(b, 'r');
-    try {
-      const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
-      if (sa.size !== sb.size) return false;
-      const size = 1 << 20;
-      const ba = Buffer.allocUnsafe(size);
-      const bb = Buffer.allocUnsafe(size);
-      for (;;) {
-        const [ra, rb] = await Promise.all([fa.read(ba, 0, size, null), fb.read(bb, 0, size, null)]);
-        if (ra.bytesRead !== rb.bytesRead) return false;
-        if (ra.bytesRead === 0) return true;
-        if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
-      }
-    } finally {
-      await fb.close();
-    }
-  } finally {
-    await fa.close();
-  }
 }
 
 let counter = 0;
