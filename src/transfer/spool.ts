@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { readInstanceInfo } from '../dicom/part10.js';
+import { readInstanceInfo, type InstanceInfo } from '../dicom/part10.js';
 import { sameFileBytes } from '../util/same-bytes.js';
 
 const TRANSFORMED_RE = /^(.*)\.x([0-9a-f]{12})\.dcm$/;
@@ -47,6 +47,19 @@ export interface SpooledInstance {
 
 /** Whether two files hold the same bytes; false when either cannot be read. */
 const sameBytes = (a: string, b: string): Promise<boolean> => sameFileBytes(a, b).catch(() => false);
+
+/** A spool entry from the file's own identifiers (never from what a command said about it). */
+const spooled = (path: string, i: InstanceInfo): SpooledInstance => ({
+  path,
+  sopInstanceUid: i.sopInstanceUid,
+  sopClassUid: i.sopClassUid,
+  studyUid: i.studyInstanceUid,
+  seriesUid: i.seriesInstanceUid,
+  transferSyntaxUid: i.transferSyntaxUid,
+  datasetOffset: i.metaEnd,
+  datasetLength: i.datasetLength,
+  sizeBytes: i.fileSize,
+});
 
 export class Spool {
   readonly incoming: string;
@@ -105,18 +118,7 @@ export class Spool {
   async add(path: string): Promise<SpooledInstance | undefined> {
     const r = await readInstanceInfo(path);
     if (!r.ok) return undefined;
-    const i = r.value;
-    const s: SpooledInstance = {
-      path,
-      sopInstanceUid: i.sopInstanceUid,
-      sopClassUid: i.sopClassUid,
-      studyUid: i.studyInstanceUid,
-      seriesUid: i.seriesInstanceUid,
-      transferSyntaxUid: i.transferSyntaxUid,
-      datasetOffset: i.metaEnd,
-      datasetLength: i.datasetLength,
-      sizeBytes: i.fileSize,
-    };
+    const s = spooled(path, r.value);
     if (this.get(s.sopInstanceUid).some((x) => x.path === path)) return s;
     // The same bytes again (a source that sends an instance twice, a re-sent move): one copy is enough.
     for (const x of this.get(s.sopInstanceUid)) {
@@ -186,18 +188,7 @@ export class Spool {
   async replace(original: SpooledInstance, path: string): Promise<SpooledInstance> {
     const r = await readInstanceInfo(path);
     if (!r.ok) throw new Error(`spool: the transformed copy ${path} is unreadable: ${r.error.message}`);
-    const i = r.value;
-    const s: SpooledInstance = {
-      path,
-      sopInstanceUid: i.sopInstanceUid,
-      sopClassUid: i.sopClassUid,
-      studyUid: i.studyInstanceUid,
-      seriesUid: i.seriesInstanceUid,
-      transferSyntaxUid: i.transferSyntaxUid,
-      datasetOffset: i.metaEnd,
-      datasetLength: i.datasetLength,
-      sizeBytes: i.fileSize,
-    };
+    const s = spooled(path, r.value);
     const list = this.bySop.get(original.sopInstanceUid) ?? [];
     const at = list.findIndex((x) => x.path === original.path);
     const present = list.some((x) => x.path === path);
