@@ -3,10 +3,11 @@
  * tsx), a plan between two Orthancs, and a run timed from spawn to exit with the peak resident memory
  * of the process (VmHWM from /proc/<pid>/status, polled until it exits).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { builtCli } from './build-cli.js';
 import type { Orthanc } from '../test/harness/orthanc.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -16,32 +17,7 @@ export function pacshiftCommand(
   log: (s: string) => void,
 ): { cmd: string; args: string[] } {
   if (o.tsx) return { cmd: process.execPath, args: ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts')] };
-  const out = join(ROOT, 'node_modules/.cache/pacshift-bench-migrate/dist');
-  if (!o.noBuild || !existsSync(join(out, 'cli/bin.js'))) {
-    log(`building pacshift into ${out} …`);
-    try {
-      execFileSync(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules/typescript/bin/tsc'),
-          '-p',
-          join(ROOT, 'tsconfig.build.json'),
-          '--outDir',
-          out,
-        ],
-        {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-    } catch (e) {
-      // tsc emits despite type errors (another engineer's work in progress): usable if the CLI is there.
-      const text = String((e as { stdout?: Buffer }).stdout ?? '');
-      if (!existsSync(join(out, 'cli/bin.js'))) throw new Error(`build failed:\n${text}`);
-      log(`warning: tsc reported errors (the CLI was emitted):\n${text.split('\n').slice(0, 10).join('\n')}`);
-    }
-  }
-  return { cmd: process.execPath, args: [join(out, 'cli/bin.js')] };
+  return builtCli(join(ROOT, 'node_modules/.cache/pacshift-bench-migrate/dist'), o.noBuild, log);
 }
 
 /** The plan: source and target Orthanc, presence and attributes verified (no study retrieved back). */

@@ -15,12 +15,11 @@
  * comparisons), --cpu-prof DIR (profile the pacshift process), --nice=N (run every measured process,
  * pacshift's and DCMTK's, at nice N: on a machine shared with other work, -10 as root), --json FILE.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { builtCli } from './build-cli.js';
 import { type SetSpec, ensureSet } from './net/data.js';
 import { type Cell, rows, table, verdicts } from './net/report.js';
 import { setNiceness } from './net/procs.js';
@@ -68,33 +67,7 @@ function pacshiftCommand(): { cmd: string; args: string[] } {
   // Another build of the CLI (e.g. the previous commit's, to compare a change A/B).
   if (o['pacshift-dist'])
     return { cmd: process.execPath, args: [join(resolve(o['pacshift-dist']), 'cli/bin.js')] };
-  // Built JS, in a folder of our own (another engineer's `npm run build` may be rewriting dist/).
-  const out = join(ROOT, 'node_modules/.cache/pacshift-bench/dist');
-  if (!o['no-build'] || !existsSync(join(out, 'cli/bin.js'))) {
-    log(`building pacshift into ${out} …`);
-    try {
-      execFileSync(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules/typescript/bin/tsc'),
-          '-p',
-          join(ROOT, 'tsconfig.build.json'),
-          '--outDir',
-          out,
-        ],
-        {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-    } catch (e) {
-      // tsc still emits on type errors; a build that produced the CLI is usable, but say so.
-      const text = String((e as { stdout?: Buffer }).stdout ?? '');
-      if (!existsSync(join(out, 'cli/bin.js'))) throw new Error(`build failed:\n${text}`);
-      log(`warning: tsc reported errors (the CLI was emitted):\n${text.split('\n').slice(0, 10).join('\n')}`);
-    }
-  }
-  return { cmd: process.execPath, args: [join(out, 'cli/bin.js')] };
+  return builtCli(join(ROOT, 'node_modules/.cache/pacshift-bench/dist'), !!o['no-build'], log);
 }
 
 async function main(): Promise<void> {
