@@ -16,6 +16,9 @@ export interface ElementRef {
 /** VR kinds a rule may write: values that are text in the data set. */
 const WRITABLE_KINDS = new Set(['string', 'text', 'uri']);
 
+/** A VR whose values pacshift may write: text, never a UID (identifiers are not edited). */
+export const isWritableVr = (vr: VR): boolean => WRITABLE_KINDS.has(VR_TABLE[vr].kind) && vr !== 'UI';
+
 export type ElementLookup = { ok: true; element: ElementRef } | { ok: false; message: string };
 
 /** A keyword the transform may set (or match on, with `forMatch`). */

@@ -22,6 +22,7 @@ import { withDataSet } from '../dicom/dataset.js';
 import { dictionaryVr } from '../dicom/dictionary.js';
 import type { DicomFileError } from '../dicom/errors.js';
 import { keywordOf } from '../dicom/keyword.js';
+import { isWritableVr } from './elements.js';
 import { formatTag, groupOf, Tags } from '../dicom/tag.js';
 import { decodeText } from '../dicom/text.js';
 import type { Encoding } from '../dicom/transfer-syntax.js';
@@ -75,26 +76,6 @@ export interface RewriteError {
   /** No PHI: tags, keywords, UIDs and paths only, never values. */
   message: string;
 }
-
-/** VRs whose value is text pacshift may write (UI is refused on its own: identifiers are not edited here). */
-export const EDITABLE_VRS: ReadonlySet<string> = new Set<VR>([
-  'AE',
-  'AS',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'IS',
-  'LO',
-  'LT',
-  'PN',
-  'SH',
-  'ST',
-  'TM',
-  'UC',
-  'UR',
-  'UT',
-]);
 
 /** How a file's own error maps onto the rewriter's kinds. */
 const FILE_ERROR_KIND: Readonly<Record<DicomFileError['code'], RewriteErrorKind>> = {
@@ -305,7 +286,7 @@ async function planEdits(
         return ok(fail('vr-not-text', `${describe(t)} is absent and not in the dictionary: VR unknown`, t));
       if (vr === 'UI')
         return ok(fail('uid-element', `${describe(t)} has VR UI: UIDs are not edited here`, t));
-      if (!EDITABLE_VRS.has(vr))
+      if (!isWritableVr(vr))
         return ok(fail('vr-not-text', `${describe(t)} has VR ${vr}: only text VRs can be edited`, t));
       let value: Buffer = Buffer.alloc(0);
       if (edit.value !== null) {
