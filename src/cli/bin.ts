@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** Entry point: `node dist/cli/bin.js …` (bin/pacshift.js) or `node --import tsx src/cli/bin.ts …` in development. */
+import { Exit } from './exit-codes.js';
 import { main } from './main.js';
 
 main(process.argv.slice(2)).then(
@@ -8,6 +9,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     console.error(err instanceof Error ? err.stack : err);
-    process.exitCode = 70;
+    process.exitCode = Exit.internal;
   },
 );

@@ -1,6 +1,6 @@
 import { PlanLoadError } from '../run/errors.js';
 import { UsageError } from './common.js';
-import { Exit } from './exit-codes.js';
+import { Exit, exitCodeParagraph } from './exit-codes.js';
 
 type Command = { run(argv: string[]): Promise<number>; usage: string };
 
@@ -34,6 +34,7 @@ export function registerCommand(name: string, loader: () => Promise<Command>): v
 async function help(): Promise<string> {
   const lines = ['pacshift — methodical DICOM archive migration', '', 'commands:'];
   for (const [, load] of Object.entries(COMMANDS)) lines.push(`  ${(await load()).usage}`);
+  lines.push('', exitCodeParagraph());
   return lines.join('\n');
 }
 
