@@ -18,6 +18,16 @@ import {
   type PlanContext,
 } from './primitives.js';
 import { section } from './schema-peers.js';
+import { PG_SCHEMA_NAME } from '../util/pg-schema.js';
+
+/** The `?schema=` of a postgres URL (undefined without one, or when the URL does not parse). */
+function schemaOfUrl(u: string): string | undefined {
+  try {
+    return new URL(u).searchParams.get('schema') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------
 // state
@@ -40,13 +50,17 @@ export const stateSchema = (ctx: PlanContext) =>
             message:
               'must not contain a password: put it in PGPASSWORD or ~/.pgpass, e.g. postgres://pacshift@db.hospital.local/pacshift',
           })
+          .refine((u) => schemaOfUrl(u) === undefined || PG_SCHEMA_NAME.test(schemaOfUrl(u)!), {
+            message:
+              '?schema= must be a lower-case schema name (letters, digits, _; at most 63), e.g. ?schema=site_a',
+          })
           .optional(),
         {
-          what: 'PostgreSQL connection URL, instead of sqlite. The password comes from PGPASSWORD or ~/.pgpass.',
-          example: 'postgres://pacshift@db.hospital.local/pacshift',
+          what: "PostgreSQL connection URL, instead of sqlite. The password comes from PGPASSWORD or ~/.pgpass. `?schema=NAME` picks the schema holding this migration's tables (default `pacshift`, created on first use).",
+          example: 'postgres://pacshift@db.hospital.local/pacshift?schema=site_a',
           rule: 'a PostgreSQL URL such as postgres://pacshift@db.hospital.local/pacshift',
           phi: true,
-          why: 'Several pacshift workers (or a dashboard) can share one PostgreSQL state; plans are copied around, passwords must not be.',
+          why: 'Several pacshift workers (or a dashboard) can share one PostgreSQL state; plans are copied around, passwords must not be. Two migrations on one database need two schemas, or they share one state.',
         },
       ),
     })

@@ -11,7 +11,7 @@ import {
 } from '../plan/index.js';
 import type { Peer } from '../net/peer.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
-import { type Store, openSqliteStore, openPgStore } from '../state/index.js';
+import { type Store, openSqliteStore, openPgStore, pgOptionsOfUrl } from '../state/index.js';
 import type { Clock } from '../state/clock.js';
 import { loadTransformer, type Transformer } from '../transform/index.js';
 import { PlanLoadError } from './errors.js';
@@ -79,7 +79,8 @@ export async function openStateOf(plan: Plan, opts: { clock?: Clock } = {}): Pro
     capMs: plan.transfer.retries.backoff.cap,
   };
   const common = { clock: opts.clock, backoff, maxAttempts: plan.transfer.retries.maxAttempts };
-  if (plan.state.type === 'postgres') return openPgStore({ connectionString: plan.state.url, ...common });
+  // `?schema=` of the URL picks the schema: two plans on one database keep separate states.
+  if (plan.state.type === 'postgres') return openPgStore({ ...pgOptionsOfUrl(plan.state.url), ...common });
   return openSqliteStore({ path: plan.state.path, ...common });
 }
 

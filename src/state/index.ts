@@ -28,14 +28,20 @@ export async function openPgStore(opts: PostgresOptions & OpenOptions): Promise<
   return finishOpen(db, createStore(db, opts), opts);
 }
 
+/**
+ * A `postgres://` URL as pool options: `?schema=` picks the schema (removed from the connection
+ * string, which the driver would otherwise ignore); without it the default schema `pacshift`.
+ */
+export function pgOptionsOfUrl(target: string): { connectionString: string; schema?: string } {
+  const url = new URL(target);
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  return { connectionString: url.toString(), ...(schema ? { schema } : {}) };
+}
+
 /** `postgres://` / `postgresql://` URLs open PostgreSQL (`?schema=` picks the schema); `sqlite:path` or a plain path SQLite. */
 export async function openStore(target: string, opts: OpenOptions = {}): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(target)) {
-    const url = new URL(target);
-    const schema = url.searchParams.get('schema') ?? undefined;
-    url.searchParams.delete('schema');
-    return openPgStore({ ...opts, connectionString: url.toString(), ...(schema ? { schema } : {}) });
-  }
+  if (/^postgres(ql)?:\/\//i.test(target)) return openPgStore({ ...opts, ...pgOptionsOfUrl(target) });
   return openSqliteStore({ ...opts, path: target.replace(/^sqlite:/i, '') });
 }
 

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { PG_SCHEMA_NAME } from '../util/pg-schema.js';
 import { toPgPlaceholders, type Db, type Queryable, type Row, type SqlParam } from './db.js';
 
 export interface PostgresOptions {
@@ -16,8 +17,6 @@ export interface PostgresOptions {
   readonly connectionTimeoutMillis?: number;
   readonly statementTimeoutMs?: number;
 }
-
-const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Per-pool type parsers (the global `pg.types` are left alone for other code in the process):
@@ -63,7 +62,7 @@ export class PgDb implements Db {
 
   constructor(opts: PostgresOptions) {
     const schema = opts.schema ?? 'pacshift';
-    if (!SCHEMA_RE.test(schema)) throw new TypeError(`invalid schema name ${JSON.stringify(schema)}`);
+    if (!PG_SCHEMA_NAME.test(schema)) throw new TypeError(`invalid schema name ${JSON.stringify(schema)}`);
     this.schema = schema;
     const settings = [`-c search_path=${schema}`];
     if (opts.statementTimeoutMs) settings.push(`-c statement_timeout=${Math.floor(opts.statementTimeoutMs)}`);
