@@ -168,10 +168,12 @@ export function checkPatients(ev: Evidence, c: CheckContext): Finding[] {
     );
   }
 
-  // Per study: no PatientID; no issuer (as the inventory reported it).
+  // Per study: no PatientID; no issuer (as the inventory reported it). An empty PatientID in a study
+  // under several patients is an inconsistent identity (STUDY_MULTI_PATIENT), not a missing one.
+  const multi = multiPatientStudies(ev);
   for (const [studyUid, m] of ev.observations) {
     const obs = [...m.values()];
-    if (obs.some((o) => o.patientId === ''))
+    if (obs.some((o) => o.patientId === '') && !multi.has(studyUid))
       out.push(
         finding('PATIENT_ID_MISSING', studyUid, [studyUid], {
           sources: [...new Set(obs.filter((o) => o.patientId === '').flatMap((o) => [...o.sources]))].sort(),
@@ -180,6 +182,69 @@ export function checkPatients(ev: Evidence, c: CheckContext): Finding[] {
     const inv = obs.filter((o) => o.sources.has('inventory'));
     if (inv.length > 0 && inv.every((o) => o.issuer === '') && obs.every((o) => !o.issuer))
       out.push(finding('ISSUER_MISSING', studyUid, [studyUid]));
+  }
+  return out;
+}
+
+/** The inventory's study-in-several-patients events: study → the most patients it counted. */
+export function reportedPatients(ev: Evidence): Map<string, number> {
+  const reported = new Map<string, number>();
+  for (const e of ev.events)
+    if (e.kind === 'inventory.study-in-several-patients' && e.studyUid) {
+      const n =
+        typeof e.detail === 'object' && e.detail && !Array.isArray(e.detail) ? Number(e.detail.patients) : 2;
+      reported.set(e.studyUid, Math.max(reported.get(e.studyUid) ?? 0, Number.isFinite(n) ? n : 2));
+    }
+  return reported;
+}
+
+export interface MultiPatient {
+  readonly patients: number;
+  /** Patient group keys seen in the study (an empty PatientID is one of its own). */
+  readonly keys: Set<string>;
+  readonly withoutPatientId: boolean;
+  readonly reported: boolean;
+}
+
+/**
+ * Studies under more than one patient. The groups a study's observations fall in count, and an empty
+ * PatientID beside a non-empty one counts as another identity. The inventory's count (it keys
+ * PatientID + issuer as answered) counts too: when a header of every series was read, only less the
+ * pairs the headers show to be one patient (a copy without the issuer); a header per series does not
+ * see every instance, so the inventory's word never simply disappears.
+ */
+export function multiPatientStudies(
+  ev: Evidence,
+  reported: ReadonlyMap<string, number> = reportedPatients(ev),
+): Map<string, MultiPatient> {
+  const keysOfStudy = new Map<string, Set<string>>();
+  const addKey = (studyUid: string, key: string) =>
+    keysOfStudy.set(studyUid, (keysOfStudy.get(studyUid) ?? new Set()).add(key));
+  for (const [key, g] of patientGroups(ev)) for (const o of g.observations) addKey(o.studyUid, key);
+  const empty = new Set<string>();
+  /** Study → PatientID → the issuers it was seen with (known ones only). */
+  const issuers = new Map<string, Map<string, Set<string>>>();
+  for (const [uid, m] of ev.observations)
+    for (const o of m.values()) {
+      if (o.patientId === '') empty.add(uid);
+      if (!o.patientId || o.issuer === undefined) continue;
+      const byId = issuers.get(uid) ?? new Map<string, Set<string>>();
+      byId.set(o.patientId, (byId.get(o.patientId) ?? new Set()).add(o.issuer));
+      issuers.set(uid, byId);
+    }
+  // PatientIDs seen with and without their one issuer: two to the inventory, one patient here.
+  const mergedIn = (uid: string) =>
+    [...(issuers.get(uid)?.values() ?? [])].filter((s) => s.has('') && s.size === 2).length;
+  const out = new Map<string, MultiPatient>();
+  for (const uid of new Set([...keysOfStudy.keys(), ...reported.keys()])) {
+    const keys = new Set(keysOfStudy.get(uid) ?? []);
+    const withoutPatientId = empty.has(uid);
+    if (withoutPatientId) keys.add(groupKey('', ''));
+    const series = [...(ev.studies.get(uid)?.series ?? [])];
+    const covered = series.length > 0 && series.every((s) => ev.seriesWithHeaders.has(s));
+    const inventory = (reported.get(uid) ?? 0) - (covered ? mergedIn(uid) : 0);
+    const patients = Math.max(keys.size, inventory);
+    if (patients >= 2) out.set(uid, { patients, keys, withoutPatientId, reported: reported.has(uid) });
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import type { Json } from '../../state/index.js';
 import type { Evidence } from '../evidence.js';
 import { judgeStudyDate } from '../study-date.js';
-import { patientGroups } from './patient.js';
+import { multiPatientStudies } from './patient.js';
 import { finding, type CheckContext, type Finding } from './context.js';
 import { groupKey, pseudonym } from '../normalise.js';
 
@@ -35,35 +35,17 @@ export function checkStudies(ev: Evidence, c: CheckContext): Finding[] {
       );
   }
 
-  // One study, several patients: every group key a study's observations fall in.
-  const keysOfStudy = new Map<string, Set<string>>();
-  for (const [key, g] of patientGroups(ev))
-    for (const o of g.observations)
-      keysOfStudy.set(o.studyUid, (keysOfStudy.get(o.studyUid) ?? new Set()).add(key));
-  const reported = new Map<string, number>();
-  for (const e of ev.events)
-    if (e.kind === 'inventory.study-in-several-patients' && e.studyUid) {
-      const n =
-        typeof e.detail === 'object' && e.detail && !Array.isArray(e.detail) ? Number(e.detail.patients) : 2;
-      reported.set(e.studyUid, Math.max(reported.get(e.studyUid) ?? 0, Number.isFinite(n) ? n : 2));
-    }
-  for (const uid of new Set([...keysOfStudy.keys(), ...reported.keys()])) {
-    const keys = keysOfStudy.get(uid) ?? new Set<string>();
-    // The inventory's word counts unless a header of every series was read (the headers say more:
-    // a copy without the issuer is not another patient).
-    const series = [...(ev.studies.get(uid)?.series ?? [])];
-    const covered = series.length > 0 && series.every((s) => ev.seriesWithHeaders.has(s));
-    const patients = covered ? keys.size : Math.max(keys.size, reported.get(uid) ?? 0);
-    if (patients < 2) continue;
+  // One study, several patients.
+  for (const [uid, m] of multiPatientStudies(ev))
     out.push(
       finding('STUDY_MULTI_PATIENT', uid, [uid], {
-        patients,
-        patientGroups: [...keys].sort().map((k) => pseudonym(c.secret, k)),
-        ...(reported.has(uid) ? { reportedByInventory: true } : {}),
-        ...(c.logPhi ? { patientIds: [...keys].map((k) => k.split('\u0000')[0]!).sort() } : {}),
+        patients: m.patients,
+        patientGroups: [...m.keys].sort().map((k) => pseudonym(c.secret, k)),
+        ...(m.withoutPatientId ? { withoutPatientId: true } : {}),
+        ...(m.reported ? { reportedByInventory: true } : {}),
+        ...(c.logPhi ? { patientIds: [...m.keys].map((k) => k.split('\u0000')[0]!).sort() } : {}),
       }),
     );
-  }
 
   // Counts: what the source reported against what it listed (only where the inventory listed that level).
   const listedInstances = ev.instanceRows > 0;

@@ -230,6 +230,30 @@ describe('checks', () => {
     expect(fs[1]!.detail).toMatchObject({ patients: 2 });
   });
 
+  it('one study under two patients: an empty PatientID beside a PatientID counts; an issuer-only split does not', () => {
+    const ev = new Evidence();
+    // 1.1: the inventory kept the answer with the ID, a header shows an instance without it.
+    add(ev, '1.1');
+    ev.addEvent(event('inventory.study-in-several-patients', '1.1', { patients: 2 }));
+    ev.addCopy(copy('1.1.1.2', '1.1.1', '1.1', 'e1', { PatientID: null, PatientName: 'DOE^JOHN' }));
+    // 1.2: the inventory split P1 with and without its issuer; the header of the one series shows both.
+    add(ev, '1.2');
+    ev.addEvent(event('inventory.study-in-several-patients', '1.2', { patients: 2 }));
+    ev.addCopy(copy('1.2.1.1', '1.2.1', '1.2', 'e2', { PatientID: 'P1', IssuerOfPatientID: null }));
+    // 1.3: the inventory's word, with a header of every series read that saw only one of the patients.
+    add(ev, '1.3');
+    ev.addEvent(event('inventory.study-in-several-patients', '1.3', { patients: 2 }));
+    ev.addCopy(copy('1.3.1.1', '1.3.1', '1.3', 'e3', { PatientID: 'P1', IssuerOfPatientID: 'HOSP' }));
+    const fs = runChecks(ev, CTX);
+    const multi = of(fs, 'STUDY_MULTI_PATIENT');
+    const detail = (f: Finding) => f.detail as { patients?: number; withoutPatientId?: boolean };
+    expect(multi.map((f) => [f.subject, detail(f).patients, detail(f).withoutPatientId ?? false])).toEqual([
+      ['1.1', 2, true],
+      ['1.3', 2, false],
+    ]);
+    expect(of(fs, 'PATIENT_ID_MISSING')).toEqual([]);
+  });
+
   it('series in two studies, several SeriesNumbers (compared as numbers), several modalities', () => {
     const ev = new Evidence();
     add(ev, '1.1');
