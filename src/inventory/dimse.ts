@@ -79,9 +79,39 @@ export interface DimseOutcome {
 }
 
 interface Seen {
-  readonly patients: Set<string>;
+  /** The reported counts of each patient's answer (a study under two patients is answered twice). */
+  readonly patients: Map<string, Counts>;
+  /** The first answer's row. */
+  readonly study: StudyInput;
   dated: boolean;
   readonly hasDate: boolean;
+  /** Listed (its row written) already; a later patient's answer then rewrites the study row. */
+  listed: boolean;
+  late: boolean;
+}
+
+interface Counts {
+  readonly numSeries: number | null | undefined;
+  readonly numInstances: number | null | undefined;
+}
+
+const sumOf = (vals: readonly (number | null | undefined)[]): number | null | undefined =>
+  vals.some((v) => v === null || v === undefined)
+    ? vals.find((v) => v === null || v === undefined)
+    : vals.reduce<number>((a, v) => a + v!, 0);
+
+/**
+ * The study row with the reported counts of all its answers added up: a source answers a study held
+ * under several patients once per patient (Orthanc), each answer counting that patient's part only.
+ * A count missing from any answer is missing from the sum.
+ */
+export function aggregateAnswers(first: StudyInput, answers: readonly Counts[]): StudyInput {
+  if (answers.length < 2) return first;
+  return {
+    ...first,
+    numSeries: sumOf(answers.map((a) => a.numSeries)),
+    numInstances: sumOf(answers.map((a) => a.numInstances)),
+  };
 }
 
 /** A900: Identifier does not match SOP Class (e.g. a key from another level). */
@@ -143,7 +173,15 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
     },
   });
 
-  const listStudy = async (study: StudyInput): Promise<void> => {
+  const aggregated = (uid: string): StudyInput => {
+    const e = seen.get(uid)!;
+    return aggregateAnswers(e.study, [...e.patients.values()]);
+  };
+
+  const listStudy = async (uid: string): Promise<void> => {
+    // The answers seen by now (every answer of the query that found it, at least) are added up.
+    const study = aggregated(uid);
+    seen.get(uid)!.listed = true;
     const d = await detailStudy(
       { pool, tree, findings: o.findings, clock: o.clock, maxEnumeration: o.maxEnumeration, droppedKeys },
       study,
@@ -170,17 +208,21 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
       if (node.pass === 'dated') prev.dated = true;
       const pk = patientKey(s);
       if (!prev.patients.has(pk)) {
-        prev.patients.add(pk);
+        prev.patients.set(pk, { numSeries: s.numSeries, numInstances: s.numInstances });
+        if (prev.listed) prev.late = true;
         o.findings.add('inventory.study-in-several-patients', { patients: prev.patients.size }, s.studyUid);
       }
       return true;
     }
     seen.set(s.studyUid, {
-      patients: new Set([patientKey(s)]),
+      patients: new Map([[patientKey(s), { numSeries: s.numSeries, numInstances: s.numInstances }]]),
+      study: s,
       dated: node.pass === 'dated',
       hasDate: parseDA(typeof s.studyDate === 'string' ? s.studyDate : undefined) !== undefined,
+      listed: false,
+      late: false,
     });
-    queue.push(() => listStudy(s), true);
+    queue.push(() => listStudy(s.studyUid), true);
     return true;
   };
 
@@ -253,6 +295,13 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
     await pool.close();
   }
 
+  // A patient's answer that came after its study was listed (another split part): the study's
+  // reported counts are rewritten with every answer added up (a refinement within this run).
+  for (const [uid, e] of seen)
+    if (e.late) {
+      const a = aggregated(uid);
+      await o.flusher.add({ studyUid: uid, numSeries: a.numSeries, numInstances: a.numInstances }, [], []);
+    }
   const studyRoots = tree.roots.filter((r) => r.level === 'STUDY');
   const studiesCovered =
     !queue.isStopped && studyRoots.length > 0 && studyRoots.every((r) => QueryTree.covered(r));

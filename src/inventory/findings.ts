@@ -8,7 +8,7 @@ import type { EventInput, Json, Store } from '../state/index.js';
 /** Event kinds the inventory writes, and what each means. */
 export const FINDING_KINDS = {
   'inventory.study-in-several-patients':
-    'one StudyInstanceUID was answered under more than one PatientID (or issuer); the first answer is kept',
+    "one StudyInstanceUID was answered under more than one PatientID (or issuer); the first answer's values are kept, the reported counts of all answers added up",
   'inventory.count-mismatch':
     'the number of series or instances the source reported for a study or series differs from what its lower-level queries listed',
   'inventory.split-leak':

@@ -63,7 +63,8 @@ interface ChangeRow {
 
 /**
  * Upserts one inventory level's rows for an inventory run, in one transaction, recording deltas:
- * new, counts-changed, attributes-changed, reappeared (a vanished row seen again).
+ * new, counts-changed, attributes-changed, reappeared (a vanished row seen again). A row written
+ * by the same run already is updated without a delta.
  *
  * Concurrency: new rows go in with INSERT ... ON CONFLICT DO NOTHING RETURNING (what came back was
  * new); the rest are read (PostgreSQL: FOR UPDATE, in key order) and compared. Two inventory
@@ -105,6 +106,7 @@ export async function upsertInventory(
     spec.studyColumn,
     'first_seen_at',
     'vanished_at',
+    'last_run_id',
     ...spec.fields.map((f) => f.column),
   ];
   const forUpdate = ctx.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
@@ -171,8 +173,12 @@ export async function upsertInventory(
           if (comparable(f, old[f.column]) === comparableInput(f, v)) continue;
           sets.push(`${f.column} = ?`);
           params.push(v);
-          // A row only received so far (never inventoried) gets its inventory values without a delta.
+          // A row only received so far (never inventoried) gets its inventory values without a delta;
+          // so does a row this run wrote already (it refines its own answer, e.g. a study answered
+          // once per patient): deltas are between runs.
           if (old.first_seen_at === null || old.first_seen_at === undefined) continue;
+          if (old.last_run_id !== null && old.last_run_id !== undefined && Number(old.last_run_id) === runId)
+            continue;
           if (f.count) {
             oldCounts[f.prop] = jsonOf(f, old[f.column]);
             newCounts[f.prop] = jsonOf(f, v);

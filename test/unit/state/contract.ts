@@ -149,6 +149,27 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     });
 
     describe('inventory', () => {
+      it('a row the same run wrote already is refined without a delta (a study answered once per patient)', async () => {
+        const run1 = await store.startInventoryRun();
+        await store.upsertStudies(run1, [study(7, { numInstances: 1, numSeries: 1 })]);
+        const again = await store.upsertStudies(run1, [
+          { studyUid: '1.2.826.0.1.7', numInstances: 2, numSeries: 2 },
+        ]);
+        expect(again.countsChanged).toEqual([]);
+        expect(await store.getStudy('1.2.826.0.1.7')).toMatchObject({
+          numInstances: 2,
+          numSeries: 2,
+          patientId: 'P1',
+        });
+        expect((await store.listChanges(run1)).map((c) => [c.uid, c.kind])).toEqual([
+          ['1.2.826.0.1.7', 'new'],
+        ]);
+        // The next run's different count is a delta again.
+        const run2 = await store.startInventoryRun();
+        const r2 = await store.upsertStudies(run2, [{ studyUid: '1.2.826.0.1.7', numInstances: 3 }]);
+        expect(r2.countsChanged).toEqual(['1.2.826.0.1.7']);
+      });
+
       it('upserts studies and reports new, counts-changed, attributes-changed, vanished and reappeared as deltas', async () => {
         const run1 = await store.startInventoryRun({ from: '2024' });
         const r1 = await store.upsertStudies(run1, [
