@@ -3,16 +3,18 @@
  * structure) and its header values read (readHeaderAttributes, decoded with its character set), and
  * the same study / series / instance rows as a network inventory are written. Counts are those of the
  * files found. Each instance records the file it comes from in attrs.path (relative to source.path),
- * which is where a folder source retrieves it from. A file that cannot be read is a finding (its
- * typed error code); DICOMDIR files are skipped.
+ * which is where a folder source retrieves it from. A file that cannot be read (or a path that cannot
+ * be opened: a dangling symlink) is a finding (its typed error code) and an exception of the ledger
+ * (its path and cause), which keeps the migration from DONE until it is accepted; DICOMDIR files are
+ * skipped.
  */
 import { stat } from 'node:fs/promises';
 import { basename, relative } from 'node:path';
 import { readHeaderAttributes, type HeaderAttribute } from '../dicom/digest.js';
 import { lookupKeyword } from '../dicom/keyword.js';
 import { readInstanceInfo } from '../dicom/part10.js';
-import type { InstanceInput, Json, SeriesInput, StudyInput } from '../state/index.js';
-import { listFiles } from '../util/files.js';
+import type { ExceptionInput, InstanceInput, Json, SeriesInput, StudyInput } from '../state/index.js';
+import { listFiles, type UnlistablePath } from '../util/files.js';
 import type { Findings } from './findings.js';
 import type { Flusher } from './flush.js';
 import { SERIES_KEYS, STUDY_KEYS, intOf } from './keys.js';
@@ -47,7 +49,21 @@ export interface FolderOutcome {
   readonly duplicates: number;
   readonly undatedStudies: number;
   readonly stopped: boolean;
+  /** One per unreadable file (the ledger's exceptions): its path relative to the folder and its cause. */
+  readonly exceptions: readonly ExceptionInput[];
 }
+
+/** Causes of a path the walk could not look into, by system error code. */
+const UNLISTABLE_CAUSES: Readonly<Record<string, string>> = {
+  ENOENT: 'cannot be opened: a dangling symbolic link, or removed during the inventory',
+  EACCES: 'cannot be opened: permission denied',
+  EPERM: 'cannot be opened: operation not permitted',
+  ELOOP: 'cannot be opened: a loop of symbolic links',
+  EIO: 'cannot be read: input/output error',
+};
+
+const unlistableCause = (u: UnlistablePath): string =>
+  UNLISTABLE_CAUSES[u.code] ?? `cannot be opened (${u.code})`;
 
 interface StudyAcc {
   row: StudyInput;
@@ -73,7 +89,30 @@ function textOf(a: HeaderAttribute | undefined): string | null | undefined {
 }
 
 export async function inventoryFolder(o: FolderInventoryOptions): Promise<FolderOutcome> {
-  const files = await listFiles([o.dir]);
+  const out = { files: 0, instances: 0, skipped: 0, unreadable: 0, duplicates: 0 };
+  await stat(o.dir); // the folder itself must be there (a plan error otherwise), not an exception
+  const exceptions: ExceptionInput[] = [];
+  const unreadable = (
+    rel: string,
+    code: string,
+    cause: string,
+    studyUid?: string | null,
+    sop?: string | null,
+  ) =>
+    exceptions.push({
+      kind: 'unreadable-source-file',
+      subject: rel,
+      code,
+      cause,
+      studyUid: studyUid ?? null,
+      sopInstanceUid: sop ?? null,
+    });
+  const files = await listFiles([o.dir], (u) => {
+    const rel = relative(o.dir, u.path);
+    out.unreadable++;
+    o.findings.add('inventory.unreadable-file', { path: rel, code: u.code });
+    unreadable(rel, u.code, unlistableCause(u));
+  });
   const studyKeys = [
     ...STUDY_KEYS.filter((k) => !COMPUTED.has(k.keyword)).map((k) => k.keyword),
     ...o.extraKeys,
@@ -84,7 +123,6 @@ export async function inventoryFolder(o: FolderInventoryOptions): Promise<Folder
   const studies = new Map<string, StudyAcc>();
   const series = new Map<string, SeriesAcc>();
   const sops = new Set<string>();
-  const out = { files: 0, instances: 0, skipped: 0, unreadable: 0, duplicates: 0 };
   let next = 0;
 
   const one = async (path: string): Promise<void> => {
@@ -103,6 +141,7 @@ export async function inventoryFolder(o: FolderInventoryOptions): Promise<Folder
         null,
         typeof uid === 'string' ? uid : null,
       );
+      unreadable(rel, info.error.code, info.error.message, null, typeof uid === 'string' ? uid : null);
       return;
     }
     const i = info.value;
@@ -112,10 +151,13 @@ export async function inventoryFolder(o: FolderInventoryOptions): Promise<Folder
     }
     if (!i.studyInstanceUid || !i.seriesInstanceUid) {
       out.unreadable++;
-      o.findings.add(
-        'inventory.unreadable-file',
-        { path: rel, code: i.studyInstanceUid ? 'missing-series-uid' : 'missing-study-uid' },
-        null,
+      const code = i.studyInstanceUid ? 'missing-series-uid' : 'missing-study-uid';
+      o.findings.add('inventory.unreadable-file', { path: rel, code }, null, i.sopInstanceUid);
+      unreadable(
+        rel,
+        code,
+        `no ${i.studyInstanceUid ? 'SeriesInstanceUID' : 'StudyInstanceUID'}: the file cannot be placed in a study`,
+        i.studyInstanceUid,
         i.sopInstanceUid,
       );
       return;
@@ -136,6 +178,7 @@ export async function inventoryFolder(o: FolderInventoryOptions): Promise<Folder
         i.studyInstanceUid,
         i.sopInstanceUid,
       );
+      unreadable(rel, h.error.code, h.error.message, i.studyInstanceUid, i.sopInstanceUid);
       return;
     }
     const v = (kw: string) => textOf(h.value.get(tagOf(kw)));
@@ -232,5 +275,6 @@ export async function inventoryFolder(o: FolderInventoryOptions): Promise<Folder
     series: series.size,
     undatedStudies: undated,
     stopped: o.signal?.aborted ?? false,
+    exceptions,
   };
 }

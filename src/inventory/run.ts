@@ -86,6 +86,8 @@ export interface InventorySummary {
   /** Which levels were covered completely, hence checked for vanished rows. */
   readonly vanishChecked: Readonly<Record<InventoryLevel, boolean>>;
   readonly findings: Readonly<Record<string, number>>;
+  /** The ledger's exceptions this run recorded (unreadable files, parts not covered) and resolved (gone). */
+  readonly exceptions: { readonly recorded: number; readonly resolved: number };
   readonly durationMs: number;
 }
 
@@ -132,6 +134,7 @@ export async function runInventory(
     InventorySummary,
     'studies' | 'series' | 'instances' | 'undatedStudies' | 'stopped' | 'queries' | 'files'
   >;
+  const exceptions = { recorded: 0, resolved: 0 };
 
   if (src.type === 'dimse') {
     if (!ctx.source) throw new Error('runInventory: the migration context has no source peer');
@@ -196,6 +199,10 @@ export async function runInventory(
         }),
     });
     vanishChecked.study = vanishChecked.series = vanishChecked.instance = !o.stopped;
+    // Each unreadable file is an exception of the ledger; after a walk to the end, those not seen
+    // again are gone from the folder.
+    exceptions.recorded += (await store.recordExceptions(runId, o.exceptions)).length;
+    if (!o.stopped) exceptions.resolved += await store.resolveExceptions(runId, ['unreadable-source-file']);
     result = {
       studies: o.studies,
       series: o.series,
@@ -237,6 +244,7 @@ export async function runInventory(
     changes,
     vanishChecked,
     findings: findings.summary(),
+    exceptions,
     durationMs: clock.now() - started,
   };
 }

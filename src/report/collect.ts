@@ -12,6 +12,7 @@ import type { JobState } from '../state/job-state.js';
 import type { Store } from '../state/store.js';
 import type {
   InventoryChange,
+  LedgerException,
   LedgerRow,
   LedgerStatus,
   LedgerSummary,
@@ -120,6 +121,12 @@ export interface ReportData {
   readonly failures: readonly FailureGroup[];
   readonly instanceFailures: readonly InstanceFailureGroup[];
   readonly quarantine: readonly QuarantineEntry[];
+  /**
+   * The ledger's exceptions still standing (open, then accepted): unreadable source files, parts of the
+   * source no query covered. An open one keeps the migration from DONE. Resolved ones are only counted.
+   */
+  readonly exceptions: readonly LedgerException[];
+  readonly exceptionCounts: Readonly<Record<LedgerException['status'], number>>;
   readonly regressions: readonly string[];
   readonly inventory: readonly InventoryRunSummary[];
   readonly changes: readonly ChangeSummary[];
@@ -188,15 +195,18 @@ function fieldsOf(c: InventoryChange): string[] | undefined {
 
 export async function collectReport(store: Store, opts: CollectOptions): Promise<ReportData> {
   const maxChanges = opts.maxChanges ?? 500;
-  const [isDone, summary, jobStates, store5, retrieve5, quarantine, outcomes] = await Promise.all([
-    store.isDone(),
-    store.ledgerSummary(),
-    store.countJobsByState(),
-    store.throughput(opts.windowMs, 'store'),
-    store.throughput(opts.windowMs, 'retrieve'),
-    store.listQuarantine(),
-    store.listInstanceOutcomes(),
-  ]);
+  const [isDone, summary, jobStates, store5, retrieve5, quarantine, outcomes, open, accepted] =
+    await Promise.all([
+      store.isDone(),
+      store.ledgerSummary(),
+      store.countJobsByState(),
+      store.throughput(opts.windowMs, 'store'),
+      store.throughput(opts.windowMs, 'retrieve'),
+      store.listQuarantine(),
+      store.listInstanceOutcomes(),
+      store.listExceptions({ status: 'open' }),
+      store.listExceptions({ status: 'accepted' }),
+    ]);
   const rows = await allLedgerRows(store);
 
   const studies: ReportStudy[] = [];
@@ -312,6 +322,8 @@ export async function collectReport(store: Store, opts: CollectOptions): Promise
     failures,
     instanceFailures,
     quarantine,
+    exceptions: [...open, ...accepted],
+    exceptionCounts: isDone.exceptions,
     regressions,
     inventory,
     changes,

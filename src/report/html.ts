@@ -178,6 +178,28 @@ function quarantine(d: ReportData, max: number): string {
 ${table(['SOP Instance UID', 'Study Instance UID', 'status', 'category', 'cause', 'kept at', 'when'], rows)}${more(d.quarantine.length, rows.length)}`;
 }
 
+function exceptions(d: ReportData, max: number): string {
+  const c = d.exceptionCounts;
+  const counts = `${n(c.open)} open, ${n(c.accepted)} accepted, ${n(c.resolved)} resolved (no longer found at the source)`;
+  if (d.exceptions.length === 0)
+    return `<h2 id="exceptions">Exceptions</h2><p>None standing (${esc(counts)}).</p>`;
+  const rows = d.exceptions
+    .slice(0, max)
+    .map((e) => [
+      tdNum(e.id),
+      td(e.status),
+      td(e.kind),
+      tdUid(e.subject),
+      td(e.code),
+      td(e.cause),
+      tdUid(e.studyUid),
+      td(when(e.firstSeenAt)),
+    ]);
+  return `<h2 id="exceptions">Exceptions (${esc(counts)})</h2>
+<p class="muted">What the source holds that cannot be migrated or proven: unreadable files, parts of the source no query covered. An open exception keeps the migration from DONE until it is fixed at the source (the next inventory resolves it) or accepted.</p>
+${table(['id', 'status', 'kind', 'path / part', 'code', 'cause', 'Study Instance UID', 'first seen'], rows, new Set([0]))}${more(d.exceptions.length, rows.length)}`;
+}
+
 function transform(d: ReportData): string {
   const t = d.transform;
   if (t.applied.length === 0 && t.failures.length === 0) return '';
@@ -333,13 +355,14 @@ ${d.plan.description ? `<p>${esc(d.plan.description)}</p>` : ''}
 ${banner(d)}
 ${totals(d)}
 ${failures(d, max)}
+${exceptions(d, max)}
 ${quarantine(d, max)}
 ${transform(d)}
 ${regressions(d)}
 ${inventory(d)}
 ${changes(d, max)}
 ${ledgerTables(d, max)}
-<footer>Definition of done: an inventory run finished complete, and every inventoried study is verified at the target, excluded by a rule, or failed with its cause. ${esc(privacy)}</footer>
+<footer>Definition of done: an inventory run finished complete, every inventoried study is verified at the target, excluded by a rule, or failed with its cause, and no exception is open. ${esc(privacy)}</footer>
 </main></body></html>
 `;
 }

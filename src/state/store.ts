@@ -15,6 +15,9 @@ import type {
   EnqueueResult,
   ErrorCode,
   EventFilter,
+  ExceptionFilter,
+  ExceptionInput,
+  ExceptionKind,
   EventInput,
   FailOptions,
   FailOutcome,
@@ -32,6 +35,7 @@ import type {
   Job,
   Json,
   LeaseError,
+  LedgerException,
   LedgerOptions,
   LedgerRow,
   LedgerSummary,
@@ -73,6 +77,9 @@ import { ledger } from './ops/ledger.js';
 import { ledgerSummary } from './ops/ledger-summary.js';
 import { listChanges } from './ops/list-changes.js';
 import { listEvents } from './ops/list-events.js';
+import { listExceptions } from './ops/list-exceptions.js';
+import { recordExceptions } from './ops/record-exceptions.js';
+import { resolveExceptions } from './ops/resolve-exceptions.js';
 import { listInstanceOutcomes, listQuarantine } from './ops/list-instance-outcomes.js';
 import { listInstances } from './ops/list-instances.js';
 import { listQueries } from './ops/list-queries.js';
@@ -133,6 +140,11 @@ export interface Store {
   /** Marks what the run did not see as vanished; returns the UIDs newly marked. */
   markVanished(runId: number, opts?: MarkVanishedOptions): Promise<string[]>;
   listChanges(runId: number, level?: InventoryLevel): Promise<InventoryChange[]>;
+  /** The ledger's exceptions found by a run (upserted by kind and subject; see ops/record-exceptions.ts). */
+  recordExceptions(runId: number | null, items: readonly ExceptionInput[]): Promise<number[]>;
+  /** Exceptions of `kinds` that run `runId` (which looked at everything they are about) did not see again: resolved. */
+  resolveExceptions(runId: number, kinds: readonly ExceptionKind[]): Promise<number>;
+  listExceptions(filter?: ExceptionFilter): Promise<LedgerException[]>;
   getStudy(studyUid: string): Promise<Study | undefined>;
   getSeries(seriesUid: string): Promise<Series | undefined>;
   getInstance(sopInstanceUid: string): Promise<Instance | undefined>;
@@ -241,6 +253,9 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     upsertInstances: (runId, rows) => upsertInstances(ctx, runId, rows),
     markVanished: (runId, o) => markVanished(ctx, runId, o),
     listChanges: (runId, level) => listChanges(ctx, runId, level),
+    recordExceptions: (runId, items) => recordExceptions(ctx, runId, items),
+    resolveExceptions: (runId, kinds) => resolveExceptions(ctx, runId, kinds),
+    listExceptions: (f) => listExceptions(ctx, f),
     getStudy: (uid) => getStudy(ctx, uid),
     getSeries: (uid) => getSeries(ctx, uid),
     getInstance: (uid) => getInstance(ctx, uid),

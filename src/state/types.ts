@@ -455,6 +455,54 @@ export interface LedgerOptions {
 
 export type LedgerSummary = Readonly<Record<LedgerStatus, number>> & { readonly total: number };
 
+/** What the ledger holds apart from its studies: a thing at the source that cannot be migrated or proven. */
+export type ExceptionKind = 'unreadable-source-file' | 'inventory-part-uncovered';
+/** open: keeps the migration from DONE; accepted: someone decided it is fine; resolved: a later inventory no longer found it. */
+export type ExceptionStatus = 'open' | 'accepted' | 'resolved';
+
+export interface ExceptionInput {
+  readonly kind: ExceptionKind;
+  /** What it is about: a file's path relative to the folder source, or a C-FIND part's level and keys. */
+  readonly subject: string;
+  /** Typed cause: a reader error code, ENOENT, capped, failed… */
+  readonly code: string;
+  /** The cause in words (UIDs and paths only, never patient data). */
+  readonly cause: string;
+  readonly studyUid?: string | null;
+  readonly sopInstanceUid?: string | null;
+  readonly detail?: Json;
+}
+
+export interface LedgerException {
+  readonly id: number;
+  readonly kind: ExceptionKind;
+  readonly subject: string;
+  readonly code: string;
+  readonly cause: string;
+  readonly studyUid: string | null;
+  readonly sopInstanceUid: string | null;
+  readonly detail: Json;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+  readonly firstRunId: number | null;
+  readonly lastRunId: number | null;
+  readonly status: ExceptionStatus;
+  /** When the status last changed. */
+  readonly statusAt: number;
+  readonly acceptedBy: string | null;
+  readonly acceptNote: string | null;
+}
+
+export interface ExceptionFilter {
+  readonly status?: ExceptionStatus;
+  readonly kind?: ExceptionKind;
+  readonly limit?: number;
+}
+
+/** Why the migration is not done, typed (the words are in DoneReport.reasons). */
+export type NotDoneCode =
+  'no-complete-inventory' | 'unscoped' | 'pending' | 'not-verified' | 'open-exceptions';
+
 export interface DoneReport {
   /** Every study accounted for: verified, excluded by a rule, or failed terminally with a cause. */
   readonly done: boolean;
@@ -463,4 +511,8 @@ export interface DoneReport {
   readonly summary: LedgerSummary;
   /** Why not done, in words (no patient data). */
   readonly reasons: readonly string[];
+  /** The same, typed, with the number of studies or exceptions each concerns. */
+  readonly blockers: readonly { readonly code: NotDoneCode; readonly count: number }[];
+  /** Exceptions by status (open ones keep the migration from DONE). */
+  readonly exceptions: Readonly<Record<ExceptionStatus, number>>;
 }

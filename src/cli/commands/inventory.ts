@@ -31,6 +31,10 @@ export function formatSummary(s: InventorySummary, source: string): string[] {
     lines.push(
       `  files      ${s.files.read} read · ${s.files.unreadable} unreadable · ${s.files.duplicates} duplicate copies · ${s.files.skipped} skipped (DICOMDIR)`,
     );
+  if (s.exceptions.recorded > 0 || s.exceptions.resolved > 0)
+    lines.push(
+      `  exceptions ${s.exceptions.recorded} recorded (open until fixed at the source or accepted; pacshift report lists them) · ${s.exceptions.resolved} resolved (no longer found)`,
+    );
   lines.push(`  studies    ${changes(s.changes.study)}`);
   lines.push(`  series     ${changes(s.changes.series)}`);
   lines.push(`  instances  ${changes(s.changes.instance)}`);

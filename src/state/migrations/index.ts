@@ -2,10 +2,11 @@ import { migration as m001 } from './001_inventory.js';
 import { migration as m002 } from './002_scope_jobs.js';
 import { migration as m003 } from './003_outcomes_audit.js';
 import { migration as m004 } from './004_analysis.js';
+import { migration as m005 } from './005_exceptions_3_5.js';
 import type { Migration } from './types.js';
 
 /** In order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
 
 export type { Migration } from './types.js';
 export { render } from './types.js';

@@ -3,6 +3,8 @@ import { bool, fromJson, num, numOrNull, strOrNull, type Row } from '../db.js';
 import type { JobState } from '../job-state.js';
 import type {
   AuditEvent,
+  ExceptionKind,
+  ExceptionStatus,
   Instance,
   InstanceOutcome,
   InventoryChange,
@@ -10,6 +12,7 @@ import type {
   InventoryRun,
   Job,
   Json,
+  LedgerException,
   QuarantineEntry,
   ScopeDecision,
   Series,
@@ -211,6 +214,27 @@ export function quarantineFromRow(r: Row): QuarantineEntry {
     cause: strOrNull(r.cause),
     path: strOrNull(r.path),
     quarantinedAt: num(r.quarantined_at),
+  };
+}
+
+export function exceptionFromRow(r: Row): LedgerException {
+  return {
+    id: num(r.id),
+    kind: String(r.kind) as ExceptionKind,
+    subject: String(r.subject),
+    code: String(r.code),
+    cause: String(r.cause),
+    studyUid: strOrNull(r.study_uid),
+    sopInstanceUid: strOrNull(r.sop_instance_uid),
+    detail: fromJson<Json>(r.detail),
+    firstSeenAt: num(r.first_seen_at),
+    lastSeenAt: num(r.last_seen_at),
+    firstRunId: numOrNull(r.first_run_id),
+    lastRunId: numOrNull(r.last_run_id),
+    status: String(r.status) as ExceptionStatus,
+    statusAt: num(r.status_at),
+    acceptedBy: strOrNull(r.accepted_by),
+    acceptNote: strOrNull(r.accept_note),
   };
 }
 

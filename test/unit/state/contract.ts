@@ -943,6 +943,56 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     });
 
     describe('ledger and definition of done', () => {
+      it('keeps an open exception (unreadable file) from DONE; a run that no longer sees it resolves it', async () => {
+        const run = await store.startInventoryRun();
+        await store.finishInventoryRun(run);
+        expect(await store.isDone()).toMatchObject({ done: true, blockers: [] });
+        const file = (subject: string, code = 'truncated') => ({
+          kind: 'unreadable-source-file' as const,
+          subject,
+          code,
+          cause: `${subject}: element header cut by the end of the file`,
+        });
+        const ids = await store.recordExceptions(run, [file('a/x.dcm'), file('b.dcm')]);
+        expect(ids).toHaveLength(2);
+        const done = await store.isDone();
+        expect(done).toMatchObject({
+          done: false,
+          clean: false,
+          exceptions: { open: 2, accepted: 0, resolved: 0 },
+        });
+        expect(done.blockers).toEqual([{ code: 'open-exceptions', count: 2 }]);
+        expect(done.reasons[0]).toMatch(/^2 open exceptions \(2 unreadable-source-file\)/);
+        const [a] = await store.listExceptions({ status: 'open' });
+        expect(a).toMatchObject({
+          id: ids[0],
+          kind: 'unreadable-source-file',
+          subject: 'a/x.dcm',
+          code: 'truncated',
+          status: 'open',
+          firstSeenAt: clock.now(),
+          firstRunId: run,
+          lastRunId: run,
+          acceptedBy: null,
+        });
+
+        // The next run sees a/x.dcm again (same row, same id) but not b.dcm: b.dcm is resolved.
+        clock.advance(1000);
+        const run2 = await store.startInventoryRun();
+        expect(await store.recordExceptions(run2, [file('a/x.dcm', 'no-meta')])).toEqual([ids[0]]);
+        expect(await store.resolveExceptions(run2, ['unreadable-source-file'])).toBe(1);
+        const all = await store.listExceptions();
+        expect(all.map((e) => [e.subject, e.status, e.code, e.lastRunId])).toEqual([
+          ['a/x.dcm', 'open', 'no-meta', run2],
+          ['b.dcm', 'resolved', 'truncated', run],
+        ]);
+        expect(all[0]!.firstSeenAt).toBe(a!.firstSeenAt);
+        expect(all[0]!.lastSeenAt).toBe(clock.now());
+        // Seen again later: open again.
+        await store.recordExceptions(run2, [file('b.dcm')]);
+        expect((await store.isDone()).exceptions).toEqual({ open: 2, accepted: 0, resolved: 0 });
+      });
+
       it('lists inventoried studies a page at a time', async () => {
         await seed(store, 3);
         const first = await store.pageStudies({ limit: 2 });
