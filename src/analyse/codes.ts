@@ -195,6 +195,18 @@ export const FINDING_CODES = {
     'File of the source folder that is not readable DICOM',
     'It cannot be moved as it is: repair or leave out with a reason.',
   ),
+  TRANSFER_SYNTAX_MISMATCH: f(
+    'error',
+    'instance',
+    'File whose File Meta (0002,0010) names another transfer syntax than its data set is in',
+    'Readers and targets decode it wrongly or refuse it: re-wrap the data set, unchanged, under a File Meta naming its real transfer syntax, or leave it out with a reason.',
+  ),
+  SOP_COPY_UNREADABLE: f(
+    'error',
+    'instance',
+    'One SOP Instance UID in a readable file and in files that cannot be read',
+    'Only the readable copy can move, and the copies cannot be compared: check which is right before the move (the unreadable one may be the later).',
+  ),
   // character sets
   CHARSET_MISSING: f(
     'warning',

@@ -216,6 +216,11 @@ export class Evidence {
     if (row.vanishedAt !== null) return;
     if (this.copyPaths.has(row.sopInstanceUid) && typeof row.attrs?.path === 'string')
       this.copyPaths.set(row.sopInstanceUid, { path: row.attrs.path, seriesUid: row.seriesUid });
+    if (this.unreadableFiles.has(row.sopInstanceUid) && row.firstSeenAt !== null)
+      this.readableCopies.set(row.sopInstanceUid, {
+        path: typeof row.attrs?.path === 'string' ? row.attrs.path : null,
+        studyUid: row.studyUid,
+      });
     const inventoried = row.firstSeenAt !== null;
     if (inventoried) {
       this.instanceRows++;
@@ -330,8 +335,19 @@ export class Evidence {
   /** Folder sources: where the first copy of a SOP Instance UID another file also holds was found. */
   private readonly copyPaths = new Map<string, { path: string; seriesUid: string } | undefined>();
 
+  /** Folder sources: SOP Instance UID → files holding it that could not be read (named by data set or meta). */
+  readonly unreadableFiles = new Map<string, string[]>();
+  /** The inventoried (readable) copy of a SOP Instance UID some unreadable file also holds. */
+  readonly readableCopies = new Map<string, { path: string | null; studyUid: string }>();
+
   addEvent(e: AuditEvent): void {
     this.events.push(e);
+    if (e.kind === 'inventory.unreadable-file' && e.sopInstanceUid) {
+      const d = e.detail && typeof e.detail === 'object' && !Array.isArray(e.detail) ? e.detail : {};
+      const list = this.unreadableFiles.get(e.sopInstanceUid) ?? [];
+      list.push(typeof d.path === 'string' ? d.path : '');
+      this.unreadableFiles.set(e.sopInstanceUid, list);
+    }
     if (
       e.kind === 'inventory.duplicate-instance' &&
       e.sopInstanceUid &&

@@ -79,7 +79,12 @@ async function openDataSet(file: FileSource, path: string): Promise<Result<Opene
   const meta = m.value;
   if (!meta) return err(await noMeta(file, path));
   if (!meta.transferSyntaxUid) {
-    return err(dicomError('no-meta', `${path}: File Meta has no Transfer Syntax UID (0002,0010)`, { path }));
+    return err(
+      dicomError('no-meta', `${path}: File Meta has no Transfer Syntax UID (0002,0010)`, {
+        path,
+        ...metaUids(meta),
+      }),
+    );
   }
   const ts = lookupTransferSyntax(meta.transferSyntaxUid);
   if (!ts) {
@@ -87,6 +92,7 @@ async function openDataSet(file: FileSource, path: string): Promise<Result<Opene
       dicomError('unknown-transfer-syntax', `${path}: unknown transfer syntax ${meta.transferSyntaxUid}`, {
         path,
         transferSyntaxUid: meta.transferSyntaxUid,
+        ...metaUids(meta),
       }),
     );
   }
@@ -159,6 +165,7 @@ async function checkEncoding(
       if (probeEncoding(raw, EXPLICIT_LE, datasetLength).ok) {
         return lying(
           path,
+          meta,
           ts,
           'data set is not deflated: it reads as explicit VR little endian',
           EXPLICIT_LE,
@@ -172,11 +179,27 @@ async function checkEncoding(
   if (declared.ok) return undefined;
   const other = plausibleEncodings(head, available, encoding);
   return other.length > 0
-    ? lying(path, ts, `data set reads as ${describeEncoding(other[0]!)} (${declared.reason})`, other[0]!)
+    ? lying(
+        path,
+        meta,
+        ts,
+        `data set reads as ${describeEncoding(other[0]!)} (${declared.reason})`,
+        other[0]!,
+      )
     : undefined;
 }
 
-function lying(path: string, ts: TransferSyntax, why: string, actual: Encoding): DicomFileError {
+/**
+ * A `lying-transfer-syntax` error. The data set is not read, so it names the instance by its File Meta
+ * ((0002,0002), (0002,0003)): the ledger and the analysis can still tell which instance it holds.
+ */
+function lying(
+  path: string,
+  meta: FileMeta,
+  ts: TransferSyntax,
+  why: string,
+  actual: Encoding,
+): DicomFileError {
   return dicomError(
     'lying-transfer-syntax',
     `${path}: File Meta says ${ts.name} (${ts.uid}) but the ${why}`,
@@ -184,6 +207,13 @@ function lying(path: string, ts: TransferSyntax, why: string, actual: Encoding):
       path,
       transferSyntaxUid: ts.uid,
       actualEncoding: describeEncoding(actual),
+      ...metaUids(meta),
     },
   );
 }
+
+/** The instance as the File Meta names it, for errors raised before the data set is read. */
+const metaUids = (meta: FileMeta): Record<string, string> => ({
+  ...(meta.mediaStorageSopClassUid ? { mediaStorageSopClassUid: meta.mediaStorageSopClassUid } : {}),
+  ...(meta.mediaStorageSopInstanceUid ? { mediaStorageSopInstanceUid: meta.mediaStorageSopInstanceUid } : {}),
+});

@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import { basename, relative } from 'node:path';
 import { readHeaderAttributes, type HeaderAttribute } from '../dicom/digest.js';
 import { lookupKeyword } from '../dicom/keyword.js';
+import type { DicomFileError } from '../dicom/errors.js';
 import { readInstanceInfo } from '../dicom/part10.js';
 import type { ExceptionInput, InstanceInput, Json, SeriesInput, StudyInput } from '../state/index.js';
 import { listFiles, type UnlistablePath } from '../util/files.js';
@@ -88,6 +89,29 @@ function textOf(a: HeaderAttribute | undefined): string | null | undefined {
   return null;
 }
 
+/**
+ * What an unreadable file's finding records: its path and error code, and the SOP Instance UID it
+ * holds — from the data set when it was read that far, else from the File Meta's (0002,0003) (a file
+ * whose data set is not in the transfer syntax its meta names is not read at all), with `uidFrom`.
+ * A transfer-syntax mismatch also records what the meta says and what the data set is.
+ */
+function unreadableDetail(
+  rel: string,
+  e: DicomFileError,
+): { detail: { [k: string]: Json }; uid: string | null } {
+  const d = e.detail ?? {};
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const fromData = str(d.sopInstanceUid);
+  const fromMeta = str(d.mediaStorageSopInstanceUid);
+  const detail: { [k: string]: Json } = { path: rel, code: e.code };
+  if (!fromData && fromMeta) detail.uidFrom = 'meta';
+  if (e.code === 'lying-transfer-syntax') {
+    detail.declared = str(d.transferSyntaxUid) ?? null;
+    detail.actualEncoding = str(d.actualEncoding) ?? null;
+  }
+  return { detail, uid: fromData ?? fromMeta ?? null };
+}
+
 export async function inventoryFolder(o: FolderInventoryOptions): Promise<FolderOutcome> {
   const out = { files: 0, instances: 0, skipped: 0, unreadable: 0, duplicates: 0 };
   await stat(o.dir); // the folder itself must be there (a plan error otherwise), not an exception
@@ -134,14 +158,9 @@ export async function inventoryFolder(o: FolderInventoryOptions): Promise<Folder
     const info = await readInstanceInfo(path);
     if (!info.ok) {
       out.unreadable++;
-      const uid = info.error.detail?.sopInstanceUid;
-      o.findings.add(
-        'inventory.unreadable-file',
-        { path: rel, code: info.error.code },
-        null,
-        typeof uid === 'string' ? uid : null,
-      );
-      unreadable(rel, info.error.code, info.error.message, null, typeof uid === 'string' ? uid : null);
+      const { detail, uid } = unreadableDetail(rel, info.error);
+      o.findings.add('inventory.unreadable-file', detail, null, uid);
+      unreadable(rel, info.error.code, info.error.message, null, uid);
       return;
     }
     const i = info.value;

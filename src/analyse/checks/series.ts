@@ -4,7 +4,7 @@
  * copies read), in several copies with the same content, or in several series; the conflicts the
  * transfer recorded; data sets that could not be read to the end; unreadable files of a folder source.
  */
-import type { Json } from '../../state/index.js';
+import type { AuditEvent, Json } from '../../state/index.js';
 import type { Evidence } from '../evidence.js';
 import { UNREADABLE_DIGEST } from '../read-copy.js';
 import { finding, type Finding } from './context.js';
@@ -95,18 +95,25 @@ export function checkInstances(ev: Evidence): Finding[] {
       if (typeof first.studyUid === 'string') t.studies.add(first.studyUid);
       transfer.set(e.sopInstanceUid, t);
     }
-    if (e.kind === 'inventory.unreadable-file') {
-      const d = detailOf(e.detail);
-      out.push(
-        finding(
-          'FILE_UNREADABLE',
-          e.sopInstanceUid ?? String(d.path ?? 'file'),
-          e.studyUid ? [e.studyUid] : [],
-          { code: d.code ?? null, path: d.path ?? null },
-          { sopInstanceUid: e.sopInstanceUid },
-        ),
-      );
-    }
+    if (e.kind === 'inventory.unreadable-file') out.push(...unreadableFile(e));
+  }
+  // A SOP Instance UID held by an unreadable file (named by its data set or its (0002,0003)) and by
+  // another file: the copies cannot be compared, only one can move.
+  for (const [sop, unreadable] of ev.unreadableFiles) {
+    const readable = ev.readableCopies.get(sop);
+    if (unreadable.length + (readable ? 1 : 0) < 2) continue;
+    out.push(
+      finding(
+        'SOP_COPY_UNREADABLE',
+        sop,
+        readable ? [readable.studyUid] : [],
+        {
+          readable: readable?.path ? [readable.path] : [],
+          unreadable: [...unreadable].sort(),
+        },
+        { sopInstanceUid: sop },
+      ),
+    );
   }
   for (const [sop, t] of transfer)
     out.push(
@@ -116,6 +123,34 @@ export function checkInstances(ev: Evidence): Finding[] {
         t.studies,
         { causes: [...t.causes].sort() },
         { sopInstanceUid: sop },
+      ),
+    );
+  return out;
+}
+
+/** FILE_UNREADABLE for an unreadable file of a folder source; TRANSFER_SYNTAX_MISMATCH beside it when that is why. */
+function unreadableFile(e: AuditEvent): Finding[] {
+  const d = detailOf(e.detail);
+  const subject = e.sopInstanceUid ?? String(d.path ?? 'file');
+  const studies = e.studyUid ? [e.studyUid] : [];
+  const at = { sopInstanceUid: e.sopInstanceUid };
+  const out = [
+    finding(
+      'FILE_UNREADABLE',
+      subject,
+      studies,
+      { code: d.code ?? null, path: d.path ?? null, ...(d.uidFrom ? { uidFrom: d.uidFrom } : {}) },
+      at,
+    ),
+  ];
+  if (d.code === 'lying-transfer-syntax')
+    out.push(
+      finding(
+        'TRANSFER_SYNTAX_MISMATCH',
+        subject,
+        studies,
+        { path: d.path ?? null, declared: d.declared ?? null, actualEncoding: d.actualEncoding ?? null },
+        at,
       ),
     );
   return out;
