@@ -7,7 +7,13 @@
 import type { DimseChannel } from '../net/dimse/channel.js';
 import { describeFailure } from '../net/errors.js';
 import { type Peer, openChannel } from '../net/peer.js';
-import { type SendableInstance, groupByContexts, proposalsFor, storeOne } from '../net/services/store-scu.js';
+import {
+  KEEPS_ASSOCIATION,
+  type SendableInstance,
+  groupByContexts,
+  proposalsFor,
+  storeOne,
+} from '../net/services/store-scu.js';
 import { type SubOperationOutcome, describeStoreFailure, outcomeOf } from './suboperations.js';
 
 const MAX_RECONNECTS = 3;
@@ -53,7 +59,7 @@ export class MoveSender {
       timeoutMs: this.peer.dimseTimeoutMs,
       moveOriginator: this.origin,
     });
-    if (!o.ok && o.failure && o.failure.kind !== 'no-presentation-context') {
+    if (!o.ok && o.failure && !KEEPS_ASSOCIATION.has(o.failure.kind)) {
       // The association is gone or in an unknown state: the next instance opens a new one.
       await this.closeChannel();
       if (++this.reconnects > MAX_RECONNECTS)

@@ -15,7 +15,9 @@ export type NetFailure =
   | { kind: 'no-presentation-context'; message: string }
   /** A request ended without a response (association gone before it answered). */
   | { kind: 'no-response'; message: string; cause?: NetFailure }
-  | { kind: 'local'; message: string };
+  | { kind: 'local'; message: string }
+  /** We did not send it: the instance cannot reach this peer unchanged (src/net/services/odd-length.ts). */
+  | { kind: 'unsendable'; message: string };
 
 export type NetFailureKind = NetFailure['kind'];
 

@@ -58,6 +58,7 @@ export const CODE_MEANINGS: Readonly<Record<string, string>> = {
   LOCAL_IO: 'local file system error',
   LISTENER: 'cannot open the listener for C-MOVE copies',
   LOCAL: 'refused or failed on our side (association rejected by us, local error)',
+  UNSENDABLE: 'the instance cannot reach the target unchanged: pacshift did not send it',
   NOT_DELIVERED: 'the source did not deliver instances the inventory lists',
   NO_ANSWER: 'the target did not answer a C-STORE (association ended or timed out before its response)',
   INTERNAL: 'internal error in pacshift while handling the study',
@@ -104,6 +105,8 @@ export const CODE_ACTIONS: Readonly<Record<string, string>> = {
     "pacshift could not listen for the source's C-MOVE copies. Check that the plan's local port is free and allowed.",
   LOCAL:
     "Something on pacshift's side failed (see the cause): check the plan's local settings and pacshift's log; the study is not retried blindly.",
+  UNSENDABLE:
+    'The instance cannot be sent without changing it (see the cause: an odd-length data set whose last element is not its Pixel Data). It is quarantined; correct the file at the source, or send it with a tool that re-encodes it.',
   NOT_DELIVERED:
     "The source answered but did not send every instance the inventory lists, even when asked one by one; each instance's cause is in the failures list. The study is retried; if they stay missing, check them at the source (deleted, offline, unreadable, a SOP class or transfer syntax it cannot send).",
   NO_ANSWER:
@@ -133,6 +136,7 @@ export const NET_KIND_CODES: Readonly<Record<NetFailureKind, string>> = {
   'no-presentation-context': 'NO_PRESENTATION_CONTEXT',
   'no-response': 'NO_RESPONSE',
   local: 'LOCAL',
+  unsendable: 'UNSENDABLE',
 };
 
 /** HTTP_<status> from a DICOMweb peer: meaning and action by status class (and a few statuses of their own). */

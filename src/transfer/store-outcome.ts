@@ -26,13 +26,18 @@ export function decideStoreOutcome(o: StoreOutcome, quarantinePath?: string): Ou
   const size = o.instance.datasetLength;
   if (o.ok) {
     const warning = o.status !== 0;
+    // Sent not quite byte for byte (an odd-length Pixel Data padded, src/net/services/odd-length.ts): said so.
+    const causes = [
+      ...(warning ? [`${o.entry.meaning}${o.errorComment ? `: ${o.errorComment}` : ''}`] : []),
+      ...(o.adjusted ? [o.adjusted] : []),
+    ];
     return {
       record: {
         sopInstanceUid: uid,
         status: o.status,
         outcome: 'stored',
-        category: warning ? 'warning' : null,
-        cause: warning ? `${o.entry.meaning}${o.errorComment ? `: ${o.errorComment}` : ''}` : null,
+        category: warning || o.adjusted ? 'warning' : null,
+        cause: causes.length > 0 ? causes.join('; ') : null,
         sizeBytes: size,
       },
       effect: 'none',
@@ -126,6 +131,20 @@ export function decideStoreOutcome(o: StoreOutcome, quarantinePath?: string): Ou
         outcome: 'quarantined',
         category: 'no-presentation-context',
         cause: f.message,
+        path: quarantinePath,
+      },
+      effect: 'quarantine',
+    };
+  }
+  if (f.kind === 'unsendable') {
+    // Decided by us before sending: it would be the same next time.
+    return {
+      record: {
+        sopInstanceUid: uid,
+        status: 0xffff,
+        outcome: 'quarantined',
+        category: 'unsendable',
+        cause: `${f.kind}: ${f.message}`,
         path: quarantinePath,
       },
       effect: 'quarantine',

@@ -15,6 +15,7 @@ const NET_FAILURES: Record<NetFailure['kind'], { code: string; retryable: boolea
   'no-presentation-context': { code: 'NO_PRESENTATION_CONTEXT', retryable: false },
   'no-response': { code: 'NO_RESPONSE', retryable: true },
   local: { code: 'LOCAL', retryable: false },
+  unsendable: { code: 'UNSENDABLE', retryable: false },
 };
 
 export function fromNetFailure(f: NetFailure, what: string): VerifyFailure {

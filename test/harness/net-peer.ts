@@ -13,7 +13,7 @@ import { startScp, storageAcceptPolicy } from '../../src/net/services/scp.js';
 import type { SendableInstance } from '../../src/net/services/store-scu.js';
 import { FolderStoreTarget, type StoreResult } from '../../src/net/services/store-target.js';
 import type { TlsSettings } from '../../src/net/transport/tls-options.js';
-import { datasetOffset } from './dicom-file.js';
+import { arrivingDataset, datasetOffset } from './dicom-file.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
 /**
@@ -103,17 +103,25 @@ export async function receivedDigest(path: string): Promise<DatasetDigest & { re
 }
 
 /**
- * The digest of what the sender puts on the wire for a sendable file: the bytes after its meta, and one NUL when
- * their length is odd (PS3.8 Annex E: even fragments; `padded` says so).
+ * The digest of the data set that arrives when pacshift sends a file (see arrivingDataset in dicom-file.ts): the
+ * bytes after its meta; for an odd-length data set, what the receiver makes of the sender's pad (`padded` says
+ * the data set was odd). `notSent`: pacshift refuses to send it to such a receiver (a typed `unsendable` outcome).
  */
-export async function sentDigest(i: SendableInstance): Promise<DatasetDigest & { padded: boolean }> {
+export async function sentDigest(
+  i: SendableInstance,
+  receiver: 'pacshift' | 'other' = 'pacshift',
+): Promise<DatasetDigest & { padded: boolean; notSent: boolean }> {
   const padded = i.datasetLength % 2 === 1;
+  const ids = { path: i.path, sopInstanceUid: i.sopInstanceUid, transferSyntaxUid: i.transferSyntaxUid };
+  if (!padded) return { ...ids, sha256: await sha256From(i.path, i.datasetOffset), padded, notSent: false };
+  const bytes = arrivingDataset(i.path, receiver);
   return {
-    path: i.path,
-    sopInstanceUid: i.sopInstanceUid,
-    transferSyntaxUid: i.transferSyntaxUid,
-    sha256: await sha256From(i.path, i.datasetOffset, padded ? Buffer.from([0]) : undefined),
+    ...ids,
+    sha256: createHash('sha256')
+      .update(bytes ?? Buffer.alloc(0))
+      .digest('hex'),
     padded,
+    notSent: bytes === undefined,
   };
 }
 

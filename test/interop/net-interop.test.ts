@@ -481,7 +481,7 @@ describeIf('interop: pacshift network core against DCMTK and Orthanc', () => {
       const files = (await storescp.waitForFiles(before + sendable.length)).slice(before);
       const received = await Promise.all(files.map(receivedDigest));
       for (const i of sendable) {
-        const s = await sentDigest(i);
+        const s = await sentDigest(i, 'other');
         expect(
           received.some((r) => r.sopInstanceUid === i.sopInstanceUid && r.sha256 === s.sha256),
           rel(i.path),

@@ -106,7 +106,7 @@ describeIf('TLS and who may call', () => {
     expect(outcomes.map((o) => o.ok && o.status)).toEqual([0, 0, 0]);
     const received = await Promise.all((await scp.waitForFiles(3)).map(receivedDigest));
     for (const i of sendable) {
-      const s = await sentDigest(i);
+      const s = await sentDigest(i, 'other');
       expect(received.some((r) => r.sopInstanceUid === i.sopInstanceUid && r.sha256 === s.sha256)).toBe(true);
     }
   });

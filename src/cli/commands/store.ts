@@ -50,6 +50,7 @@ export const outcomeLine = (o: StoreOutcome): Record<string, unknown> => ({
   action: o.entry?.action,
   failure: o.ok ? undefined : o.failure ? `${o.failure.kind}: ${o.failure.message}` : undefined,
   errorComment: o.errorComment,
+  adjusted: o.ok ? o.adjusted : undefined,
 });
 
 export async function run(argv: string[]): Promise<number> {
@@ -84,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       if (values.json) console.log(JSON.stringify(l));
       else
         console.log(
-          `${o.ok ? (o.status === 0 ? 'OK  ' : 'WARN') : 'FAIL'}  ${l.status ?? (o.ok ? '' : o.failure?.kind) ?? ''}  ${o.instance.path}  ${o.instance.sopInstanceUid}${l.failure ? `  ${l.failure}` : ''}${o.errorComment ? `  (${o.errorComment})` : ''}`,
+          `${o.ok ? (o.status === 0 ? 'OK  ' : 'WARN') : 'FAIL'}  ${l.status ?? (o.ok ? '' : o.failure?.kind) ?? ''}  ${o.instance.path}  ${o.instance.sopInstanceUid}${l.failure ? `  ${l.failure}` : ''}${o.errorComment ? `  (${o.errorComment})` : ''}${l.adjusted ? `  (${String(l.adjusted)})` : ''}`,
         );
     },
   });

@@ -14,7 +14,7 @@ import {
   encodeCommand,
   hasDataset,
 } from './command.js';
-import { type DatasetSource, streamFileRange } from './dataset-source.js';
+import { type DatasetSource, applyPatch, streamFileRange } from './dataset-source.js';
 
 /** Receives a data set as it streams in. `write` may return a promise: reading pauses until it settles. */
 export interface DatasetSink<R = unknown> {
@@ -278,9 +278,12 @@ export class DimseChannel implements PDataHandler {
       // one NUL, the pad PS3.5 A.5 prescribes for Deflate. The bytes before it are the file's, unchanged.
       let carry: Buffer | undefined;
       const src = dataset;
+      let at = 0;
       await streamFileRange(src, async (chunk, last) => {
         if (failure) return;
-        let data = carry ? Buffer.concat([carry, chunk]) : chunk;
+        const patched = applyPatch(chunk, at, src.patch);
+        at += chunk.length;
+        let data = carry ? Buffer.concat([carry, patched]) : patched;
         carry = undefined;
         if (data.length % 2 === 1) {
           if (last) data = evenLength(data);

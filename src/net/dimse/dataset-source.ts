@@ -9,7 +9,24 @@ export type DatasetSource =
       length: number;
       /** Pre-read bytes of the beginning of the range (a prefetch), if any. */
       head?: Buffer;
+      /** Bytes that replace those at `offset` (from the start of the range) as they go out; the file is not touched. */
+      patch?: { offset: number; bytes: Buffer };
     };
+
+/** `chunk` (starting at `at` in the range) with the patch applied where it overlaps: a copy, never the caller's buffer. */
+export function applyPatch(
+  chunk: Buffer,
+  at: number,
+  patch: { offset: number; bytes: Buffer } | undefined,
+): Buffer {
+  if (!patch) return chunk;
+  const from = Math.max(patch.offset, at);
+  const to = Math.min(patch.offset + patch.bytes.length, at + chunk.length);
+  if (from >= to) return chunk;
+  const copy = Buffer.from(chunk);
+  patch.bytes.copy(copy, from - at, from - patch.offset, to - patch.offset);
+  return copy;
+}
 
 /** How much of a file we read per step when streaming it out: bounded memory whatever the file size. */
 export const FILE_CHUNK = 1 << 20;

@@ -10,6 +10,7 @@ import { type StatusEntry, lookupStatus } from '../dimse/status.js';
 import type { NetFailure } from '../errors.js';
 import { type Peer, openChannel } from '../peer.js';
 import { MAX_PRESENTATION_CONTEXTS } from '../association/request.js';
+import { planOddLength } from './odd-length.js';
 
 /** What the sender needs to know of an instance file (from src/dicom/part10.ts). */
 export interface SendableInstance {
@@ -29,6 +30,8 @@ export type StoreOutcome =
       entry: StatusEntry;
       errorComment?: string;
       offendingElements?: number[];
+      /** What we changed to send it (src/net/services/odd-length.ts); undefined when sent byte for byte. */
+      adjusted?: string;
     }
   | {
       ok: false;
@@ -49,6 +52,12 @@ export interface StoreOptions {
   /** How many times in a row a worker reopens an association after it failed (default 3); a stored instance resets the count. */
   maxReconnects?: number;
 }
+
+/** Failures decided before anything was sent: the association is as good as before. */
+export const KEEPS_ASSOCIATION: ReadonlySet<NetFailure['kind']> = new Set([
+  'no-presentation-context',
+  'unsendable',
+]);
 
 const comboKey = (i: SendableInstance) => `${i.sopClassUid}|${i.transferSyntaxUid}`;
 
@@ -104,6 +113,9 @@ export async function storeOne(
       },
     };
   }
+  const odd = await planOddLength(inst, ch.assoc.info.peerImplementationClassUid);
+  if (odd.kind === 'refuse') return { ok: false, instance: inst, failure: odd.failure };
+  const patch = odd.kind === 'pad-value' ? odd.patch : undefined;
   const r = await ch.request(
     ctx.id,
     {
@@ -116,7 +128,7 @@ export async function storeOne(
       MoveOriginatorApplicationEntityTitle: opts.moveOriginator?.aeTitle,
       MoveOriginatorMessageID: opts.moveOriginator?.messageId,
     },
-    { path: inst.path, offset: inst.datasetOffset, length: inst.datasetLength, head: opts.head },
+    { path: inst.path, offset: inst.datasetOffset, length: inst.datasetLength, head: opts.head, patch },
     { timeoutMs: opts.timeoutMs ?? 120_000, onResponse: (m) => m.command },
   );
   if (!r.ok) return { ok: false, instance: inst, failure: r.error };
@@ -124,7 +136,14 @@ export async function storeOne(
   const entry = lookupStatus('C-STORE', status);
   const extra = { errorComment: r.value.ErrorComment, offendingElements: r.value.OffendingElement };
   if (entry.category === 'success' || entry.category === 'warning')
-    return { ok: true, instance: inst, status, entry, ...extra };
+    return {
+      ok: true,
+      instance: inst,
+      status,
+      entry,
+      ...extra,
+      adjusted: patch && odd.kind === 'pad-value' ? odd.note : undefined,
+    };
   return { ok: false, instance: inst, status, entry, ...extra };
 }
 
@@ -208,7 +227,7 @@ export async function storeInstances(
           record(o);
           // The budget is for consecutive failures (an unreachable peer), not for instances a peer aborts on.
           if (o.ok) reconnects = 0;
-          if (!o.ok && o.failure && o.failure.kind !== 'no-presentation-context') {
+          if (!o.ok && o.failure && !KEEPS_ASSOCIATION.has(o.failure.kind)) {
             if (++reconnects > (opts.maxReconnects ?? 3)) {
               if (claimed) await claimed.bytes;
               failRest(o.failure);

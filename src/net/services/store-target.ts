@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ElementBounds } from '../../dicom/element-bounds.js';
 import { buildPart10Meta } from '../../dicom/meta.js';
+import { lookupTransferSyntax } from '../../dicom/transfer-syntax.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../implementation.js';
 import type { DatasetSink } from '../dimse/channel.js';
 
@@ -51,6 +53,8 @@ const fsOpen = (p: string) =>
   new Promise<number>((res, rej) => fs.open(p, 'w', (e, fd) => (e ? rej(e) : res(fd))));
 const fsWritev = (fd: number, parts: Buffer[]) =>
   new Promise<void>((res, rej) => fs.writev(fd, parts, (e) => (e ? rej(e) : res())));
+const fsTruncate = (fd: number, length: number) =>
+  new Promise<void>((res, rej) => fs.ftruncate(fd, length, (e) => (e ? rej(e) : res())));
 const fsClose = (fd: number) => new Promise<void>((res, rej) => fs.close(fd, (e) => (e ? rej(e) : res())));
 const fsRename = (a: string, b: string) =>
   new Promise<void>((res, rej) => fs.rename(a, b, (e) => (e ? rej(e) : res())));
@@ -73,6 +77,9 @@ class FileSink implements DatasetSink<StoreResult> {
   private backlog = 0;
   private error: Error | undefined;
   private readonly tmp: string;
+  private readonly metaLength: number;
+  /** Follows the element structure to recognise the sender's pad of an odd-length data set (not for Deflate). */
+  private readonly bounds: ElementBounds | undefined;
 
   constructor(
     dir: string,
@@ -96,6 +103,10 @@ class FileSink implements DatasetSink<StoreResult> {
     });
     this.parts = [meta];
     this.batched = meta.length;
+    this.metaLength = meta.length;
+    const ts = lookupTransferSyntax(req.transferSyntaxUid);
+    // A Deflate stream's trailing NUL is the pad PS3.5 A.5 prescribes: it stays.
+    this.bounds = ts && !ts.deflated ? new ElementBounds(ts) : undefined;
     this.fd = dirReady.then(() => fsOpen(this.tmp));
     this.target = finalPath();
     // Failures are collected in end()/abort(); no unhandled rejection meanwhile.
@@ -104,6 +115,7 @@ class FileSink implements DatasetSink<StoreResult> {
   }
 
   write(chunk: Buffer): void | Promise<void> {
+    this.bounds?.push(chunk);
     this.parts.push(chunk);
     this.batched += chunk.length;
     this.total += chunk.length;
@@ -131,11 +143,16 @@ class FileSink implements DatasetSink<StoreResult> {
 
   async end(): Promise<StoreResult> {
     try {
+      // An odd-length data set came with the sender's NUL pad after its last element: written, the file would
+      // end with a byte no reader can parse. Without it, the data set is the one the sender read.
+      const padded = this.bounds?.endsWithPad() === true;
+      if (padded) this.total -= 1;
       if (this.batched > 0) void this.flush();
       await this.writing;
       let fd: number | undefined;
       try {
         fd = await this.fd;
+        if (padded && !this.error) await fsTruncate(fd, this.metaLength + this.total);
       } catch (e) {
         this.error ??= e as Error;
       }

@@ -9,7 +9,7 @@ import type { ContextProposal } from '../../../src/net/association/types.js';
 import type { DimseChannel } from '../../../src/net/dimse/channel.js';
 import { openChannel } from '../../../src/net/peer.js';
 import { corpusDir, manifest, type ManifestRow } from '../../harness/corpus.js';
-import { datasetBytes } from '../../harness/dicom-file.js';
+import { arrivingDataset, datasetBytes } from '../../harness/dicom-file.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
 export interface CorpusArchive {
@@ -72,10 +72,9 @@ export const sha256 = (b: Buffer): string => createHash('sha256').update(b).dige
 export const datasetDigest = (path: string): string => sha256(datasetBytes(path));
 
 /**
- * SHA-256 of the data set as it travels: an odd-length data set (some deflated files) goes with one
- * NUL of padding, as PS3.8 Annex E requires even PDV fragments (src/net pads, never changes a byte).
+ * SHA-256 of the data set as it arrives at a pacshift receiver: the file's data set, byte for byte (an odd-length
+ * one travels with a NUL pad the receiver drops; a Deflate stream keeps it: see arrivingDataset).
  */
 export function sentDigest(path: string): string {
-  const b = datasetBytes(path);
-  return sha256(b.length % 2 === 1 ? Buffer.concat([b, Buffer.from([0])]) : b);
+  return sha256(arrivingDataset(path, 'pacshift')!);
 }
