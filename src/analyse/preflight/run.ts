@@ -3,6 +3,8 @@
  *
  * 1. Objects to check: files given directly (`files`), or from the inventory, one instance per series
  *    (or all): read in place from a folder source, retrieved into a temporary folder from a DIMSE one.
+ *    A folder source adds every file no inventoried instance stands for (other copies of a SOP
+ *    Instance UID, files the inventory could not read), each judged as itself.
  * 2. The target is probed with every (SOP class, transfer syntax) the inventory and the objects hold.
  * 3. Each object is checked (check-object.ts), then copies sharing a SOP Instance UID are compared.
  * 4. Results are sized per cause (report.ts) and, with a state database, recorded as audit events
@@ -84,10 +86,14 @@ export async function runPreflight(
     }
     if (ctx) {
       const picks: { pick: Instance; represents: Representation }[] = [];
+      /** A folder source: the files the inventory listed as instances. */
+      const listed = new Set<string>();
       for await (const v of eachStudy(ctx.store)) {
-        for (const i of v.instances)
+        for (const i of v.instances) {
           if (i.sopClassUid && i.transferSyntaxUid)
             combos.push({ sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid });
+          if (typeof i.attrs?.path === 'string') listed.add(i.attrs.path);
+        }
         if (opts.files) continue;
         for (const pick of pickInstances(v.instances, opts.all ?? false)) {
           const stood = opts.all ? [pick] : v.instances.filter((i) => i.seriesUid === pick.seriesUid);
@@ -116,6 +122,7 @@ export async function runPreflight(
               inventory: p.pick,
             });
           }
+          items.push(...(await unlistedFiles(root, listed)));
         } else {
           const dir = opts.fetchDir ?? (tempDir = await mkdtemp(join(tmpdir(), 'pacshift-preflight-')));
           fetch = await fetchFromSource(
@@ -210,6 +217,23 @@ export async function runPreflight(
   } finally {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The files of a folder source that no inventoried instance stands for — other copies of a SOP Instance
+ * UID (the inventory lists the first), files it could not read — each judged as itself: every file the
+ * source holds is judged, as `--files` would.
+ */
+async function unlistedFiles(root: string, listed: ReadonlySet<string>): Promise<Item[]> {
+  const listedAbs = new Set([...listed].map((rel) => (isAbsolute(rel) ? rel : resolve(root, rel))));
+  // A path the walk cannot open (dangling symlink…) is an exception of the inventory's, not an object.
+  const files = await listFiles([root], () => undefined);
+  return files
+    .filter((path) => !listedAbs.has(resolve(path)))
+    .map((path) => ({
+      path,
+      represents: { studyUid: undefined, instances: 1, bytes: 0, bytesEstimated: true },
+    }));
 }
 
 function notRetrievable(i: Instance, why: string, profile: Profile): ObjectCheck {

@@ -17,6 +17,7 @@ import { runInventory } from '../../../src/inventory/index.js';
 import { openMigration, type MigrationContext } from '../../../src/run/context.js';
 import type { Instance } from '../../../src/state/index.js';
 import { hasCorpus } from '../../../src/util/corpus.js';
+import { listFiles } from '../../../src/util/files.js';
 import { corpusDir } from '../../harness/corpus.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
 
@@ -27,6 +28,8 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
   let target: Archive;
   let ctx: MigrationContext;
   let instances: Instance[];
+  /** Files of the folder no inventoried instance stands for (other copies of a UID, unreadable files). */
+  let unlisted: string[];
   const source = () => join(corpusDir(), 'pydicom');
 
   beforeAll(async () => {
@@ -52,6 +55,8 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     instances = [];
     for (const row of await ctx.store.ledger())
       instances.push(...(await ctx.store.listInstances(row.studyUid)));
+    const listed = new Set(instances.map((i) => join(source(), String(i.attrs?.path))));
+    unlisted = (await listFiles([source()])).filter((p) => !listed.has(p));
   });
   afterAll(async () => {
     await ctx?.close();
@@ -65,13 +70,23 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     const series = new Set(instances.map((i) => i.seriesUid));
     const r = await runPreflight(ctx, { profile: 'strict' });
     expect(r.sampling).toBe('one-per-series');
-    expect(r.checked.objects).toBe(series.size);
-    expect(r.source.instances).toBe(instances.length);
-    expect(r.source.bytes).toBe(instances.reduce((s, i) => s + i.sizeBytes!, 0));
-    expect(r.source.bytesEstimated).toBe(false);
+    // One per series, and every file the inventory lists no instance for, as itself.
+    expect(unlisted.length).toBeGreaterThanOrEqual(4);
+    const extra = r.objects.filter((o) => unlisted.includes(o.path));
+    expect(extra).toHaveLength(unlisted.length - r.notDicom);
+    expect(r.checked.objects).toBe(series.size + extra.length);
+    expect(r.source.instances).toBe(instances.length + extra.length);
+    expect(r.source.bytes).toBe(
+      instances.reduce((s, i) => s + i.sizeBytes!, 0) + extra.reduce((s, o) => s + o.sizeBytes, 0),
+    );
     expect(r.target.probed).toBe(true);
-    // Every combination of the inventory was negotiated; exactly the compressed ones were refused.
-    const combos = new Set(instances.map((i) => `${i.sopClassUid}|${i.transferSyntaxUid}`));
+    // Every combination of the inventory and of the files checked was negotiated; exactly the compressed ones were refused.
+    const combos = new Set([
+      ...instances.map((i) => `${i.sopClassUid}|${i.transferSyntaxUid}`),
+      ...extra
+        .filter((o) => o.sopClassUid && o.transferSyntaxUid)
+        .map((o) => `${o.sopClassUid}|${o.transferSyntaxUid}`),
+    ]);
     expect(r.target.combinations).toBe(combos.size);
     const refused = new Set(r.target.refused.map((x) => `${x.sopClassUid}|${x.transferSyntaxUid}`));
     expect(refused).toEqual(new Set([...combos].filter((k) => !UNCOMPRESSED.includes(k.split('|')[1]!))));
@@ -91,17 +106,20 @@ describe.skipIf(!hasCorpus())('runPreflight', () => {
     // Recorded: one event per object, one for the run.
     const events = await ctx.store.listEvents({ kind: PREFLIGHT_OBJECT_EVENT });
     expect(events).toHaveLength(r.checked.objects);
-    expect(events.every((e) => e.sopInstanceUid && e.studyUid)).toBe(true);
+    // Each inventoried object names its instance and study (an unreadable extra file may not).
+    expect(events.filter((e) => e.sopInstanceUid && e.studyUid).length).toBeGreaterThanOrEqual(series.size);
     expect(await ctx.store.listEvents({ kind: PREFLIGHT_RUN_EVENT })).toHaveLength(1);
   });
 
   it('--all checks every instance; lenient verdicts beside the strict ones', async () => {
     const r = await runPreflight(ctx, { profile: 'lenient', all: true, record: false });
     expect(r.sampling).toBe('all');
-    expect(r.checked.objects).toBe(instances.length);
-    expect(r.source.instances).toBe(instances.length);
-    // The folder inventory keeps one file per SOP Instance UID: no duplicate reaches the check here.
-    expect(cause(r, 'duplicate-uid')).toBeUndefined();
+    // Every file of the folder: the inventory's instances and the files it lists no instance for.
+    expect(r.checked.objects).toBe(instances.length + unlisted.length - r.notDicom);
+    expect(r.source.instances).toBe(r.checked.objects);
+    // The inventory keeps one file per SOP Instance UID; the other copy (badVR.dcm beside rtdose.dcm,
+    // other content) is judged too.
+    expect(cause(r, 'duplicate-uid')?.objects).toBeGreaterThanOrEqual(2);
     expect(cause(r, 'value-too-long')?.verdict).toBe('accept');
     expect(cause(r, 'value-too-long')?.strict).toBe('refuse');
   });
