@@ -11,13 +11,14 @@
  */
 import type { Plan } from '../plan/index.js';
 import type { MigrationContext } from '../run/context.js';
-import type { ChangeKind, InventoryLevel, Json } from '../state/index.js';
+import type { ChangeKind, InventoryLevel, Json, LockHeld } from '../state/index.js';
 import { daysFromCivil } from './dates.js';
 import { inventoryDimse } from './dimse.js';
 import { Findings } from './findings.js';
 import { Flusher, type UpsertTotals } from './flush.js';
 import { inventoryFolder } from './folder.js';
 import { extraStudyKeywords } from './keys.js';
+import { withInventoryLock } from './lock.js';
 import { DEFAULT_UNDATED_KEYS, type UndatedKey } from './split.js';
 
 export interface InventoryOptions {
@@ -32,6 +33,8 @@ export interface InventoryOptions {
   /** Stops the run: it finishes as incomplete. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: InventoryProgress) => void;
+  /** Another process's inventory holds the lock: this one waits for it (lock.ts). */
+  readonly onWait?: (held: LockHeld) => void;
 }
 
 export interface InventoryProgress {
@@ -105,10 +108,88 @@ function todayOf(ms: number): number {
   return daysFromCivil(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
 }
 
+/**
+ * One inventory run, holding the migration's inventory lock (another process's run is waited for
+ * first: two runs at once would each mark the other's rows vanished).
+ */
 export async function runInventory(
   ctx: MigrationContext,
   opts: InventoryOptions = {},
 ): Promise<InventorySummary> {
+  const held = await withInventoryLock(ctx.store, (signal) => inventoryRun(ctx, { ...opts, signal }), {
+    signal: opts.signal,
+    onWait: opts.onWait,
+  });
+  return held ? held.value : stoppedWhileWaiting(ctx, opts);
+}
+
+export type EnsureInventoryResult =
+  | { readonly kind: 'ran'; readonly summary: InventorySummary }
+  /** An earlier run (maybe another process's, just waited for) is the inventory: not run again. */
+  | { readonly kind: 'up-to-date'; readonly runId: number }
+  | { readonly kind: 'stopped' };
+
+/**
+ * What `migrate` calls: under the inventory lock, an inventory run only when the state has no
+ * usable one (usableInventoryRun) — so processes started together run one inventory, and the others
+ * use its result.
+ */
+export async function ensureInventory(
+  ctx: MigrationContext,
+  opts: InventoryOptions = {},
+): Promise<EnsureInventoryResult> {
+  const held = await withInventoryLock(
+    ctx.store,
+    async (signal): Promise<EnsureInventoryResult> => {
+      const usable = await usableInventoryRun(ctx);
+      if (usable !== undefined) return { kind: 'up-to-date', runId: usable };
+      return { kind: 'ran', summary: await inventoryRun(ctx, { ...opts, signal }) };
+    },
+    { signal: opts.signal, onWait: opts.onWait },
+  );
+  return held ? held.value : { kind: 'stopped' };
+}
+
+/** The id of a finished inventory run that proves the inventory (complete), if there is one. */
+export async function usableInventoryRun(ctx: MigrationContext): Promise<number | undefined> {
+  return (await ctx.store.latestInventoryRun({ complete: true }))?.id;
+}
+
+/** Stopped before the lock was free: an empty run, finished incomplete, says so. */
+async function stoppedWhileWaiting(ctx: MigrationContext, opts: InventoryOptions): Promise<InventorySummary> {
+  const { store } = ctx;
+  const started = store.clock.now();
+  const runId = await store.startInventoryRun(
+    { source: ctx.plan.source.type },
+    opts.note ?? 'stopped while waiting for another inventory',
+  );
+  const fin = await store.finishInventoryRun(runId, { complete: false });
+  const none: ChangeCounts = {
+    new: 0,
+    'counts-changed': 0,
+    'attributes-changed': 0,
+    vanished: 0,
+    reappeared: 0,
+  };
+  return {
+    runId,
+    source: ctx.plan.source.type,
+    complete: false,
+    uncoveredQueries: fin.uncovered,
+    stopped: true,
+    studies: 0,
+    series: 0,
+    instances: 0,
+    undatedStudies: 0,
+    changes: { study: none, series: none, instance: none },
+    vanishChecked: { study: false, series: false, instance: false },
+    findings: {},
+    exceptions: { recorded: 0, resolved: 0 },
+    durationMs: store.clock.now() - started,
+  };
+}
+
+async function inventoryRun(ctx: MigrationContext, opts: InventoryOptions): Promise<InventorySummary> {
   const { plan, store } = ctx;
   const clock = store.clock;
   const started = clock.now();

@@ -61,6 +61,7 @@ export function newOwnerId(prefix = 'worker'): string {
   return `${prefix}@${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
+export { isDeadLocalOwner } from './owner.js';
 export type { Store, StoreOptions } from './store.js';
 export { createStore } from './store.js';
 export type { SqliteOptions } from './sqlite.js';

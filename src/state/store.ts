@@ -35,6 +35,7 @@ import type {
   Job,
   Json,
   LeaseError,
+  LockHeld,
   LedgerException,
   LedgerOptions,
   LedgerRow,
@@ -69,6 +70,7 @@ import { extendLease } from './ops/extend-lease.js';
 import { failJob } from './ops/fail-job.js';
 import { finishInventoryRun } from './ops/finish-inventory-run.js';
 import { getInventoryRun } from './ops/get-inventory-run.js';
+import { latestInventoryRun } from './ops/latest-inventory-run.js';
 import { getInstance, getSeries, getStudy } from './ops/get-inventory.js';
 import { getJob, getJobByStudy, listJobs } from './ops/get-job.js';
 import { getScopeDecision } from './ops/get-scope-decision.js';
@@ -78,6 +80,7 @@ import { ledgerSummary } from './ops/ledger-summary.js';
 import { listChanges } from './ops/list-changes.js';
 import { listEvents } from './ops/list-events.js';
 import { listExceptions } from './ops/list-exceptions.js';
+import { acquireLock, extendLock, releaseLock } from './ops/locks.js';
 import { recordExceptions } from './ops/record-exceptions.js';
 import { resolveExceptions } from './ops/resolve-exceptions.js';
 import { listInstanceOutcomes, listQuarantine } from './ops/list-instance-outcomes.js';
@@ -132,6 +135,11 @@ export interface Store {
   /** Complete when every root query is complete or split into covered parts (and opts.complete !== false). */
   finishInventoryRun(runId: number, opts?: { readonly complete?: boolean }): Promise<FinishRunResult>;
   getInventoryRun(runId: number): Promise<InventoryRun | undefined>;
+  /** The newest run (finished: that has finished; complete: that finished complete, or incomplete with false). */
+  latestInventoryRun(filter?: {
+    readonly finished?: boolean;
+    readonly complete?: boolean;
+  }): Promise<InventoryRun | undefined>;
   recordQuery(query: InventoryQueryInput): Promise<number>;
   listQueries(runId: number): Promise<InventoryQuery[]>;
   upsertStudies(runId: number, rows: readonly StudyInput[]): Promise<UpsertResult>;
@@ -145,6 +153,10 @@ export interface Store {
   /** Exceptions of `kinds` that run `runId` (which looked at everything they are about) did not see again: resolved. */
   resolveExceptions(runId: number, kinds: readonly ExceptionKind[]): Promise<number>;
   listExceptions(filter?: ExceptionFilter): Promise<LedgerException[]>;
+  /** A named lock with a lease (one inventory at a time: 'inventory'); held by another: who, until when. */
+  acquireLock(name: string, owner: string, leaseMs: number): Promise<Result<{ expiresAt: number }, LockHeld>>;
+  extendLock(name: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseLock(name: string, owner: string): Promise<void>;
   getStudy(studyUid: string): Promise<Study | undefined>;
   getSeries(seriesUid: string): Promise<Series | undefined>;
   getInstance(sopInstanceUid: string): Promise<Instance | undefined>;
@@ -246,6 +258,7 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     startInventoryRun: (params, note) => startInventoryRun(ctx, params, note),
     finishInventoryRun: (runId, o) => finishInventoryRun(ctx, runId, o),
     getInventoryRun: (runId) => getInventoryRun(ctx, runId),
+    latestInventoryRun: (f) => latestInventoryRun(ctx, f),
     recordQuery: (q) => recordQuery(ctx, q),
     listQueries: (runId) => listQueries(ctx, runId),
     upsertStudies: (runId, rows) => upsertStudies(ctx, runId, rows),
@@ -256,6 +269,9 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     recordExceptions: (runId, items) => recordExceptions(ctx, runId, items),
     resolveExceptions: (runId, kinds) => resolveExceptions(ctx, runId, kinds),
     listExceptions: (f) => listExceptions(ctx, f),
+    acquireLock: (name, owner, leaseMs) => acquireLock(ctx, name, owner, leaseMs),
+    extendLock: (name, owner, leaseMs) => extendLock(ctx, name, owner, leaseMs),
+    releaseLock: (name, owner) => releaseLock(ctx, name, owner),
     getStudy: (uid) => getStudy(ctx, uid),
     getSeries: (uid) => getSeries(ctx, uid),
     getInstance: (uid) => getInstance(ctx, uid),

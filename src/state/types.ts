@@ -499,6 +499,13 @@ export interface ExceptionFilter {
   readonly limit?: number;
 }
 
+/** A named lock (store.acquireLock) held by another owner. */
+export interface LockHeld {
+  readonly name: string;
+  readonly holder: string;
+  readonly expiresAt: number;
+}
+
 /** Why the migration is not done, typed (the words are in DoneReport.reasons). */
 export type NotDoneCode =
   'no-complete-inventory' | 'unscoped' | 'pending' | 'not-verified' | 'open-exceptions';

@@ -96,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
       undatedKeys,
       note: values.note,
       signal: ac.signal,
+      onWait: () =>
+        console.error('another process is running an inventory of this migration: waiting for it'),
       onProgress: (p) =>
         bar.update(
           p.totalFiles !== undefined

@@ -21,15 +21,22 @@ export const usage =
 export async function ensureInventoryAndScope(
   ctx: MigrationContext,
   log: (m: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   let done = await ctx.store.isDone();
-  if (done.reasons.includes('no inventory run has finished complete')) {
-    log('no complete inventory yet: running it');
-    const { runInventory } = await import('../../inventory/run.js');
-    const inv = await runInventory(ctx, {});
-    log(
-      `inventory: ${inv.studies} studies, ${inv.series} series, ${inv.instances} instances${inv.complete ? '' : ' (INCOMPLETE)'}`,
-    );
+  if (done.blockers.some((b) => b.code === 'no-complete-inventory')) {
+    // Under the inventory lock: processes started together run one inventory, the others use it.
+    const { ensureInventory } = await import('../../inventory/run.js');
+    const inv = await ensureInventory(ctx, {
+      signal,
+      onWait: () => log('another process is running the inventory: waiting for it'),
+    });
+    if (inv.kind === 'ran') {
+      const s = inv.summary;
+      log(
+        `inventory run ${s.runId}: ${s.studies} studies, ${s.series} series, ${s.instances} instances${s.complete ? '' : ' (INCOMPLETE)'}`,
+      );
+    } else if (inv.kind === 'up-to-date') log(`inventory: run ${inv.runId} (another process's) is used`);
     done = await ctx.store.isDone();
   }
   if (done.reasons.some((r) => r.includes('no scope decision'))) {
@@ -108,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
       ? await startReceiver(plan, spool, log)
       : undefined;
   try {
-    await ensureInventoryAndScope(ctx, log);
+    await ensureInventoryAndScope(ctx, log, ac.signal);
     const extra = plan.verify.attributes;
     const passThrough: PassThrough = async (s) => {
       const r = await recordPassThrough(s.path, extra);

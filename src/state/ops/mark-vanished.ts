@@ -6,7 +6,7 @@ import { insertChanges } from './_upsert-inventory.js';
 
 /**
  * Marks as vanished the inventoried rows of a level that this run did not see: by default those not
- * upserted with `runId`; with `seen`, those not in it; with `among`, only those candidates. Rows
+ * upserted with `runId` (nor by a later run); with `seen`, those not in it; with `among`, only those candidates. Rows
  * already vanished, and instances never inventoried (only received), are left alone. One
  * transaction; returns the UIDs newly marked.
  */
@@ -32,8 +32,9 @@ export async function markVanished(
     } else {
       candidates = await tx.all<Row>(base);
     }
+    // Not seen by this run, and not by a later one either (whose evidence is newer than ours).
     const gone = candidates.filter((r) =>
-      seen ? !seen.has(String(r.k)) : r.last_run_id === null || num(r.last_run_id) !== runId,
+      seen ? !seen.has(String(r.k)) : r.last_run_id === null || num(r.last_run_id) < runId,
     );
     for (const part of chunks(gone)) {
       await tx.run(

@@ -2,6 +2,8 @@
  * The Store contract: one suite, run against every implementation (sqlite.test.ts, postgres.test.ts),
  * in the manner of hono's `common.case.test.ts`. Time only moves when a test moves the ManualClock.
  */
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   JOB_STATE_TABLE,
@@ -149,6 +151,15 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     });
 
     describe('inventory', () => {
+      it('an older run never marks vanished what a newer run saw', async () => {
+        const run1 = await store.startInventoryRun();
+        const run2 = await store.startInventoryRun();
+        await store.upsertStudies(run1, [study(1)]);
+        await store.upsertStudies(run2, [study(1), study(2)]);
+        expect(await store.markVanished(run1)).toEqual([]);
+        expect(await store.markVanished(run2)).toEqual([]);
+      });
+
       it('a row the same run wrote already is refined without a delta (a study answered once per patient)', async () => {
         const run1 = await store.startInventoryRun();
         await store.upsertStudies(run1, [study(7, { numInstances: 1, numSeries: 1 })]);
@@ -939,6 +950,43 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           remainingInstances: 40,
         });
         expect((await store.throughput(600_000, 'retrieve')).instances).toBe(100);
+      });
+    });
+
+    describe('named locks (one inventory at a time)', () => {
+      it('one owner at a time; extended by its owner; free after release or expiry; a dead local holder is taken over', async () => {
+        const a = `inventory@${hostname()}:${process.pid}:aaaa0001`;
+        const b = `inventory@${hostname()}:${process.pid}:bbbb0002`;
+        expect((await store.acquireLock('inventory', a, 60_000)).ok).toBe(true);
+        const held = await store.acquireLock('inventory', b, 60_000);
+        expect(held).toEqual({
+          ok: false,
+          error: { name: 'inventory', holder: a, expiresAt: clock.now() + 60_000 },
+        });
+        expect((await store.acquireLock('other', b, 60_000)).ok).toBe(true); // locks are by name
+        expect((await store.acquireLock('inventory', a, 60_000)).ok).toBe(true); // re-entrant for its owner
+        clock.advance(50_000);
+        expect(await store.extendLock('inventory', a, 60_000)).toBe(true);
+        expect(await store.extendLock('inventory', b, 60_000)).toBe(false);
+        clock.advance(50_000); // a's extended lease still runs
+        expect((await store.acquireLock('inventory', b, 60_000)).ok).toBe(false);
+        clock.advance(10_001); // expired: b takes it, a can no longer extend it
+        expect((await store.acquireLock('inventory', b, 60_000)).ok).toBe(true);
+        expect(await store.extendLock('inventory', a, 60_000)).toBe(false);
+        await store.releaseLock('inventory', a); // not a's: nothing happens
+        expect((await store.acquireLock('inventory', a, 60_000)).ok).toBe(false);
+        await store.releaseLock('inventory', b);
+        expect((await store.acquireLock('inventory', a, 60_000)).ok).toBe(true);
+        // Held by a process of this host that has exited: taken over at once, lease or not.
+        const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+        const dead = `inventory@${hostname()}:${gone}:dddd0004`;
+        await store.releaseLock('inventory', a);
+        expect((await store.acquireLock('inventory', dead, 60_000)).ok).toBe(true);
+        expect((await store.acquireLock('inventory', b, 60_000)).ok).toBe(true);
+        // One on another host is not (its process cannot be looked at from here).
+        const remote = `inventory@elsewhere.invalid:${gone}:eeee0005`;
+        expect((await store.acquireLock('remote', remote, 60_000)).ok).toBe(true);
+        expect((await store.acquireLock('remote', b, 60_000)).ok).toBe(false);
       });
     });
 
