@@ -61,6 +61,7 @@ export const CODE_MEANINGS: Readonly<Record<string, string>> = {
   UNSENDABLE: 'the instance cannot reach the target unchanged: pacshift did not send it',
   NOT_DELIVERED: 'the source did not deliver instances the inventory lists',
   NO_ANSWER: 'the target did not answer a C-STORE (association ended or timed out before its response)',
+  ABORTED_BY_OBJECT: 'the target aborts the association on this object, every time it is sent',
   INTERNAL: 'internal error in pacshift while handling the study',
   TARGET_FOLDER: 'the target folder cannot be listed',
   QIDO_UNREADABLE: "the DICOMweb target's QIDO-RS answer is not DICOM JSON",
@@ -109,6 +110,8 @@ export const CODE_ACTIONS: Readonly<Record<string, string>> = {
     'The instance cannot be sent without changing it (see the cause: an odd-length data set whose last element is not its Pixel Data). It is quarantined; correct the file at the source, or send it with a tool that re-encodes it.',
   NOT_DELIVERED:
     "The source answered but did not send every instance the inventory lists, even when asked one by one; each instance's cause is in the failures list. The study is retried; if they stay missing, check them at the source (deleted, offline, unreadable, a SOP class or transfer syntax it cannot send).",
+  ABORTED_BY_OBJECT:
+    "The target aborted the association on this instance, and again when it was sent alone on a new association: the object itself makes it abort (often a UID it cannot parse). It is quarantined; read the target's log for what it refused, correct the object, then requeue it.",
   NO_ANSWER:
     'The target did not answer C-STORE requests before the association ended or timed out. Check its load, logs and the plan timeouts; the study is retried.',
   INTERNAL:

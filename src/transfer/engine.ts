@@ -142,6 +142,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       let missing: string[] = [];
       let unlisted: SpooledInstance[] = [];
       let causes: ReadonlyMap<string, string> | undefined;
+      let final: ReadonlyMap<string, string> | undefined;
+      let finalStatus: ReadonlyMap<string, number> | undefined;
       if (expected.size > 0 || everything === 0) {
         if (!breakers.source.allow()) {
           await store.releaseJob(job.id, owner);
@@ -159,6 +161,8 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         arrived = arrived.concat(rep.arrived);
         unlisted = rep.unlisted;
         causes = rep.causes;
+        final = rep.final;
+        finalStatus = rep.finalStatus;
         missing = rep.missing;
         if (rep.failure) breakers.source.failure();
         else breakers.source.success();
@@ -185,9 +189,23 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         }
       }
       await recordArrivals(job, arrived, unlisted);
-      if (missing.length > 0) {
+      // Those asking again cannot bring (our own listener refused them) are quarantined at once with that cause.
+      const settled = missing.filter((u) => final?.has(u));
+      if (settled.length > 0)
+        await store.recordInstancesStored(
+          settled.map((u) => ({
+            sopInstanceUid: u,
+            status: finalStatus?.get(u) ?? 0xffff,
+            outcome: 'quarantined' as const,
+            category: final!.get(u)!,
+            cause: causes?.get(u) ?? final!.get(u)!,
+          })),
+          { jobId: job.id },
+        );
+      const again = missing.filter((u) => !final?.has(u));
+      if (again.length > 0) {
         await store.recordInstanceFailures(
-          missing.map((u) => ({
+          again.map((u) => ({
             sopInstanceUid: u,
             studyUid,
             phase: 'retrieve' as const,
@@ -202,7 +220,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
           job.id,
           owner,
           'NOT_DELIVERED',
-          `retrieve ${studyUid}: ${missing.length} instance(s) not delivered`,
+          `retrieve ${studyUid}: ${again.length} instance(s) not delivered`,
           true,
         );
         return 'retry';
@@ -284,7 +302,7 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         await store.failJob(
           job.id,
           owner,
-          first.status === 0xffff ? 'NO_ANSWER' : first.status,
+          first.status === 0xffff ? (first.code ?? 'NO_ANSWER') : first.status,
           `store ${studyUid}: ${rep.retry.length} instance(s) to retry (${first.cause})`,
           true,
         );

@@ -4,7 +4,14 @@
  */
 import type { AssociationServer } from '../net/association/server.js';
 import { startScp, storageAcceptPolicy } from '../net/services/scp.js';
-import { FolderStoreTarget } from '../net/services/store-target.js';
+import {
+  FolderStoreTarget,
+  type StoreResult,
+  type StoreRequestInfo,
+  type StoreTarget,
+} from '../net/services/store-target.js';
+import type { DatasetSink } from '../net/dimse/channel.js';
+import { type ListenerBook, listenerBookOf } from './listener-book.js';
 import type { Plan } from '../plan/index.js';
 import type { Spool } from './spool.js';
 import { parseCommitmentReport, type CommitmentReport } from '../net/services/commitment-scu.js';
@@ -33,7 +40,7 @@ export async function startReceiver(plan: Plan, spool: Spool, log: (msg: string)
     allow: allow.map((a) => ({ aeTitle: a.aeTitle, hosts: a.host ? [a.host] : undefined })),
     policy: storageAcceptPolicy(),
     handlers: {
-      store: new FolderStoreTarget(spool.incoming),
+      store: recordingTarget(new FolderStoreTarget(spool.incoming), listenerBookOf(spool)),
       onStored: (r) => {
         if (r.ok) {
           rx.received++;
@@ -54,4 +61,29 @@ export async function startReceiver(plan: Plan, spool: Spool, log: (msg: string)
     onRefused: (why, remote) => log(`receiver refused an association from ${remote}: ${why}`),
   });
   return rx;
+}
+
+/** A store target whose refusals (with the instance's UID and the status we answered) go into the book. */
+function recordingTarget(inner: StoreTarget, book: ListenerBook): StoreTarget {
+  return {
+    open(req: StoreRequestInfo): DatasetSink<StoreResult> {
+      const sink = inner.open(req);
+      return {
+        write: (chunk) => sink.write(chunk),
+        abort: () => sink.abort(),
+        end: async () => {
+          const r = await sink.end();
+          if (!r.ok)
+            book.refused({
+              sopInstanceUid: req.sopInstanceUid,
+              status: r.status,
+              comment: r.comment,
+              callingAeTitle: req.callingAeTitle,
+              at: Date.now(),
+            });
+          return r;
+        },
+      };
+    },
+  };
 }

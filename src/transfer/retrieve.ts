@@ -14,6 +14,7 @@ import { FolderStoreTarget } from '../net/services/store-target.js';
 import type { DimseSourcePlan } from '../plan/index.js';
 import type { Spool, SpooledInstance } from './spool.js';
 import { ALL_TRANSFER_SYNTAXES } from './syntaxes.js';
+import { listenerBookOf } from './listener-book.js';
 
 export interface RetrieveRequest {
   studyUid: string;
@@ -47,6 +48,11 @@ export interface RetrieveReport {
   /** A status asking to back off (A701/A702, Cxxx): its words, and the status itself. */
   backoff?: string;
   backoffStatus?: number;
+  /**
+   * Missing because our own listener refused them (SOP Instance UID → its status and comment): the source's
+   * status for them (Orthanc: A702) is not the cause, and asking again would meet the same refusal.
+   */
+  refusedByListener?: Map<string, { cause: string; status: number }>;
 }
 
 const qrModel = (p: DimseSourcePlan) => (p.queryModel === 'patient-root' ? 'patient' : 'study');
@@ -107,6 +113,10 @@ export async function retrieveStudy(
 ): Promise<RetrieveReport> {
   const report: RetrieveReport = { arrived: [], missing: [], unlisted: [], outcomes: [] };
   const expected = new Set(req.expected.keys());
+  const book = listenerBookOf(spool);
+  const since = Date.now();
+  /** Our listener refused it during this retrieve: it will again. */
+  const refusedByUs = (u: string) => plan.retrieve === 'c-move' && book.refusalOf(u, since) !== undefined;
   type Attempt = Awaited<ReturnType<typeof getOnce>>;
   /**
    * One C-MOVE; or C-GETs with one storage context per (SOP class, transfer syntax) of the instances
@@ -159,6 +169,7 @@ export async function retrieveStudy(
   };
 
   const missingNow = () => [...expected].filter((u) => spool.get(u).length === 0);
+  const askAgain = () => missingNow().filter((u) => !refusedByUs(u));
   const wholeStudy = (req.wholeStudy ?? true) || req.expected.size === 0;
   if (wholeStudy && (expected.size > 0 || req.expected.size === 0)) {
     const whole = await run({ StudyInstanceUID: req.studyUid }, 'STUDY');
@@ -171,9 +182,9 @@ export async function retrieveStudy(
     plan.retrieve === 'c-get' &&
     storageContextGroups(req.expected.values(), ALL_TRANSFER_SYNTAXES).length > 1;
   const imageRounds = wholeStudy && !split ? req.imageRetries : Math.max(1, req.imageRetries);
-  for (let attempt = 0; attempt < imageRounds && !report.stop && missingNow().length > 0; attempt++) {
+  for (let attempt = 0; attempt < imageRounds && !report.stop && askAgain().length > 0; attempt++) {
     const bySeries = new Map<string, string[]>();
-    for (const u of missingNow()) {
+    for (const u of askAgain()) {
       const s = req.expected.get(u)!.seriesUid;
       bySeries.set(s, [...(bySeries.get(s) ?? []), u]);
     }
@@ -188,11 +199,28 @@ export async function retrieveStudy(
         for (const r of rs) if (!judge(r) && report.stop) break;
       }
     }
-    await settle(spool, new Set(missingNow()), req.quietMs);
+    await settle(spool, new Set(askAgain()), req.quietMs);
   }
   const arrived = spool.ofStudy(req.studyUid);
   report.arrived = arrived.filter((s) => expected.has(s.sopInstanceUid));
   report.unlisted = arrived.filter((s) => !expected.has(s.sopInstanceUid));
   report.missing = missingNow();
+  const refused = new Map<string, { cause: string; status: number }>();
+  for (const u of report.missing) {
+    const r = refusedByUs(u) ? book.refusalOf(u, since) : undefined;
+    if (r)
+      refused.set(u, {
+        status: r.status,
+        cause: `refused by pacshift's listener (0x${hex(r.status)} ${r.comment}) when ${r.callingAeTitle.trim()} sent it`,
+      });
+  }
+  if (refused.size > 0) {
+    report.refusedByListener = refused;
+    // The source's back-off status (A702 for failed sub-operations) counted our refusals: not a reason to wait.
+    if (report.missing.every((u) => refused.has(u))) {
+      report.backoff = undefined;
+      report.backoffStatus = undefined;
+    }
+  }
   return report;
 }

@@ -10,7 +10,8 @@ import type { Target } from './targets/target.js';
 export interface SendReport {
   stored: number;
   quarantined: number;
-  retry: { sopInstanceUid: string; cause: string; status: number }[];
+  /** `code`: for a failure without a DICOM status, what happened (store-outcome.ts NO_STATUS). */
+  retry: { sopInstanceUid: string; cause: string; status: number; code?: string }[];
   stop?: string;
   bytes: number;
 }
@@ -45,6 +46,7 @@ export async function sendStudy(
         sopInstanceUid: s.sopInstanceUid,
         cause: d.record.cause ?? '',
         status: d.record.status,
+        code: d.code,
       });
     else report.stop ??= d.record.cause ?? 'configuration error at the target';
   }

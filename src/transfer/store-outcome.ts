@@ -3,6 +3,7 @@
  * turned into a record for the state database and a decision for the job. Data, tested.
  */
 import { hex } from '../net/dimse/status.js';
+import type { NetFailure, NetFailureKind } from '../net/errors.js';
 import type { StoreOutcome } from '../net/services/store-scu.js';
 import type { StoredInput } from '../state/index.js';
 
@@ -19,6 +20,8 @@ export type JobEffect =
 export interface OutcomeDecision {
   record: StoredInput;
   effect: JobEffect;
+  /** For a failure without a DICOM status: the code the job records while it waits (NO_STATUS). */
+  code?: string;
 }
 
 export function decideStoreOutcome(o: StoreOutcome, quarantinePath?: string): OutcomeDecision {
@@ -121,56 +124,94 @@ export function decideStoreOutcome(o: StoreOutcome, quarantinePath?: string): Ou
         };
     }
   }
-  const f = o.failure!;
-  if (f.kind === 'no-presentation-context') {
-    // The target accepts neither this SOP class nor this transfer syntax: a capability gap, not a retry.
-    return {
-      record: {
-        sopInstanceUid: uid,
-        status: 0x0122,
-        outcome: 'quarantined',
-        category: 'no-presentation-context',
-        cause: f.message,
-        path: quarantinePath,
-      },
-      effect: 'quarantine',
-    };
-  }
-  if (f.kind === 'unsendable') {
-    // Decided by us before sending: it would be the same next time.
+  return decideFailure(o, o.failure!, quarantinePath);
+}
+
+/** Words for the errno codes a connection attempt ends with (src/net/transport/connect.ts). */
+const CONNECT_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused (nothing listens on that port)',
+  ECONNRESET: 'connection reset by the peer',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+  ETIMEDOUT: 'connection attempt timed out',
+  ECLOSED: 'the peer closed the connection at once',
+};
+
+/** What a C-STORE without a status means, by the network failure (src/net/errors.ts): protocol facts, tested. */
+interface NoStatusRule {
+  /** Ledger category, and the job's code while it waits to retry (src/report/actions.ts explains each). */
+  category: string;
+  code: string;
+  effect: JobEffect;
+}
+export const NO_STATUS: Readonly<Record<NetFailureKind, NoStatusRule>> = {
+  'connect-failed': { category: 'connect-failed', code: 'CONNECT_FAILED', effect: 'retry' },
+  timeout: { category: 'timeout', code: 'TIMEOUT', effect: 'retry' },
+  rejected: { category: 'configuration', code: 'ASSOC_REJECTED', effect: 'stop' },
+  tls: { category: 'configuration', code: 'TLS', effect: 'stop' },
+  aborted: { category: 'aborted', code: 'ABORTED', effect: 'retry' },
+  'protocol-error': { category: 'protocol-error', code: 'PROTOCOL_ERROR', effect: 'retry' },
+  closed: { category: 'closed', code: 'CLOSED', effect: 'retry' },
+  'no-presentation-context': {
+    category: 'no-presentation-context',
+    code: 'NO_PRESENTATION_CONTEXT',
+    effect: 'quarantine',
+  },
+  'no-response': { category: 'no-answer', code: 'NO_ANSWER', effect: 'retry' },
+  local: { category: 'local', code: 'LOCAL', effect: 'retry' },
+  unsendable: { category: 'unsendable', code: 'UNSENDABLE', effect: 'quarantine' },
+};
+
+/** The failure that says what happened: a "no response" because the peer aborted is an abort. */
+const underlying = (f: NetFailure): NetFailure =>
+  f.kind === 'no-response' && f.cause && (f.cause.kind === 'aborted' || f.cause.kind === 'closed')
+    ? f.cause
+    : f;
+
+export const describeNetFailure = (f: NetFailure): string => {
+  if (f.kind === 'connect-failed') return `${CONNECT_WORDS[f.code] ?? f.code}: ${f.message}`;
+  if (f.kind === 'no-response' && f.cause) return `${f.message}`;
+  return `${f.kind}: ${f.message}`;
+};
+
+function decideFailure(
+  o: StoreOutcome & { ok: false },
+  f: NetFailure,
+  quarantinePath?: string,
+): OutcomeDecision {
+  const uid = o.instance.sopInstanceUid;
+  const what = underlying(f);
+  const rule = NO_STATUS[what.kind];
+  // An instance the peer aborted on twice, on two associations, while the peer still accepts associations: the
+  // object causes it, and it will again (src/net/services/store-scu.ts retries an aborted instance once).
+  if (o.abortedAgain && (what.kind === 'aborted' || what.kind === 'closed')) {
     return {
       record: {
         sopInstanceUid: uid,
         status: 0xffff,
         outcome: 'quarantined',
-        category: 'unsendable',
-        cause: `${f.kind}: ${f.message}`,
+        category: 'aborted-by-target',
+        cause: `the target ${what.kind === 'aborted' ? 'aborted the association' : 'closed the connection'} on this instance, again on a new association (${describeNetFailure(f)}): it refuses this object; quarantined`,
         path: quarantinePath,
       },
       effect: 'quarantine',
+      code: 'ABORTED_BY_OBJECT',
     };
   }
-  if (f.kind === 'rejected' || f.kind === 'tls') {
-    return {
-      record: {
-        sopInstanceUid: uid,
-        status: 0xffff,
-        outcome: 'failed',
-        category: 'configuration',
-        cause: `${f.kind}: ${f.message}`,
-      },
-      effect: 'stop',
-    };
-  }
-  // No answer (abort, timeout, closed): outcome unknown — retry idempotently, then verify.
+  const quarantined = rule.effect === 'quarantine';
   return {
     record: {
       sopInstanceUid: uid,
-      status: 0xffff,
-      outcome: 'failed',
-      category: 'no-answer',
-      cause: `${f.kind}: ${f.message}`,
+      // No presentation context: PS3.7's "SOP class not supported" is what it amounts to.
+      status: what.kind === 'no-presentation-context' ? 0x0122 : 0xffff,
+      outcome: quarantined ? 'quarantined' : 'failed',
+      category: rule.category,
+      cause: what.kind === 'no-presentation-context' ? f.message : describeNetFailure(f),
+      ...(quarantined ? { path: quarantinePath } : {}),
     },
-    effect: 'retry',
+    effect: rule.effect,
+    code: rule.code,
   };
 }

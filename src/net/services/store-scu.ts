@@ -42,6 +42,11 @@ export type StoreOutcome =
       errorComment?: string;
       offendingElements?: number[];
       failure?: NetFailure;
+      /**
+       * The peer aborted (or closed) the association on this instance, then again when it was sent alone on a new
+       * association: the object causes it (DCMTK and Orthanc abort on a command UID they cannot parse).
+       */
+      abortedAgain?: boolean;
     };
 
 export interface StoreOptions {
@@ -52,6 +57,11 @@ export interface StoreOptions {
   /** How many times in a row a worker reopens an association after it failed (default 3); a stored instance resets the count. */
   maxReconnects?: number;
 }
+
+/** The peer ended the association while (or before) it answered this instance. */
+const abortedOn = (f: NetFailure | undefined): boolean =>
+  f?.kind === 'aborted' ||
+  (f?.kind === 'no-response' && (f.cause?.kind === 'aborted' || f.cause?.kind === 'closed'));
 
 /** Failures decided before anything was sent: the association is as good as before. */
 export const KEEPS_ASSOCIATION: ReadonlySet<NetFailure['kind']> = new Set([
@@ -174,6 +184,7 @@ export async function storeInstances(
       // Prefetch buffers this worker reuses: one is read into while the other is being sent. A buffer comes back
       // only after a success response and with nothing left in the socket's queue (no write still references it).
       const spare: Buffer[] = [];
+      const abortedOnce = new Set<SendableInstance>();
       const failRest = (f: NetFailure) => {
         if (claimed) record({ ok: false, instance: claimed.inst, failure: f });
         claimed = undefined;
@@ -224,9 +235,17 @@ export async function storeInstances(
           const o = await pending;
           if (o.ok && o.status === 0 && cur.buffer && ch.assoc.socket.writableLength === 0)
             spare.push(cur.buffer);
-          record(o);
+          // An instance the peer aborted on goes once more, first on the next association: if the peer aborts on
+          // it again, the object is the cause (abortedAgain), not the peer's state.
+          const aborted = !o.ok && abortedOn(o.failure);
+          const again = aborted && abortedOnce.has(cur.inst);
+          if (aborted && !again) {
+            abortedOnce.add(cur.inst);
+            if (claimed) queue.unshift(claimed.inst);
+            claimed = { inst: cur.inst, bytes: Promise.resolve(undefined) };
+          } else record(again ? { ...o, abortedAgain: true } : o);
           // The budget is for consecutive failures (an unreachable peer), not for instances a peer aborts on.
-          if (o.ok) reconnects = 0;
+          if (o.ok || again) reconnects = 0;
           if (!o.ok && o.failure && !KEEPS_ASSOCIATION.has(o.failure.kind)) {
             if (++reconnects > (opts.maxReconnects ?? 3)) {
               if (claimed) await claimed.bytes;

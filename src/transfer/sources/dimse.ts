@@ -22,6 +22,11 @@ export function dimseCauses(rep: RetrieveReport, service: string): Map<string, s
         ? `not sent by the source: the last of ${rep.outcomes.length} ${service} request(s) answered 0x${hex(last.status)} ${last.entry.meaning} (completed ${last.counts.completed ?? '?'}, failed ${last.counts.failed ?? '?'}, warning ${last.counts.warning ?? '?'})`
         : `no ${service} request was answered`;
   for (const u of rep.missing) {
+    const ours = rep.refusedByListener?.get(u);
+    if (ours) {
+      causes.set(u, ours.cause);
+      continue;
+    }
     const named = rep.outcomes.filter((o) => o.failedSopInstanceUids.includes(u)).at(-1);
     causes.set(
       u,
@@ -39,7 +44,14 @@ export function dimseSource(peer: Peer, plan: DimseSourcePlan, moveDestination: 
     name: describePeer(peer),
     retrieveStudy: async (spool, req): Promise<SourceRetrieveReport> => {
       const rep = await retrieveStudy(peer, plan, spool, req, moveDestination);
-      return { ...rep, causes: dimseCauses(rep, plan.retrieve.toUpperCase()) };
+      // Refused by our own listener: asking again meets the same refusal (src/transfer/listener-book.ts).
+      const ours = [...(rep.refusedByListener ?? [])];
+      return {
+        ...rep,
+        causes: dimseCauses(rep, plan.retrieve.toUpperCase()),
+        final: new Map(ours.map(([u]) => [u, 'refused-by-listener'])),
+        finalStatus: new Map(ours.map(([u, r]) => [u, r.status])),
+      };
     },
     close: async () => undefined,
   };

@@ -11,6 +11,13 @@ import type { Spool } from '../spool.js';
 export interface SourceRetrieveReport extends RetrieveReport {
   /** SOP Instance UID → why it was not delivered (UIDs, sizes and relative paths only). */
   readonly causes?: ReadonlyMap<string, string>;
+  /**
+   * Missing instances that asking again cannot bring (SOP Instance UID → ledger category): our own listener
+   * refused them. They are quarantined with their cause; the study goes on without waiting for them.
+   */
+  readonly final?: ReadonlyMap<string, string>;
+  /** The status our listener answered for each of them (0117 for a UID a File Meta cannot hold). */
+  readonly finalStatus?: ReadonlyMap<string, number>;
 }
 
 export type SourceKind = 'dimse' | 'folder';

@@ -15,6 +15,7 @@ describe('storeInstances: a peer that aborts on some instances', () => {
   let dir: string;
   let server: AssociationServer;
   const instances: SendableInstance[] = [];
+  let opened = 0;
 
   beforeAll(async () => {
     dir = makeTempDir('reconnect');
@@ -51,7 +52,7 @@ describe('storeInstances: a peer that aborts on some instances', () => {
       port: 0,
       host: '127.0.0.1',
       policy: storageAcceptPolicy(),
-      handlers: { store: aborting },
+      handlers: { store: aborting, onAssociation: () => void opened++ },
     });
   });
   afterAll(async () => {
@@ -78,6 +79,10 @@ describe('storeInstances: a peer that aborts on some instances', () => {
     for (const o of outcomes.filter((x) => !x.ok)) {
       expect(o.instance.sopInstanceUid).toMatch(/\.666$/);
       if (!o.ok) expect(o.failure?.kind).toBe('no-response');
+      // Sent once more, first on a new association: the peer aborted again, so the object is the cause.
+      if (!o.ok) expect(o.abortedAgain).toBe(true);
     }
+    // 6 aborting instances, each tried twice: 12 associations besides the first.
+    expect(opened).toBeGreaterThanOrEqual(13);
   });
 });
