@@ -1,5 +1,6 @@
 /**
- * The pilot: the sample's studies migrated by the pipeline's own engine before the bulk.
+ * The pilot: the sample's studies migrated before the bulk by the run `migrate` runs (one assembly,
+ * src/run/assemble.ts: corrections and rules, pass-through record, engine, verification).
  *
  * How the pilot is scoped (and why it cannot exclude the rest for good): no scope decision is
  * written. The pilot's studies get a job each (store.enqueueJobs); no other study has one yet, so
@@ -15,10 +16,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { MigrationContext } from '../../run/context.js';
 import type { Json } from '../../state/index.js';
-import { runEngine, type PassThrough } from '../../transfer/engine.js';
-import { startReceiver } from '../../transfer/receiver.js';
-import { Spool } from '../../transfer/spool.js';
-import { receivedFields, recordPassThrough, runVerify } from '../../verify/index.js';
+import { assembleMigrationRun } from '../../run/assemble.js';
+import type { VerifyRunSummary } from '../../verify/index.js';
 import type { SampleResult } from './choose.js';
 
 export const SAMPLE_PILOT_EVENT = 'sample.pilot';
@@ -84,16 +83,16 @@ export interface PilotRun {
   readonly instancesStored: number;
   readonly bytesStored: number;
   readonly stopped?: string;
-  readonly verify?: Awaited<ReturnType<typeof runVerify>>;
+  readonly verify?: VerifyRunSummary;
 }
 
-/** Creates the pilot's jobs and migrates them (retrieve, store, verify) with the plan's settings. */
+/** Creates the pilot's jobs and migrates them (retrieve, correct, store, verify) as `migrate` does. */
 export async function runPilot(
   ctx: MigrationContext,
   studyUids: readonly string[],
   opts: { verify?: boolean; signal?: AbortSignal; log?: (m: string) => void } = {},
 ): Promise<PilotRun> {
-  const { plan, store } = ctx;
+  const { store } = ctx;
   const log = opts.log ?? (() => undefined);
   if (!ctx.source || !ctx.target) throw new PilotRefused('the pilot needs a DIMSE source and a DIMSE target');
   const pilot = new Set(studyUids);
@@ -103,38 +102,25 @@ export async function runPilot(
       `${others.length} job(s) of studies outside the pilot exist (the scope was applied): the engine would migrate them too. Run the pilot before \`pacshift scope\`/\`migrate\`, or use \`pacshift prioritize\``,
     );
   }
-  const q = await store.enqueueJobs(
-    studyUids.map((studyUid) => ({ studyUid })),
-    { priority: PILOT_PRIORITY },
-  );
-  const spool = new Spool(plan.spool.dir, plan.spool.maxBytes);
-  await spool.open();
-  const receiver =
-    plan.source.type === 'dimse' && plan.source.retrieve === 'c-move'
-      ? await startReceiver(plan, spool, log)
-      : undefined;
-  let result: Awaited<ReturnType<typeof runEngine>>;
+  // The run `migrate` assembles (corrections and rules included): the pilot's studies reach the target
+  // as the bulk's will, and are verified against what was sent. Assembled first: a transform that does
+  // not load leaves no job behind.
+  const mig = await assembleMigrationRun(ctx, { log });
+  let q: Awaited<ReturnType<typeof store.enqueueJobs>>;
+  let result: Awaited<ReturnType<typeof mig.transfer>>;
+  let verify: VerifyRunSummary | undefined;
   try {
-    const passThrough: PassThrough = async (s) => {
-      const r = await recordPassThrough(s.path, plan.verify.attributes);
-      return r.ok ? receivedFields(r.value) : {};
-    };
-    result = await runEngine({
-      plan,
-      store,
-      spool,
-      source: ctx.source,
-      target: ctx.target,
-      passThrough,
-      untilIdle: true,
-      signal: opts.signal,
-      log,
-    });
-  } finally {
+    q = await store.enqueueJobs(
+      studyUids.map((studyUid) => ({ studyUid })),
+      { priority: PILOT_PRIORITY },
+    );
+    result = await mig.transfer({ untilIdle: true, signal: opts.signal });
     // Verification may listen on local.port itself (C-MOVE back from the target).
-    await receiver?.close();
+    await mig.closeReceiver();
+    verify = opts.verify === false || result.stopped ? undefined : await mig.verify({});
+  } finally {
+    await mig.close();
   }
-  const verify = opts.verify === false || result.stopped ? undefined : await runVerify(ctx, {});
   return {
     enqueued: q.created.length,
     existing: q.existing.length,

@@ -1,13 +1,9 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../plan/index.js';
 import { openMigration, type MigrationContext } from '../../run/context.js';
-import { runEngine, type PassThrough } from '../../transfer/engine.js';
-import { startReceiver } from '../../transfer/receiver.js';
-import { openSource, type Source } from '../../transfer/sources/index.js';
-import { MissingSecretError, openTarget, type Target } from '../../transfer/targets/index.js';
-import { Spool } from '../../transfer/spool.js';
-import { TransformStep } from '../../transform/apply.js';
-import { receivedFields, recordPassThrough, type VerifyRunSummary } from '../../verify/index.js';
+import { assembleMigrationRun, type MigrationRun } from '../../run/assemble.js';
+import { MissingSecretError } from '../../transfer/targets/index.js';
+import type { VerifyRunSummary } from '../../verify/index.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
@@ -91,13 +87,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!positionals[0]) throw new UsageError('missing plan file');
   const ctx = await openMigration(positionals[0], { transform: true });
   const log = (m: string) => (values.json ? console.error(JSON.stringify({ log: m })) : console.error(m));
-  const { plan } = ctx;
-  // Any source (DIMSE, folder) to any target (DIMSE, folder, DICOMweb): src/transfer/sources, targets.
-  let source: Source;
-  let target: Target;
+  // Any source (DIMSE, folder) to any target (DIMSE, folder, DICOMweb), corrections and rules, the
+  // receiver, the pass-through record, the engine, the verification: assembled in one place.
+  let mig: MigrationRun;
   try {
-    source = openSource(plan, ctx.source, ctx.store);
-    target = openTarget(plan, ctx.target);
+    mig = await assembleMigrationRun(ctx, { log });
   } catch (e) {
     await ctx.close();
     if (e instanceof MissingSecretError) throw new UsageError(e.message);
@@ -107,36 +101,15 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = () => ac.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const spool = new Spool(plan.spool.dir, plan.spool.maxBytes);
-  const rec = await spool.open();
-  if (rec.recovered) log(`spool: ${rec.recovered} instance(s) recovered from an earlier run`);
-  const receiver =
-    plan.source.type === 'dimse' && plan.source.retrieve === 'c-move'
-      ? await startReceiver(plan, spool, log)
-      : undefined;
+  if (mig.recovered) log(`spool: ${mig.recovered} instance(s) recovered from an earlier run`);
   try {
     await ensureInventoryAndScope(ctx, log, ac.signal);
-    const extra = plan.verify.attributes;
-    const passThrough: PassThrough = async (s) => {
-      const r = await recordPassThrough(s.path, extra);
-      return r.ok ? receivedFields(r.value) : {};
-    };
     const bar = progress(!values.json);
     const t0 = Date.now();
-    const result = await runEngine({
-      plan,
-      store: ctx.store,
-      spool,
-      source,
-      target,
-      passThrough,
-      transform: ctx.transformer?.active
-        ? new TransformStep({ transformer: ctx.transformer, store: ctx.store, spool, log })
-        : undefined,
+    const result = await mig.transfer({
       leaseMs: parseDuration(values.lease!),
       untilIdle: values['until-idle'],
       signal: ac.signal,
-      log,
       onProgress: (p) =>
         bar.update(
           `studies done ${p.finished}, running ${p.running}; instances stored ${p.instancesStored} (${(p.bytesStored / 1e6).toFixed(0)} MB)`,
@@ -149,18 +122,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     let verified: unknown;
     // Verification may listen on local.port itself (C-MOVE back from the target): free it first.
-    await receiver?.close();
+    await mig.closeReceiver();
     if (!values['no-verify'] && !ac.signal.aborted) {
-      const { runVerify } = await import('../../verify/index.js');
       const leaseMs = parseDuration(values.lease!);
-      let summary = await runVerify(ctx, { leaseMs });
+      let summary = await mig.verify({ leaseMs });
       // Studies still stored or verifying are leased by a run that was killed (claimable once the lease
       // expires) or wait for a retry: wait for them, as the engine waits for transfers (not with --until-idle).
       while (!values['until-idle'] && !ac.signal.aborted) {
         const c = await ctx.store.countJobsByState();
         if (c.stored + c.verifying === 0) break;
         await sleep(Math.min(5000, leaseMs ?? 5000), ac.signal);
-        summary = mergeVerifySummaries(summary, await runVerify(ctx, { leaseMs }));
+        summary = mergeVerifySummaries(summary, await mig.verify({ leaseMs }));
       }
       verified = summary;
     }
@@ -190,9 +162,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await receiver?.close();
-    await source.close();
-    await target.close();
+    await mig.close();
     await ctx.close();
   }
 }
