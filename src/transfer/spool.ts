@@ -3,6 +3,10 @@
  * renames), refused ones move to `quarantine/`. After a crash the spool is re-read, so nothing
  * that arrived is lost; its size is bounded by spool.maxBytes.
  *
+ * The quarantine never overwrites: each object is kept as `<SOP Instance UID>.<first 16 hex of the
+ * SHA-256 of its bytes>.dcm` (the same object twice is one file; different objects under one UID, or
+ * named alike by a source, are several).
+ *
  * Transformed instances (src/transform/apply.ts): the rewritten copy of `X` is named
  * `X.x<first 12 hex of the SHA-256 of X's bytes>.dcm` and is renamed into `incoming/` only after its
  * record and audit events are in the state database; then `X` is deleted. A file of that form is never
@@ -12,12 +16,18 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readInstanceInfo, type InstanceInfo } from '../dicom/part10.js';
+import { safeName } from '../net/services/store-target.js';
 import { sameFileBytes } from '../util/same-bytes.js';
 
 const TRANSFORMED_RE = /^(.*)\.x([0-9a-f]{12})\.dcm$/;
+
+const QUARANTINED_RE = /^(.*)\.[0-9a-f]{16}(?:\.\d+)?\.dcm$/;
+
+/** The (file-name-safe) SOP Instance UID a quarantined file's name was made from. */
+export const quarantinedUidOf = (name: string): string | undefined => QUARANTINED_RE.exec(name)?.[1];
 
 /** Whether a spooled file is the transformed copy of an instance (never transformed again). */
 export const isTransformedPath = (path: string): boolean => TRANSFORMED_RE.test(basename(path));
@@ -217,11 +227,38 @@ export class Spool {
   /** Move a refused instance to the quarantine folder; returns its new path. */
   async toQuarantine(s: SpooledInstance): Promise<string> {
     this.forget(s);
-    const dest = join(this.quarantine, basename(s.path));
-    await rename(s.path, dest).catch(async () => {
-      // already moved by an earlier attempt
-      await stat(dest);
-    });
-    return dest;
+    return this.moveToQuarantine(s.path, s.sopInstanceUid);
+  }
+
+  /**
+   * Moves a file into the quarantine under a name no other object has: `<UID>.<SHA-256 prefix>.dcm`
+   * (`unknown-uid` when no UID is known). Never overwrites: the link fails if the name is taken; a
+   * taken name holding the same bytes is this object already there, other bytes (a prefix collision)
+   * get a counter.
+   */
+  private async moveToQuarantine(path: string, uid: string | undefined): Promise<string> {
+    const name = uid ? safeName(uid) : 'unknown-uid';
+    let digest: string;
+    try {
+      digest = (await fileSha256(path)).slice(0, 16);
+    } catch (e) {
+      // Moved by an earlier attempt of this process: that copy is the one.
+      const earlier = (await readdir(this.quarantine)).find((f) => quarantinedUidOf(f) === name);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && uid && earlier)
+        return join(this.quarantine, earlier);
+      throw e;
+    }
+    const base = join(this.quarantine, `${name}.${digest}`);
+    for (let i = 1; ; i++) {
+      const dest = i === 1 ? `${base}.dcm` : `${base}.${i}.dcm`;
+      try {
+        await link(path, dest);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (!(await sameBytes(dest, path))) continue;
+      }
+      await rm(path, { force: true });
+      return dest;
+    }
   }
 }
