@@ -14,15 +14,15 @@ import {
   newOwnerId,
 } from '../state/index.js';
 import { type Prepared, TransformStep } from '../transform/apply.js';
-import { CircuitBreaker } from './breaker.js';
-import { sendStudy } from './send.js';
+import { CircuitBreaker, type Permit, breakerGate } from './breaker.js';
+import { type SendReport, sendStudy } from './send.js';
 import { dimseSource } from './sources/dimse.js';
 import type { Source, SourceRetrieveReport } from './sources/source.js';
 import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
 import { type Spool, type SpooledInstance, isTransformedPath } from './spool.js';
 import { decideWindow } from './windows.js';
-import { sleep } from '../util/sleep.js';
+import { type Gate, runWorkerLoop } from './worker-loop.js';
 
 /** What is recorded of each instance while it passes through (header attributes, digests). */
 export type PassThrough = (s: SpooledInstance) => Promise<Partial<ReceivedInput>>;
@@ -41,10 +41,16 @@ export interface EngineOptions {
    * is recorded; what is recorded and sent is the transformed copy.
    */
   transform?: TransformStep;
+  /** How long a claimed study is ours without a heartbeat (extended every third of it while working). */
   leaseMs?: number;
   /** Stop when no job is runnable now (jobs waiting for back-off are left for the next run). */
   untilIdle?: boolean;
+  /** Aborted (SIGTERM, SIGINT): no new job starts; running ones get `graceMs`, then their leases are released. */
   signal?: AbortSignal;
+  /** Default 2 s. */
+  graceMs?: number;
+  /** Waits of the loop (tests pass one that moves a ManualClock instead of sleeping). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   log?: (msg: string) => void;
   /** Called after each job step, for progress bars. */
   onProgress?: (p: EngineProgress) => void;
@@ -63,7 +69,40 @@ export class StopRun extends Error {}
 
 const TRANSFER_STATES: JobState[] = ['pending', 'retrieving', 'retrieved', 'storing'];
 
-export async function runEngine(o: EngineOptions): Promise<EngineProgress & { stopped?: string }> {
+/** How long a claimed study is ours; a live worker extends it every third of it. */
+export const DEFAULT_LEASE_MS = 120_000;
+
+type Breakers = { source: CircuitBreaker; target: CircuitBreaker };
+
+/** What the log calls a peer: "target NEWPACS@10.0.0.2:104". */
+function peerName(role: 'source' | 'target', p: Plan['source'] | Plan['target']): string {
+  if (p.type === 'dimse') return `${role} ${p.calledAe}@${p.host}:${p.port}`;
+  if (p.type === 'folder') return `${role} folder ${p.path}`;
+  return `${role} ${p.url}`;
+}
+
+const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/**
+ * Tells the breaker a job's verdict on its peer and says so in the log when the peer goes down (which
+ * peer, since when, next try) and when it comes back.
+ */
+function verdict(b: CircuitBreaker, name: string, ok: boolean, cause: string, log: (m: string) => void) {
+  if (ok) {
+    const since = b.since();
+    b.success();
+    if (since !== undefined) log(`${name} reachable again`);
+    return;
+  }
+  if (!b.failure()) return;
+  log(
+    `${name} unreachable since ${clockTime(b.since()!)} (${b.failuresInARow()} failure(s) in a row; last: ${cause}); next try ${clockTime(b.nextTrialAt()!)}`,
+  );
+}
+
+export async function runEngine(
+  o: EngineOptions,
+): Promise<EngineProgress & { stopped?: string; aborted?: boolean }> {
   const { plan, store, spool } = o;
   const source: Source =
     'retrieveStudy' in o.source
@@ -76,13 +115,14 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
   const target: Target = 'store' in o.target ? o.target : dimseTarget(o.target);
   const log = o.log ?? (() => undefined);
   const owner = newOwnerId('migrate');
-  const leaseMs = o.leaseMs ?? 120_000;
+  const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
   const now = () => store.clock.now();
   const cb = plan.transfer.circuitBreaker;
-  const breakers = {
+  const breakers: Breakers = {
     source: new CircuitBreaker('source', cb.failures, cb.coolDown, now),
     target: new CircuitBreaker('target', cb.failures, cb.coolDown, now),
   };
+  const names = { source: peerName('source', plan.source), target: peerName('target', plan.target) };
   const defaults = {
     retrieve:
       plan.transfer.concurrency.retrieve ?? (plan.source.type === 'dimse' ? plan.source.maxAssociations : 2),
@@ -90,15 +130,22 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
       plan.transfer.concurrency.store ?? (plan.target.type === 'dimse' ? plan.target.maxAssociations : 4),
   };
   const progress: EngineProgress = { running: 0, finished: 0, failed: 0, instancesStored: 0, bytesStored: 0 };
-  const running = new Map<number, Promise<void>>();
+  const heartbeats = new Map<number, NodeJS.Timeout>();
   let stopped: string | undefined;
+  let storeAssociations = 1;
+  let win = { running: 0, retrieve: 1, store: 1 };
+  /** A job started while a breaker was not closed (a trial candidate): one at a time. */
+  let candidate: number | undefined;
 
-  const processJob = async (job: Job, storeAssociations: number): Promise<void> => {
-    const heartbeat = setInterval(
-      () => {
-        void store.extendLease(job.id, owner, leaseMs);
-      },
-      Math.max(1000, leaseMs / 3),
+  const processJob = async (job: Job): Promise<void> => {
+    heartbeats.set(
+      job.id,
+      setInterval(
+        () => {
+          void store.extendLease(job.id, owner, leaseMs).catch(() => undefined);
+        },
+        Math.max(1000, leaseMs / 3),
+      ),
     );
     try {
       const r = await migrateStudy(job, storeAssociations);
@@ -114,7 +161,9 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         await store.failJob(job.id, owner, 'INTERNAL', `internal error: ${(e as Error).message}`, true);
       }
     } finally {
-      clearInterval(heartbeat);
+      clearInterval(heartbeats.get(job.id));
+      heartbeats.delete(job.id);
+      if (candidate === job.id) candidate = undefined;
     }
   };
 
@@ -124,32 +173,63 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
     return r.value;
   };
 
-  const migrateStudy = async (job: Job, storeAssociations: number): Promise<'done' | 'retry'> => {
-    const studyUid = job.studyUid;
+  /**
+   * A peer is needed: 'go', or 'trial' (the one job that tries a peer found down), or the job is given
+   * back (no attempt spent: the peer is down, not the study) and the worker loop waits for the breaker.
+   */
+  const permit = async (job: Job, b: CircuitBreaker): Promise<Permit> => {
+    const p = b.allow();
+    if (p === 'wait') await store.releaseJob(job.id, owner);
+    return p;
+  };
+
+  /** A trial that failed without anything passing: the peer is still down; the study keeps its attempts. */
+  const trialFailed = async (job: Job, p: Permit, nothingPassed: boolean): Promise<boolean> => {
+    if (p !== 'trial' || !nothingPassed) return false;
+    await store.releaseJob(job.id, owner);
+    return true;
+  };
+
+  const migrateStudy = async (job: Job, associations: number): Promise<'done' | 'retry'> => {
     let state = job.state;
-    // ---- retrieve
     if (compareStates(state, 'retrieved') < 0) {
-      if (state === 'pending') state = (await advance(job, 'retrieving')).state;
-      const unreceived = await store.listInstances(studyUid, 'unreceived');
-      // What already sits in the spool (arrived before a crash, or with another study's move) counts.
-      const expected = new Map(
-        unreceived.map((i) => [i.sopInstanceUid, { sopClassUid: i.sopClassUid, seriesUid: i.seriesUid }]),
-      );
-      const already = [...expected.keys()].filter((u) => spool.get(u).length > 0);
-      for (const u of already) expected.delete(u);
-      const everything = (await store.listInstances(studyUid, 'all')).length;
-      let arrived: SpooledInstance[] = already.flatMap((u) => spool.get(u).slice(0, 1));
-      let missing: string[] = [];
-      let unlisted: SpooledInstance[] = [];
-      let causes: ReadonlyMap<string, string> | undefined;
-      let final: ReadonlyMap<string, string> | undefined;
-      let finalStatus: ReadonlyMap<string, number> | undefined;
-      if (expected.size > 0 || everything === 0) {
-        if (!breakers.source.allow()) {
-          await store.releaseJob(job.id, owner);
-          return 'retry';
-        }
-        const rep: SourceRetrieveReport = await source.retrieveStudy(spool, {
+      const r = await retrieveStep(job, state);
+      if (r === 'retry') return r;
+      state = r;
+    }
+    if (compareStates(state, 'stored') < 0) {
+      const r = await storeStep(job, state, associations);
+      if (r === 'retry') return r;
+    }
+    // Verification claims `stored` jobs itself; this worker is done with the study.
+    await store.releaseJob(job.id, owner);
+    return 'done';
+  };
+
+  /** Retrieve what the spool does not hold yet; the job ends `retrieved`, or fails/retries with cause. */
+  const retrieveStep = async (job: Job, from: JobState): Promise<JobState | 'retry'> => {
+    const studyUid = job.studyUid;
+    if (from === 'pending') await advance(job, 'retrieving');
+    const unreceived = await store.listInstances(studyUid, 'unreceived');
+    // What already sits in the spool (arrived before a crash, or with another study's move) counts.
+    const expected = new Map(
+      unreceived.map((i) => [i.sopInstanceUid, { sopClassUid: i.sopClassUid, seriesUid: i.seriesUid }]),
+    );
+    const already = [...expected.keys()].filter((u) => spool.get(u).length > 0);
+    for (const u of already) expected.delete(u);
+    const everything = (await store.listInstances(studyUid, 'all')).length;
+    let arrived: SpooledInstance[] = already.flatMap((u) => spool.get(u).slice(0, 1));
+    let missing: string[] = [];
+    let unlisted: SpooledInstance[] = [];
+    let causes: ReadonlyMap<string, string> | undefined;
+    let final: ReadonlyMap<string, string> | undefined;
+    let finalStatus: ReadonlyMap<string, number> | undefined;
+    if (expected.size > 0 || everything === 0) {
+      const p = await permit(job, breakers.source);
+      if (p === 'wait') return 'retry';
+      let rep: SourceRetrieveReport;
+      try {
+        rep = await source.retrieveStudy(spool, {
           studyUid,
           expected,
           quietMs: plan.transfer.quietPeriod,
@@ -157,163 +237,157 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
           // Part of the study arrived before (an earlier attempt, a killed run): ask only for the rest.
           wholeStudy: unreceived.length === everything && already.length === 0,
         });
-        if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
-        arrived = arrived.concat(rep.arrived);
-        unlisted = rep.unlisted;
-        causes = rep.causes;
-        final = rep.final;
-        finalStatus = rep.finalStatus;
-        missing = rep.missing;
-        if (rep.failure) breakers.source.failure();
-        else breakers.source.success();
-        if (rep.failure && arrived.length === 0 && unlisted.length === 0) {
-          await store.failJob(
-            job.id,
-            owner,
-            rep.failure.kind,
-            `retrieve ${studyUid}: ${rep.failure.kind}: ${rep.failure.message}`,
-            true,
-          );
-          return 'retry';
-        }
-        if (rep.backoff && missing.length > 0) {
-          await recordArrivals(job, arrived, unlisted);
-          await store.failJob(
-            job.id,
-            owner,
-            rep.backoffStatus ?? 0xa702,
-            `retrieve ${studyUid}: ${rep.backoff}`,
-            true,
-          );
-          return 'retry';
-        }
+      } finally {
+        // No verdict yet (a throw, a stop): the next job may try; the verdict below settles it otherwise.
+        if (p === 'trial') breakers.source.abandon();
       }
-      await recordArrivals(job, arrived, unlisted);
-      // Those asking again cannot bring (our own listener refused them) are quarantined at once with that cause.
-      const settled = missing.filter((u) => final?.has(u));
-      if (settled.length > 0)
-        await store.recordInstancesStored(
-          settled.map((u) => ({
-            sopInstanceUid: u,
-            status: finalStatus?.get(u) ?? 0xffff,
-            outcome: 'quarantined' as const,
-            category: final!.get(u)!,
-            cause: causes?.get(u) ?? final!.get(u)!,
-          })),
-          { jobId: job.id },
-        );
-      const again = missing.filter((u) => !final?.has(u));
-      if (again.length > 0) {
-        await store.recordInstanceFailures(
-          again.map((u) => ({
-            sopInstanceUid: u,
-            studyUid,
-            phase: 'retrieve' as const,
-            category: 'not-delivered',
-            cause:
-              causes?.get(u) ??
-              'listed by the inventory, not delivered by the source after IMAGE-level retries',
-          })),
-          { jobId: job.id },
-        );
-        await store.failJob(
-          job.id,
-          owner,
-          'NOT_DELIVERED',
-          `retrieve ${studyUid}: ${again.length} instance(s) not delivered`,
-          true,
-        );
+      if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
+      arrived = arrived.concat(rep.arrived);
+      unlisted = rep.unlisted;
+      causes = rep.causes;
+      final = rep.final;
+      finalStatus = rep.finalStatus;
+      missing = rep.missing;
+      const f = rep.failure;
+      verdict(breakers.source, names.source, !f, f ? `${f.kind}: ${f.message}` : '', log);
+      if (f && arrived.length === 0 && unlisted.length === 0) {
+        if (await trialFailed(job, p, true)) return 'retry';
+        await store.failJob(job.id, owner, f.kind, `retrieve ${studyUid}: ${f.kind}: ${f.message}`, true);
         return 'retry';
       }
-      state = (await advance(job, 'retrieved')).state;
+      if (rep.backoff && missing.length > 0) {
+        await recordArrivals(job, arrived, unlisted);
+        const code = rep.backoffStatus ?? 0xa702;
+        await store.failJob(job.id, owner, code, `retrieve ${studyUid}: ${rep.backoff}`, true);
+        return 'retry';
+      }
     }
-    // ---- store
-    if (compareStates(state, 'stored') < 0) {
-      if (state === 'retrieved') state = (await advance(job, 'storing')).state;
-      const quarantined = new Set((await store.listQuarantine(studyUid)).map((q) => q.sopInstanceUid));
-      const todo = (await store.listInstances(studyUid, 'unstored')).filter(
-        (i) => !quarantined.has(i.sopInstanceUid),
+    await recordArrivals(job, arrived, unlisted);
+    // Those asking again cannot bring (our own listener refused them) are quarantined at once with that cause.
+    const settled = missing.filter((u) => final?.has(u));
+    if (settled.length > 0)
+      await store.recordInstancesStored(
+        settled.map((u) => ({
+          sopInstanceUid: u,
+          status: finalStatus?.get(u) ?? 0xffff,
+          outcome: 'quarantined' as const,
+          category: final!.get(u)!,
+          cause: causes?.get(u) ?? final!.get(u)!,
+        })),
+        { jobId: job.id },
       );
-      const items: SpooledInstance[] = [];
-      const lost: string[] = [];
-      for (const i of todo) {
-        const copy = spool.get(i.sopInstanceUid)[0];
-        if (copy) items.push(copy);
-        else lost.push(i.sopInstanceUid);
-      }
-      if (lost.length > 0) {
-        // Received before, but not in the spool any more (spool removed?): fetch them again.
-        const byUid = new Map(todo.map((i) => [i.sopInstanceUid, i]));
-        const rep: SourceRetrieveReport = await source.retrieveStudy(spool, {
-          studyUid,
-          expected: new Map(
-            lost.map((u) => [
-              u,
-              { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid },
-            ]),
-          ),
-          quietMs: plan.transfer.quietPeriod,
-          imageRetries: 1,
-          wholeStudy: false,
-        });
-        if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
-        items.push(...rep.arrived);
-        if (rep.missing.length > 0) {
-          await store.failJob(
-            job.id,
-            owner,
-            'NOT_DELIVERED',
-            `store ${studyUid}: ${rep.missing.length} spooled instance(s) lost and not delivered again`,
-            true,
-          );
-          return 'retry';
-        }
-      }
-      // Spooled originals not transformed yet (a run killed between record and rename, copies fetched
-      // again): transformed now; nothing goes out uncorrected.
-      let toSend = items;
-      if (o.transform?.active && items.some((s) => !isTransformedPath(s.path))) {
-        const prepared: Prepared[] = [];
-        for (const s of items) prepared.push(await o.transform.prepare(s, studyUid));
-        toSend = await recordPrepared(
-          job,
-          prepared.filter((p) => p.outcome === 'changed' || p.outcome === 'failed'),
-        );
-        toSend.push(
-          ...prepared
-            .filter((p) => p.outcome === 'unchanged' || p.outcome === 'already')
-            .map((p) => p.original),
-        );
-      }
-      if (!breakers.target.allow()) {
-        await store.releaseJob(job.id, owner);
-        return 'retry';
-      }
-      const rep = await sendStudy(target, store, spool, job.id, toSend, {
-        associations: storeAssociations,
+    const again = missing.filter((u) => !final?.has(u));
+    if (again.length > 0) {
+      await recordMissing(job, again, causes);
+      return 'retry';
+    }
+    return (await advance(job, 'retrieved')).state;
+  };
+
+  const recordMissing = async (job: Job, missing: string[], causes?: ReadonlyMap<string, string>) => {
+    const studyUid = job.studyUid;
+    await store.recordInstanceFailures(
+      missing.map((u) => ({
+        sopInstanceUid: u,
+        studyUid,
+        phase: 'retrieve' as const,
+        category: 'not-delivered',
+        cause:
+          causes?.get(u) ?? 'listed by the inventory, not delivered by the source after IMAGE-level retries',
+      })),
+      { jobId: job.id },
+    );
+    const msg = `retrieve ${studyUid}: ${missing.length} instance(s) not delivered`;
+    await store.failJob(job.id, owner, 'NOT_DELIVERED', msg, true);
+  };
+
+  /** The spooled copies of the study's unstored, unquarantined instances (fetched again when lost). */
+  const spooledToSend = async (job: Job): Promise<SpooledInstance[] | 'retry'> => {
+    const studyUid = job.studyUid;
+    const quarantined = new Set((await store.listQuarantine(studyUid)).map((q) => q.sopInstanceUid));
+    const todo = (await store.listInstances(studyUid, 'unstored')).filter(
+      (i) => !quarantined.has(i.sopInstanceUid),
+    );
+    const items: SpooledInstance[] = [];
+    const lost: string[] = [];
+    for (const i of todo) {
+      const copy = spool.get(i.sopInstanceUid)[0];
+      if (copy) items.push(copy);
+      else lost.push(i.sopInstanceUid);
+    }
+    if (lost.length === 0) return items;
+    // Received before, but not in the spool any more (spool removed?): fetch them again.
+    const byUid = new Map(todo.map((i) => [i.sopInstanceUid, i]));
+    const rep: SourceRetrieveReport = await source.retrieveStudy(spool, {
+      studyUid,
+      expected: new Map(
+        lost.map((u) => [u, { sopClassUid: byUid.get(u)!.sopClassUid, seriesUid: byUid.get(u)!.seriesUid }]),
+      ),
+      quietMs: plan.transfer.quietPeriod,
+      imageRetries: 1,
+      wholeStudy: false,
+    });
+    if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
+    items.push(...rep.arrived);
+    if (rep.missing.length === 0) return items;
+    const msg = `store ${studyUid}: ${rep.missing.length} spooled instance(s) lost and not delivered again`;
+    await store.failJob(job.id, owner, 'NOT_DELIVERED', msg, true);
+    return 'retry';
+  };
+
+  /**
+   * Spooled originals not transformed yet (a run killed between record and rename, copies fetched
+   * again): transformed now; nothing goes out uncorrected.
+   */
+  const transformed = async (job: Job, items: SpooledInstance[]): Promise<SpooledInstance[]> => {
+    if (!o.transform?.active || items.every((s) => isTransformedPath(s.path))) return items;
+    const prepared: Prepared[] = [];
+    for (const s of items) prepared.push(await o.transform.prepare(s, job.studyUid));
+    const toSend = await recordPrepared(
+      job,
+      prepared.filter((p) => p.outcome === 'changed' || p.outcome === 'failed'),
+    );
+    toSend.push(
+      ...prepared.filter((p) => p.outcome === 'unchanged' || p.outcome === 'already').map((p) => p.original),
+    );
+    return toSend;
+  };
+
+  /** Store what is not stored yet; the job ends `stored`, or retries with cause. */
+  const storeStep = async (job: Job, from: JobState, associations: number): Promise<JobState | 'retry'> => {
+    const studyUid = job.studyUid;
+    if (from === 'retrieved') await advance(job, 'storing');
+    const items = await spooledToSend(job);
+    if (items === 'retry') return items;
+    const toSend = await transformed(job, items);
+    const p = await permit(job, breakers.target);
+    if (p === 'wait') return 'retry';
+    let rep: SendReport;
+    try {
+      rep = await sendStudy(target, store, spool, job.id, toSend, {
+        associations,
         keepAfterStore: plan.spool.keepAfterStore,
       });
-      progress.instancesStored += rep.stored;
-      progress.bytesStored += rep.bytes;
-      if (rep.stop) throw new StopRun(`target: ${rep.stop}`);
-      if (rep.retry.length > 0) {
-        breakers.target.failure();
-        const first = rep.retry[0]!;
-        await store.failJob(
-          job.id,
-          owner,
-          first.status === 0xffff ? (first.code ?? 'NO_ANSWER') : first.status,
-          `store ${studyUid}: ${rep.retry.length} instance(s) to retry (${first.cause})`,
-          true,
-        );
-        return 'retry';
-      }
-      breakers.target.success();
-      state = (await advance(job, 'stored')).state;
+    } finally {
+      if (p === 'trial') breakers.target.abandon();
     }
-    // Verification claims `stored` jobs itself; this worker is done with the study.
-    await store.releaseJob(job.id, owner);
-    return 'done';
+    progress.instancesStored += rep.stored;
+    progress.bytesStored += rep.bytes;
+    if (rep.stop) throw new StopRun(`target: ${rep.stop}`);
+    const first = rep.retry[0];
+    verdict(breakers.target, names.target, !first, first?.cause ?? '', log);
+    if (first) {
+      if (await trialFailed(job, p, rep.stored === 0 && rep.quarantined === 0)) return 'retry';
+      await store.failJob(
+        job.id,
+        owner,
+        first.status === 0xffff ? (first.code ?? 'NO_ANSWER') : first.status,
+        `store ${studyUid}: ${rep.retry.length} instance(s) to retry (${first.cause})`,
+        true,
+      );
+      return 'retry';
+    }
+    return (await advance(job, 'stored')).state;
   };
 
   const recordArrivals = async (job: Job, arrived: SpooledInstance[], unlisted: SpooledInstance[]) => {
@@ -369,43 +443,62 @@ export async function runEngine(o: EngineOptions): Promise<EngineProgress & { st
         );
   };
 
-  // ---- the loop
-  for (;;) {
-    if (o.signal?.aborted || stopped) break;
+  /** How many jobs may start now: time windows, pause, and the breakers (one trial while a peer is down). */
+  const gate = async (running: number): Promise<Gate> => {
+    if (stopped) return { stop: true };
     const paused = await store.isPaused();
     const w = decideWindow(plan.transfer, Date.now(), defaults);
-    if (paused.paused || w.paused) {
-      if (o.untilIdle && running.size === 0) break;
-      await sleep(1000, o.signal);
-      continue;
-    }
-    const slots = w.retrieve - running.size;
-    let claimed: Job[] = [];
-    if (slots > 0 && breakers.source.state() !== 'open' && breakers.target.state() !== 'open') {
-      claimed = await store.claimJobs(owner, slots, leaseMs, { states: TRANSFER_STATES });
-    }
-    const perStudyStore = Math.max(
-      1,
-      Math.floor(w.store / Math.max(1, Math.min(w.retrieve, running.size + claimed.length))),
-    );
-    for (const job of claimed) {
-      const p = processJob(job, perStudyStore).finally(() => running.delete(job.id));
-      running.set(job.id, p);
-    }
-    progress.running = running.size;
-    o.onProgress?.(progress);
-    if (running.size === 0 && claimed.length === 0) {
-      const counts = await store.countJobsByState();
-      const left = TRANSFER_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
-      if (o.untilIdle || left === 0) break;
-      const wait = Math.max(breakers.source.waitMs(), breakers.target.waitMs(), 1000);
-      await sleep(Math.min(wait, 5000), o.signal);
-      continue;
-    }
-    if (running.size > 0)
-      await Promise.race([...running.values(), sleep(claimed.length ? 50 : 1000, o.signal)]);
-  }
-  await Promise.allSettled(running.values());
+    if (paused.paused || w.paused)
+      return o.untilIdle && running === 0 ? { stop: true } : { slots: 0, waitMs: 1000 };
+    win = { running, retrieve: w.retrieve, store: w.store };
+    const free = Math.max(0, w.retrieve - running);
+    // A peer down: sleep until its next trial (on the store's clock), then start one job to try it.
+    const g = breakerGate([breakers.source, breakers.target], free, candidate !== undefined);
+    if (g.slots === 0 && running === 0 && o.untilIdle) return { stop: true };
+    return { slots: g.slots, waitMs: Math.min(g.waitMs, 60_000) };
+  };
+
+  const fetch = async (n: number): Promise<Job[]> => {
+    const jobs = await store.claimJobs(owner, n, leaseMs, { states: TRANSFER_STATES });
+    // The window's store associations shared by the studies running at once.
+    const studies = Math.max(1, Math.min(win.retrieve, win.running + jobs.length));
+    storeAssociations = Math.max(1, Math.floor(win.store / studies));
+    const closed = breakers.source.state() === 'closed' && breakers.target.state() === 'closed';
+    if (!closed && jobs[0]) candidate = jobs[0].id;
+    return jobs;
+  };
+
+  const idle = async (): Promise<'stop' | number> => {
+    const counts = await store.countJobsByState();
+    const left = TRANSFER_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+    if (o.untilIdle || left === 0) return 'stop';
+    const wait = Math.max(breakers.source.waitMs(), breakers.target.waitMs(), 1000);
+    return Math.min(wait, 5000);
+  };
+
+  const loop = await runWorkerLoop<Job>({
+    gate,
+    fetch,
+    handler: processJob,
+    idle,
+    signal: o.signal,
+    sleep: o.sleep,
+    graceMs: o.graceMs,
+    onError: (job, e) => log(`job ${job.id} study ${job.studyUid}: ${(e as Error).stack ?? e}`),
+    onTurn: (running) => {
+      progress.running = running;
+      o.onProgress?.(progress);
+    },
+    // Stopped (SIGTERM, SIGINT) with jobs still on the wire: their leases are given back at once, so
+    // the next run (or another worker) takes them without waiting for expiry.
+    abandon: async (jobs) => {
+      for (const job of jobs) {
+        clearInterval(heartbeats.get(job.id));
+        heartbeats.delete(job.id);
+        await store.releaseJob(job.id, owner).catch(() => undefined);
+      }
+    },
+  });
   progress.running = 0;
-  return { ...progress, stopped };
+  return { ...progress, stopped, ...(loop.aborted ? { aborted: true } : {}) };
 }

@@ -34,6 +34,8 @@ export interface RunVerifyOptions {
   readonly target?: VerifyTarget;
   /** Progress, one call per study. */
   readonly onStudy?: (e: StudyEvent) => void;
+  /** Aborted (SIGTERM, SIGINT): no further study is claimed. */
+  readonly signal?: AbortSignal;
 }
 
 export type StudyEvent =
@@ -153,7 +155,7 @@ export async function runVerify(
     const sampler = new StudySampler(candidates, spec);
 
     async function* claimed(): AsyncGenerator<Job> {
-      while (tally.studies < limit) {
+      while (tally.studies < limit && !opts.signal?.aborted) {
         const want = Math.max(1, Math.min(concurrency, limit - tally.studies));
         const jobs = await store.claimJobs(owner, want, leaseMs, { states: ['stored', 'verifying'] });
         if (jobs.length === 0) return;

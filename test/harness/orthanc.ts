@@ -73,6 +73,10 @@ export interface Orthanc {
   readonly rest: OrthancRest;
   /** POST /instances with the file's bytes. */
   upload(filePath: string): Promise<OrthancUploadResult>;
+  /** Kills the process (SIGKILL by default: a crash) and waits for it; config and storage are kept. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts Orthanc again after kill(): same ports, config and storage; resolves once it answers REST. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
   logTail(lines?: number): string;
 }
@@ -210,15 +214,19 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
         extra: options.config ?? {},
       });
       writeFileSync(configFile, JSON.stringify(config, null, 2));
-      const proc = spawnPeer(binary, [configFile], {
-        name: `Orthanc ${aeTitle}`,
-        cwd: dir,
-        logFile: join(dir, 'orthanc.log'),
-      });
-      await awaitListening(proc, [httpPort!, dicomPort!], 30_000);
       const baseUrl = `http://127.0.0.1:${httpPort!}`;
       const rest = makeRest(baseUrl);
-      await waitForRest(rest, proc, 30_000);
+      const launch = async (): Promise<PeerProcess> => {
+        const p = spawnPeer(binary, [configFile], {
+          name: `Orthanc ${aeTitle}`,
+          cwd: dir,
+          logFile: join(dir, 'orthanc.log'),
+        });
+        await awaitListening(p, [httpPort!, dicomPort!], 30_000);
+        await waitForRest(rest, p, 30_000);
+        return p;
+      };
+      let proc = await launch();
       return {
         host: '127.0.0.1',
         dicomPort: dicomPort!,
@@ -226,8 +234,21 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
         aeTitle,
         baseUrl,
         dir,
-        process: proc,
+        get process() {
+          return proc;
+        },
         rest,
+        async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+          if (!proc.exitStatus()) process.kill(-proc.pid, signal);
+          await proc.exited;
+          await proc.stop(500); // whatever is left in its process group
+        },
+        async restart(): Promise<void> {
+          if (!proc.exitStatus()) throw new Error(`Orthanc ${aeTitle} still runs: kill() it first`);
+          // The ports are ours again only once the old listener is gone; a restart on a taken port is a
+          // test bug, not a clash to retry with other ports.
+          proc = await launch();
+        },
         upload: (filePath: string) =>
           rest
             .request('POST', '/instances', readFileSync(filePath), { 'Content-Type': 'application/dicom' })

@@ -6,6 +6,7 @@ import { MissingSecretError } from '../../transfer/targets/index.js';
 import type { VerifyRunSummary } from '../../verify/index.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { shutdownSignal, signalExitCode, stopsGracefully } from '../signals.js';
 
 export const usage =
   'pacshift migrate PLAN.yaml [--no-verify] [--until-idle] [--lease 2m] [--json]  (runs inventory and scope first when they have not run)';
@@ -97,10 +98,10 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof MissingSecretError) throw new UsageError(e.message);
     throw e;
   }
-  const ac = new AbortController();
-  const onSignal = () => ac.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGTERM/SIGINT (src/cli/signals.ts): the engine stops claiming, gives running studies a moment,
+  // releases their leases; we close the peers and the state and exit 143/130.
+  const ac = { signal: shutdownSignal() };
+  const graceful = stopsGracefully();
   if (mig.recovered) log(`spool: ${mig.recovered} instance(s) recovered from an earlier run`);
   try {
     await ensureInventoryAndScope(ctx, log, ac.signal);
@@ -120,19 +121,23 @@ export async function run(argv: string[]): Promise<number> {
       log(`STOPPED: ${result.stopped}`);
       return Exit.partial;
     }
+    if (result.aborted) {
+      log('stopped by signal: leases released; run migrate again to resume');
+      return signalExitCode() ?? Exit.partial;
+    }
     let verified: unknown;
     // Verification may listen on local.port itself (C-MOVE back from the target): free it first.
     await mig.closeReceiver();
     if (!values['no-verify'] && !ac.signal.aborted) {
       const leaseMs = parseDuration(values.lease!);
-      let summary = await mig.verify({ leaseMs });
+      let summary = await mig.verify({ leaseMs, signal: ac.signal });
       // Studies still stored or verifying are leased by a run that was killed (claimable once the lease
       // expires) or wait for a retry: wait for them, as the engine waits for transfers (not with --until-idle).
       while (!values['until-idle'] && !ac.signal.aborted) {
         const c = await ctx.store.countJobsByState();
         if (c.stored + c.verifying === 0) break;
         await sleep(Math.min(5000, leaseMs ?? 5000), ac.signal);
-        summary = mergeVerifySummaries(summary, await mig.verify({ leaseMs }));
+        summary = mergeVerifySummaries(summary, await mig.verify({ leaseMs, signal: ac.signal }));
       }
       verified = summary;
     }
@@ -158,10 +163,10 @@ export async function run(argv: string[]): Promise<number> {
           : `not done: ${done.reasons.join('; ')}`,
       );
     }
+    if (ac.signal.aborted) return signalExitCode() ?? Exit.partial;
     return done.done ? Exit.ok : Exit.partial;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    graceful();
     await mig.close();
     await ctx.close();
   }

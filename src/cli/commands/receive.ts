@@ -3,6 +3,7 @@ import { startScp, storageAcceptPolicy } from '../../net/services/scp.js';
 import { FolderStoreTarget } from '../../net/services/store-target.js';
 import { UsageError, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { stopsGracefully } from '../signals.js';
 import { pathProblem, writableDir } from '../paths.js';
 
 export const usage =
@@ -78,6 +79,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--port: cannot listen: ${pathProblem(`port ${values.port}`, e).message}`);
   }
   console.error(`receiving as ${values.ae} on port ${server.port} into ${values.out}`);
+  // Its normal end: a signal; it closes, prints its totals and exits 0 (src/cli/signals.ts).
+  stopsGracefully({ ownExitCode: true });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

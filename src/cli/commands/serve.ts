@@ -4,6 +4,7 @@ import type { ArchiveEvent, MoveDestination } from '../../archive/context.js';
 import { hex } from '../../net/dimse/status.js';
 import { UsageError, progress, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { stopsGracefully } from '../signals.js';
 
 export const usage =
   'pacshift serve --dir DIR --port N --ae AE [--peer AE=host:port …] [--allow AE[@host] …] [--find-limit N [--find-limit-status cancel|warning]] ' +
@@ -150,6 +151,8 @@ export async function run(argv: string[]): Promise<number> {
       );
     });
   };
+  // Its normal end: a signal; it closes, prints its totals and exits 0 (src/cli/signals.ts).
+  stopsGracefully({ ownExitCode: true });
   process.on('SIGHUP', onHup);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

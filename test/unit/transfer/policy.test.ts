@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lookupStatus } from '../../../src/net/dimse/status.js';
 import type { StoreOutcome } from '../../../src/net/services/store-scu.js';
-import { CircuitBreaker } from '../../../src/transfer/breaker.js';
+import { CircuitBreaker, breakerGate } from '../../../src/transfer/breaker.js';
 import { decideStoreOutcome } from '../../../src/transfer/store-outcome.js';
 import { localTime, windowCovers } from '../../../src/transfer/windows.js';
 
@@ -87,20 +87,44 @@ describe('circuit breaker', () => {
     b.failure();
     b.failure();
     expect(b.state()).toBe('closed');
-    b.failure();
+    expect(b.failure()).toBe(true); // this one opened it
     expect(b.state()).toBe('open');
-    expect(b.allow()).toBe(false);
+    expect(b.allow()).toBe('wait');
+    expect(b.admits()).toBe(0);
     expect(b.waitMs()).toBe(1000);
+    expect([b.since(), b.nextTrialAt()]).toEqual([0, 1000]);
     now = 1000;
     expect(b.state()).toBe('half-open');
-    expect(b.allow()).toBe(true);
-    expect(b.allow()).toBe(false); // one trial at a time
-    b.failure();
+    expect(b.admits()).toBe(1);
+    expect(b.allow()).toBe('trial');
+    expect(b.allow()).toBe('wait'); // one trial at a time
+    expect(b.admits()).toBe(0);
+    expect(b.failure()).toBe(true); // the trial failed: open for another cool-down
     expect(b.state()).toBe('open');
+    expect([b.since(), b.nextTrialAt()]).toEqual([0, 2000]);
     now = 2000;
-    expect(b.allow()).toBe(true);
+    expect(b.allow()).toBe('trial');
+    b.abandon(); // no verdict (a throw): the next job may try
+    expect(b.allow()).toBe('trial');
     b.success();
     expect(b.state()).toBe('closed');
+    expect(b.since()).toBeUndefined();
+    expect(b.admits()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('breakerGate: every free slot while closed; one trial candidate when due; else wait until the next trial', () => {
+    let now = 0;
+    const source = new CircuitBreaker('source', 1, 30_000, () => now);
+    const target = new CircuitBreaker('target', 1, 30_000, () => now);
+    expect(breakerGate([source, target], 3, false)).toEqual({ slots: 3, waitMs: 1000 });
+    target.failure();
+    expect(breakerGate([source, target], 3, false)).toEqual({ slots: 0, waitMs: 30_000 });
+    now = 10_000;
+    expect(breakerGate([source, target], 3, false)).toEqual({ slots: 0, waitMs: 20_000 });
+    now = 30_000;
+    expect(breakerGate([source, target], 3, false)).toEqual({ slots: 1, waitMs: 1000 });
+    expect(breakerGate([source, target], 3, true)).toEqual({ slots: 0, waitMs: 1000 });
+    expect(breakerGate([source, target], 0, false)).toEqual({ slots: 0, waitMs: 1000 });
   });
 });
 
