@@ -1,9 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { type Peer, parsePeerAddress } from '../net/peer.js';
 import type { TlsSettings } from '../net/transport/tls-options.js';
+import { LocalSetupError } from '../run/errors.js';
 import { pathProblem } from './paths.js';
 
 export class UsageError extends Error {}
+
+/**
+ * A port we cannot listen on (EADDRINUSE, EACCES for a privileged port) as a LocalSetupError naming it,
+ * e.g. "local.port 11112: cannot listen: address already in use: port 11112" (exit 70); anything else is
+ * returned as it is, to be thrown on.
+ */
+export function listenError(what: string, port: number | string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || !LISTEN_CODES.has(code) || (e as { syscall?: string }).syscall !== 'listen')
+    return e;
+  return new LocalSetupError(`${what} ${port}: cannot listen: ${pathProblem(`port ${port}`, e).message}`);
+}
+
+const LISTEN_CODES: ReadonlySet<string> = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'EPERM']);
 
 export const PEER_OPTIONS = {
   'calling-ae': { type: 'string', default: 'PACSHIFT' },
@@ -43,6 +58,7 @@ export function peerFrom(address: string | undefined, v: Record<string, unknown>
       `not a peer address: ${address} (expected AE@host:port, e.g. ORTHANC@127.0.0.1:4242)`,
     );
   const timeoutS = Number(v.timeout ?? 60);
+  if (!(timeoutS > 0)) throw new UsageError(`--timeout: not a number of seconds: ${String(v.timeout)}`);
   return {
     ...a,
     callingAeTitle: String(v['calling-ae'] ?? 'PACSHIFT'),

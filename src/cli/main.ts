@@ -1,4 +1,4 @@
-import { PlanLoadError } from '../run/errors.js';
+import { LocalSetupError, PlanLoadError } from '../run/errors.js';
 import { UsageError } from './common.js';
 import { Exit, exitCodeParagraph } from './exit-codes.js';
 
@@ -61,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
       // The message names each path and its fix, never the values (src/plan/errors.ts).
       console.error(e.message);
       return Exit.usage;
+    }
+    if (e instanceof LocalSetupError) {
+      // One line naming the path or port (src/run/errors.ts): the environment, not a bug.
+      console.error(`${name}: ${e.message}`);
+      return Exit.internal;
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${name}: ${(e as Error).message}\nusage: ${cmd.usage}`);

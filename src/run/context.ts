@@ -1,7 +1,8 @@
 /**
  * What every pipeline command opens: the plan, the state database, and the peers it names.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   type Plan,
   type DimseSourcePlan,
@@ -14,9 +15,9 @@ import type { TlsSettings } from '../net/transport/tls-options.js';
 import { type Store, openSqliteStore, openPgStore, pgOptionsOfUrl } from '../state/index.js';
 import type { Clock } from '../state/clock.js';
 import { loadTransformer, type Transformer } from '../transform/index.js';
-import { PlanLoadError } from './errors.js';
+import { LocalSetupError, PlanLoadError } from './errors.js';
 
-export { PlanLoadError };
+export { LocalSetupError, PlanLoadError };
 
 export interface MigrationContext {
   planPath: string;
@@ -84,6 +85,31 @@ export async function openStateOf(plan: Plan, opts: { clock?: Clock } = {}): Pro
   return openSqliteStore({ path: plan.state.path, ...common });
 }
 
+/** Where the plan's state lives, without credentials: the SQLite file, or the PostgreSQL host and database. */
+function stateWhere(plan: Plan): string {
+  if (plan.state.type !== 'postgres') return plan.state.path;
+  try {
+    const u = new URL(plan.state.url);
+    return `postgres://${u.host}${u.pathname}`;
+  } catch {
+    return 'the PostgreSQL URL of state.url';
+  }
+}
+
+/** A state database that cannot be opened: a LocalSetupError naming it (a programmer error is thrown on). */
+export function stateOpenError(plan: Plan, e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const where = stateWhere(plan);
+  if (plan.state.type !== 'postgres' && !existsSync(dirname(plan.state.path)))
+    return new LocalSetupError(
+      `state database ${where}: its folder ${dirname(plan.state.path)} does not exist (create it, or fix state in the plan)`,
+    );
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' || e.name === 'SqliteError')
+    return new LocalSetupError(`state database ${where}: cannot be opened: ${e.message.split('\n')[0]}`);
+  return e;
+}
+
 export async function openMigration(
   planPath: string,
   opts: { clock?: Clock; transform?: boolean } = {},
@@ -91,7 +117,9 @@ export async function openMigration(
   const plan = loadPlanOrThrow(planPath);
   // Before the state database is opened: a plan error leaves nothing open.
   const transformer = opts.transform ? await loadTransformerOrThrow(planPath, plan) : undefined;
-  const store = await openStateOf(plan, opts);
+  const store = await openStateOf(plan, opts).catch((e: unknown) => {
+    throw stateOpenError(plan, e);
+  });
   return {
     planPath,
     plan,

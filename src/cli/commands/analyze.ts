@@ -39,6 +39,13 @@ export async function run(argv: string[]): Promise<number> {
   const ctx = await openMigration(planPath);
   const bar = progress(!values.json);
   try {
+    // Nothing inventoried: "0 studies, 0 findings" would read as a clean source.
+    if ((await ctx.store.ledgerSummary()).total === 0) {
+      console.error(
+        `analyze: no inventory yet (no study in the state database): run pacshift inventory ${planPath} first`,
+      );
+      return Exit.usage;
+    }
     const result = await runAnalysis(ctx, {
       sample: values['no-sample'] ? false : { perSeries, resample: values.resample },
       ...(values.oldest ? { oldestStudyDate: values.oldest } : {}),

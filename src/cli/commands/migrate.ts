@@ -4,7 +4,7 @@ import { openMigration, type MigrationContext } from '../../run/context.js';
 import { assembleMigrationRun, type MigrationRun } from '../../run/assemble.js';
 import { MissingSecretError } from '../../transfer/targets/index.js';
 import type { VerifyRunSummary } from '../../verify/index.js';
-import { UsageError, progress } from '../common.js';
+import { UsageError, listenError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
 import { shutdownSignal, signalExitCode, stopsGracefully } from '../signals.js';
 
@@ -96,7 +96,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     await ctx.close();
     if (e instanceof MissingSecretError) throw new UsageError(e.message);
-    throw e;
+    // Our C-MOVE destination's port (local.port) taken: the environment, one line and exit 70.
+    throw listenError('local.port', ctx.plan.local.port, e);
   }
   // SIGTERM/SIGINT (src/cli/signals.ts): the engine stops claiming, gives running studies a moment,
   // releases their leases; we close the peers and the state and exit 143/130.

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { startScp, storageAcceptPolicy } from '../../net/services/scp.js';
 import { FolderStoreTarget } from '../../net/services/store-target.js';
-import { UsageError, tlsFrom } from '../common.js';
+import { UsageError, listenError, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
 import { stopsGracefully } from '../signals.js';
-import { pathProblem, writableDir } from '../paths.js';
+import { writableDir } from '../paths.js';
 
 export const usage =
   'pacshift receive --port N --ae AE --out DIR [--allow AE[@host] …] [--idle-timeout S] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]';
@@ -75,8 +75,8 @@ export async function run(argv: string[]): Promise<number> {
       onRefused: (why, remote) => console.error(`refused association from ${remote}: ${why}`),
     });
   } catch (e) {
-    // EADDRINUSE, EACCES (a privileged port): the command line asked for a port we cannot have.
-    throw new UsageError(`--port: cannot listen: ${pathProblem(`port ${values.port}`, e).message}`);
+    // EADDRINUSE, EACCES (a privileged port): the environment, exit 70 (src/cli/exit-codes.ts).
+    throw listenError('--port', values.port, e);
   }
   console.error(`receiving as ${values.ae} on port ${server.port} into ${values.out}`);
   // Its normal end: a signal; it closes, prints its totals and exits 0 (src/cli/signals.ts).

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { type ArchiveOptions, startArchive } from '../../archive/archive.js';
 import type { ArchiveEvent, MoveDestination } from '../../archive/context.js';
 import { hex } from '../../net/dimse/status.js';
-import { UsageError, progress, tlsFrom } from '../common.js';
+import { UsageError, listenError, progress, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
 import { stopsGracefully } from '../signals.js';
 
@@ -109,7 +109,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   const bar = progress(!json);
   opts.onIndexProgress = (done, total) => bar.update(`indexing ${done}/${total} files`);
-  const archive = await startArchive(opts);
+  const archive = await startArchive(opts).catch((e: unknown) => {
+    throw listenError('--port', opts.port, e);
+  });
   bar.done();
   const s = archive.stats;
   for (const p of archive.problems())

@@ -58,7 +58,7 @@ describe.skipIf(!hasCorpus())('pacshift verify, status, report (folder target)',
     const text = await cli(['status', plan]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^verify-test: NOT DONE/);
-    expect(text.out).toContain('jobs     stored 2');
+    expect(text.out).toContain('under way stored 2');
     expect(text.out).toContain('not done: 2 studies are stored but not verified');
     const json = await cli(['status', plan, '--json']);
     const s = JSON.parse(json.out);
