@@ -165,7 +165,8 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     if (ac.signal.aborted) return signalExitCode() ?? Exit.partial;
-    return done.done ? Exit.ok : Exit.partial;
+    // 0 only when every instance is verified or excluded by a rule: "DONE, with failures" is exit 1.
+    return done.done && done.clean ? Exit.ok : Exit.partial;
   } finally {
     graceful();
     await mig.close();

@@ -43,7 +43,8 @@ export async function run(argv: string[]): Promise<number> {
       for (const r of data.done.reasons) console.log(`  not done: ${r}`);
       for (const [f, p] of Object.entries(files)) console.log(`  ${f}: ${p}`);
     }
-    return values.check && !data.done.done ? Exit.partial : Exit.ok;
+    // --check: 0 only when DONE and clean (src/cli/exit-codes.ts), as migrate's own exit.
+    return values.check && !data.done.clean ? Exit.partial : Exit.ok;
   } finally {
     await ctx.close();
   }

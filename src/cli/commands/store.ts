@@ -53,6 +53,18 @@ export const outcomeLine = (o: StoreOutcome): Record<string, unknown> => ({
   adjusted: o.ok ? o.adjusted : undefined,
 });
 
+/**
+ * The peer never took part: nothing was stored and no file got a DIMSE answer, every failure being one of
+ * reaching it (refused connection, rejected association, TLS, a port that does not speak DICOM). That is
+ * exit 3, not a per-file failure.
+ */
+export function peerNeverAnswered(outcomes: readonly StoreOutcome[]): boolean {
+  return (
+    outcomes.length > 0 &&
+    outcomes.every((o) => !o.ok && o.status === undefined && o.failure?.kind !== 'no-presentation-context')
+  );
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -108,5 +120,6 @@ export async function run(argv: string[]): Promise<number> {
     console.error(
       `stored ${summary.stored}/${summary.files} (${summary.warnings} with warnings), failed ${summary.failed}, unreadable ${summary.unreadable}; ${summary.seconds} s, ${summary.instancesPerSecond} inst/s, ${summary.megabytesPerSecond} MB/s`,
     );
+  if (peerNeverAnswered(outcomes)) return Exit.peer;
   return summary.failed + summary.unreadable === 0 ? Exit.ok : Exit.partial;
 }

@@ -91,7 +91,8 @@ describe.skipIf(!hasCorpus())('pacshift verify, status, report (folder target)',
   it('report: writes the three files; every study accounted for, one failed: DONE, with failures', async () => {
     const r = await cli(['report', plan, '--check']);
     expect(r.out).toMatch(/^verify-test: DONE, with failures/);
-    expect(r.code).toBe(0);
+    // --check: 0 only when DONE and clean (src/cli/exit-codes.ts).
+    expect(r.code).toBe(1);
     for (const f of ['report.html', 'ledger.csv', 'report.json'])
       expect(existsSync(join(tmp, 'report', f))).toBe(true);
     const html = readFileSync(join(tmp, 'report', 'report.html'), 'utf8');
