@@ -2,7 +2,7 @@ import { LocalSetupError, PlanLoadError } from '../run/errors.js';
 import { UsageError } from './common.js';
 import { Exit, exitCodeParagraph } from './exit-codes.js';
 
-type Command = { run(argv: string[]): Promise<number>; usage: string };
+type Command = { run(argv: string[]): Promise<number>; usage: string; details?: string };
 
 /** Commands load lazily: `pacshift echo` does not pay for the pipeline's modules. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = await load();
   if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
-    console.log(`usage: ${cmd.usage}`);
+    console.log(`usage: ${cmd.usage}${cmd.details ? `\n\n${cmd.details}` : ''}`);
     return Exit.ok;
   }
   try {

@@ -3,11 +3,15 @@ import { startScp, storageAcceptPolicy } from '../../net/services/scp.js';
 import { FolderStoreTarget } from '../../net/services/store-target.js';
 import { UsageError, listenError, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { LISTEN_OPTIONS, LISTEN_USAGE, listenHelp, listenPolicy } from '../listen.js';
 import { stopsGracefully } from '../signals.js';
 import { writableDir } from '../paths.js';
 
-export const usage =
-  'pacshift receive --port N --ae AE --out DIR [--allow AE[@host] …] [--idle-timeout S] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]';
+export const usage = `pacshift receive --port N --ae AE --out DIR ${LISTEN_USAGE} [--idle-timeout S] [--tls --tls-ca F --tls-cert F --tls-key F] [--json]`;
+
+export const details = listenHelp(
+  'a Storage SCP (and Verification): it writes every instance a caller sends into --out.',
+);
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,14 +20,13 @@ export async function run(argv: string[]): Promise<number> {
       port: { type: 'string' },
       ae: { type: 'string', default: 'PACSHIFT' },
       out: { type: 'string' },
-      allow: { type: 'string', multiple: true },
+      ...LISTEN_OPTIONS,
       json: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
       'tls-ca': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'max-pdu': { type: 'string' },
-      host: { type: 'string', default: '0.0.0.0' },
       'idle-timeout': { type: 'string' },
     },
   });
@@ -31,10 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const idleS = values['idle-timeout'] === undefined ? undefined : Number(values['idle-timeout']);
   if (idleS !== undefined && !(idleS >= 0))
     throw new UsageError('--idle-timeout is a number of seconds (0 = never)');
-  const allow = (values.allow ?? []).map((a) => {
-    const [aeTitle, host] = a.split('@');
-    return { aeTitle: aeTitle!, hosts: host ? [host] : undefined };
-  });
+  const { host, allow } = listenPolicy(values);
   // Checked before listening: a sender must not see an association accepted and every object refused.
   const outProblem = await writableDir(values.out);
   if (outProblem) throw new UsageError(`--out: ${outProblem.message}`);
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     server = await startScp({
       aeTitle: values.ae!,
       port: Number(values.port),
-      host: values.host,
+      host,
       allow,
       tls: tlsFrom(values),
       maxPduLength: values['max-pdu'] ? Number(values['max-pdu']) : undefined,
@@ -78,7 +78,9 @@ export async function run(argv: string[]): Promise<number> {
     // EADDRINUSE, EACCES (a privileged port): the environment, exit 70 (src/cli/exit-codes.ts).
     throw listenError('--port', values.port, e);
   }
-  console.error(`receiving as ${values.ae} on port ${server.port} into ${values.out}`);
+  console.error(
+    `receiving as ${values.ae} on port ${server.port} of ${host} into ${values.out}; accepting ${allow.length > 0 ? allow.map((a) => a.aeTitle + (a.hosts ? `@${a.hosts.join(',')}` : '')).join(', ') : 'any calling AE'}`,
+  );
   // Its normal end: a signal; it closes, prints its totals and exits 0 (src/cli/signals.ts).
   stopsGracefully({ ownExitCode: true });
   await new Promise<void>((resolve) => {

@@ -4,11 +4,16 @@ import type { ArchiveEvent, MoveDestination } from '../../archive/context.js';
 import { hex } from '../../net/dimse/status.js';
 import { UsageError, listenError, progress, tlsFrom } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { LISTEN_OPTIONS, LISTEN_USAGE, listenHelp, listenPolicy } from '../listen.js';
 import { stopsGracefully } from '../signals.js';
 
 export const usage =
-  'pacshift serve --dir DIR --port N --ae AE [--peer AE=host:port …] [--allow AE[@host] …] [--find-limit N [--find-limit-status cancel|warning]] ' +
+  `pacshift serve --dir DIR --port N --ae AE [--peer AE=host:port …] ${LISTEN_USAGE} [--find-limit N [--find-limit-status cancel|warning]] ` +
   '[--refuse-sop-class UID …] [--accept-ts UID …] [--on-duplicate replace|keep-first|refuse] [--relational] [--db FILE] [--store-dir DIR] [--json]';
+
+export const details = listenHelp(
+  'a Query/Retrieve SCP over --dir (C-FIND at patient, study, series and image level: patient names, IDs, birth dates), C-MOVE to the --peer destinations, C-GET, and a Storage SCP into the archive.',
+);
 
 /** `AE=host:port` (or `AE@host:port`) → a C-MOVE destination. */
 export function parseMovePeer(s: string): MoveDestination {
@@ -48,9 +53,8 @@ export async function run(argv: string[]): Promise<number> {
       dir: { type: 'string' },
       port: { type: 'string' },
       ae: { type: 'string' },
-      host: { type: 'string', default: '0.0.0.0' },
+      ...LISTEN_OPTIONS,
       peer: { type: 'string', multiple: true },
-      allow: { type: 'string', multiple: true },
       'find-limit': { type: 'string' },
       'find-limit-status': { type: 'string', default: 'cancel' },
       'refuse-sop-class': { type: 'string', multiple: true },
@@ -78,19 +82,17 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--on-duplicate is replace, keep-first or refuse');
   }
   if (values.ae.length > 16) throw new UsageError('--ae: an AE title has at most 16 characters');
+  const listen = listenPolicy(values);
   const json = values.json!;
   const out = (o: Record<string, unknown>, text: string) =>
     json ? console.log(JSON.stringify(o)) : console.error(text);
   const opts: ArchiveOptions = {
     dir: values.dir,
     port: integer('--port', values.port, 0)!,
-    host: values.host,
+    host: listen.host,
     aeTitle: values.ae,
     peers: (values.peer ?? []).map(parseMovePeer),
-    allow: (values.allow ?? []).map((a) => {
-      const [aeTitle, host] = a.split('@');
-      return { aeTitle: aeTitle!, hosts: host ? [host] : undefined };
-    }),
+    allow: listen.allow,
     dbPath: values.db,
     storeDir: values['store-dir'],
     findLimit: integer('--find-limit', values['find-limit'], 0),
@@ -133,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
         removed: archive.indexReport.removed,
       },
     },
-    `serving ${archive.dir} as ${archive.aeTitle} on port ${archive.port}: ${s.instances} instances in ${s.studies} studies ` +
+    `serving ${archive.dir} as ${archive.aeTitle} on port ${archive.port} of ${listen.host} to ${listen.allow.length > 0 ? listen.allow.map((a) => a.aeTitle).join(', ') : 'any calling AE'}: ${s.instances} instances in ${s.studies} studies ` +
       `(${s.series} series, ${s.patients} patients); ${s.unreadable} files unreadable; ${s.duplicateCopies} duplicate copies`,
   );
   // SIGHUP: re-index the folder (files added, changed or removed behind the archive's back).

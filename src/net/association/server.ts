@@ -79,15 +79,13 @@ export function checkAssociateRq(
   if (rq.calledAeTitle !== opts.aeTitle)
     return { rj: [1, 1, 7] as const, why: `called AE ${rq.calledAeTitle} is not ${opts.aeTitle}` };
   if (opts.allow && opts.allow.length > 0) {
-    const peer = opts.allow.find((p) => p.aeTitle === rq.callingAeTitle);
-    if (!peer) return { rj: [1, 1, 3] as const, why: `calling AE ${rq.callingAeTitle} is not configured` };
-    if (
-      peer.hosts &&
-      peer.hosts.length > 0 &&
-      !peer.hosts.map(normalizeHost).includes(normalizeHost(remote))
-    ) {
+    // An AE title may be listed more than once (from several hosts): any entry that fits lets it in.
+    const entries = opts.allow.filter((p) => p.aeTitle === rq.callingAeTitle);
+    if (entries.length === 0)
+      return { rj: [1, 1, 3] as const, why: `calling AE ${rq.callingAeTitle} is not configured` };
+    const from = normalizeHost(remote);
+    if (!entries.some((p) => !p.hosts || p.hosts.length === 0 || p.hosts.map(normalizeHost).includes(from)))
       return { rj: [1, 1, 3] as const, why: `calling AE ${rq.callingAeTitle} is not allowed from ${remote}` };
-    }
   }
   return undefined;
 }
