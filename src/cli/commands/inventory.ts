@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type InventorySummary, type UndatedKey, runInventory } from '../../inventory/index.js';
+import type { Store } from '../../state/index.js';
 import { openMigration, PlanLoadError } from '../../run/context.js';
 import { UsageError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
@@ -52,6 +53,26 @@ export function formatSummary(s: InventorySummary, source: string): string[] {
     );
   lines.push(`  took       ${(s.durationMs / 1000).toFixed(1)} s`);
   return lines;
+}
+
+/** The source was never reached: every query failed and no association opened. */
+export const sourceUnreachable = (s: InventorySummary): boolean =>
+  s.queries !== undefined && s.queries.associations === 0 && s.queries.failed > 0;
+
+/**
+ * "source OLDPACS@host:port could not be reached: <cause>": the cause of the last failed query (its
+ * audit event), which names the peer and what happened (refused, closed, not DICOM, timeout).
+ */
+export async function unreachableLine(store: Store, source: string): Promise<string> {
+  let last: { error?: unknown } | undefined;
+  for (let afterId = 0; ;) {
+    const page = await store.listEvents({ kind: 'inventory.query-failed', afterId, limit: 10_000 });
+    if (page.length === 0) break;
+    last = page[page.length - 1]!.detail as { error?: unknown };
+    afterId = page[page.length - 1]!.id;
+  }
+  const cause = typeof last?.error === 'string' ? last.error : 'every query failed';
+  return `source ${source} could not be reached: ${cause.startsWith(source) ? cause.slice(source.length + 2) : cause}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -110,8 +131,11 @@ export async function run(argv: string[]): Promise<number> {
     const source = src.type === 'dimse' ? `${src.calledAe}@${src.host}:${src.port}` : src.path;
     if (values.json) console.log(JSON.stringify(s));
     else for (const l of formatSummary(s, source)) console.log(l);
-    const unreachable = s.queries !== undefined && s.queries.associations === 0 && s.queries.failed > 0;
-    return unreachable ? Exit.peer : s.complete ? Exit.ok : Exit.partial;
+    if (sourceUnreachable(s)) {
+      console.error(`inventory: ${await unreachableLine(ctx.store, source)}`);
+      return Exit.peer;
+    }
+    return s.complete ? Exit.ok : Exit.partial;
   } finally {
     bar.done();
     process.removeListener('SIGINT', onSigint);

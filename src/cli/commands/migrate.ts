@@ -6,6 +6,8 @@ import { MissingSecretError } from '../../transfer/targets/index.js';
 import type { VerifyRunSummary } from '../../verify/index.js';
 import { UsageError, listenError, progress } from '../common.js';
 import { Exit } from '../exit-codes.js';
+import { sourceUnreachable, unreachableLine } from './inventory.js';
+import { describePeer } from '../../net/peer.js';
 import { shutdownSignal, signalExitCode, stopsGracefully } from '../signals.js';
 
 export const usage =
@@ -19,7 +21,8 @@ export async function ensureInventoryAndScope(
   ctx: MigrationContext,
   log: (m: string) => void,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<{ unreachable?: string }> {
+  let unreachable: string | undefined;
   let done = await ctx.store.isDone();
   if (done.blockers.some((b) => b.code === 'no-complete-inventory')) {
     // Under the inventory lock: processes started together run one inventory, the others use it.
@@ -33,6 +36,8 @@ export async function ensureInventoryAndScope(
       log(
         `inventory run ${s.runId}: ${s.studies} studies, ${s.series} series, ${s.instances} instances${s.complete ? '' : ' (INCOMPLETE)'}`,
       );
+      if (sourceUnreachable(s) && ctx.source)
+        unreachable = await unreachableLine(ctx.store, describePeer(ctx.source));
     } else if (inv.kind === 'up-to-date') log(`inventory: run ${inv.runId} (another process's) is used`);
     done = await ctx.store.isDone();
   }
@@ -44,6 +49,7 @@ export async function ensureInventoryAndScope(
       `scope: ${sc.inScope.studies} studies in scope, ${sc.excluded.studies} excluded (see pacshift scope for each rule)`,
     );
   }
+  return { unreachable };
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -105,7 +111,12 @@ export async function run(argv: string[]): Promise<number> {
   const graceful = stopsGracefully();
   if (mig.recovered) log(`spool: ${mig.recovered} instance(s) recovered from an earlier run`);
   try {
-    await ensureInventoryAndScope(ctx, log, ac.signal);
+    const inv = await ensureInventoryAndScope(ctx, log, ac.signal);
+    if (inv.unreachable) {
+      // Nothing to move from a source never reached: say which, exit 3 (src/cli/exit-codes.ts).
+      log(inv.unreachable);
+      return Exit.peer;
+    }
     const bar = progress(!values.json);
     const t0 = Date.now();
     const result = await mig.transfer({
