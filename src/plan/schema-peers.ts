@@ -395,6 +395,12 @@ export const dicomwebTargetSchema = (ctx: PlanContext) =>
         rule: 'a mapping with type basic (username, passwordEnv) or bearer (tokenEnv)',
         why: 'Archives reachable over HTTP almost always require credentials; a refusal (401/403) stops the run and says so.',
       }),
+      allowPlainHttpCredentials: opt(bool().prefault(false), {
+        what: 'Send the credentials of auth (or of the URL) over a plain http:// URL.',
+        default: 'false: credentials need an https:// URL; the plan is refused otherwise',
+        example: true,
+        why: 'Over http:// the password (Basic) or token (Bearer) crosses the network readable by anyone on the way. Only for a link protected otherwise (loopback, a VPN, a TLS-terminating proxy on this machine).',
+      }),
       ca: opt(filePath(ctx).optional(), {
         what: 'PEM file with the certificate authority to trust for an https URL.',
         default: "Node's built-in public CA list",

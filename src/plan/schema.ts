@@ -94,6 +94,17 @@ const rootObject = (ctx: PlanContext) =>
 
 type RootInput = z.output<ReturnType<typeof rootObject>>;
 
+/** An http:// URL with credentials to send: `auth`, or a user name in the URL itself. */
+export function plainHttpCredentials(url: string, auth: unknown): boolean {
+  if (!/^http:\/\//i.test(url)) return false;
+  if (auth) return true;
+  try {
+    return new URL(url).username !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Checks that span sections. Messages name both options involved. */
 function crossChecks(p: RootInput, ctx: z.core.$RefinementCtx<RootInput>): void {
   const src = p.source;
@@ -103,6 +114,14 @@ function crossChecks(p: RootInput, ctx: z.core.$RefinementCtx<RootInput>): void 
       code: 'custom',
       path: ['source', 'moveDestination'],
       message: 'is only used with retrieve: c-move: remove it, or set retrieve: c-move',
+    });
+
+  if (tgt.type === 'dicomweb' && !tgt.allowPlainHttpCredentials && plainHttpCredentials(tgt.url, tgt.auth))
+    ctx.addIssue({
+      code: 'custom',
+      path: [...(tgt.auth ? ['target', 'auth'] : ['target', 'url'])],
+      message:
+        'would send credentials over plain http:// (readable by anyone on the network): use an https:// URL, or, if the link is protected otherwise (loopback, VPN), set target.allowPlainHttpCredentials: true',
     });
 
   if (src.type === 'dimse' && src.retrieve === 'c-move' && p.local.allow?.length === 0)

@@ -23,6 +23,8 @@ export interface HttpEndpoint {
   readonly responseTimeoutMs?: number;
   /** Sockets kept per endpoint (default 8). */
   readonly maxSockets?: number;
+  /** Credentials may go over plain http:// (the plan's target.allowPlainHttpCredentials; default false). */
+  readonly allowPlainHttpCredentials?: boolean;
 }
 
 export interface HttpResponse {
@@ -94,6 +96,9 @@ export class HttpClient {
       : undefined;
     const auth = a ?? fromUrl;
     if (!auth) return {};
+    // The plan refuses this (src/plan/schema.ts plainHttpCredentials); an endpoint built otherwise is a bug.
+    if (this.base.protocol === 'http:' && !this.endpoint.allowPlainHttpCredentials)
+      throw new Error(`${this.name}: credentials over plain http:// without allowPlainHttpCredentials`);
     if (auth.type === 'bearer') return { Authorization: `Bearer ${auth.token}` };
     return { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
   }

@@ -38,6 +38,7 @@ export function dicomwebEndpoint(t: DicomwebTargetPlan): HttpEndpoint {
     ca: t.ca ? readFileSync(t.ca) : undefined,
     responseTimeoutMs: t.timeout,
     maxSockets: t.maxRequests,
+    allowPlainHttpCredentials: t.allowPlainHttpCredentials,
   };
 }
 
