@@ -24,6 +24,7 @@ import {
   splitNode,
   splitRoot,
 } from './split.js';
+import { proveByPatientTotals } from './patient-totals.js';
 import { detailStudy } from './study-detail.js';
 import { TaskQueue } from './tasks.js';
 import { QueryTree, type QueryNode } from './tree.js';
@@ -302,6 +303,20 @@ export async function inventoryDimse(o: DimseInventoryOptions): Promise<DimseOut
       const a = aggregated(uid);
       await o.flusher.add({ studyUid: uid, numSeries: a.numSeries, numInstances: a.numInstances }, [], []);
     }
+  // Parts no split could list may still be proven by the source's own totals (patient-totals.ts).
+  const uncovered = tree.roots.some((r) => r.level === 'STUDY' && !QueryTree.covered(r));
+  if (uncovered && !queue.isStopped) {
+    const found = new Map<string, number>();
+    for (const e of seen.values()) for (const k of e.patients.keys()) found.set(k, (found.get(k) ?? 0) + 1);
+    const t = await proveByPatientTotals({
+      peer: o.peer,
+      findLimit: o.findLimit,
+      tree,
+      found,
+      signal: o.signal,
+    });
+    if (t.proven > 0 || t.unproven > 0) o.findings.add('inventory.proven-by-totals', { ...t });
+  }
   const studyRoots = tree.roots.filter((r) => r.level === 'STUDY');
   const studiesCovered =
     !queue.isStopped && studyRoots.length > 0 && studyRoots.every((r) => QueryTree.covered(r));

@@ -14,6 +14,8 @@ export const FINDING_KINDS = {
   'inventory.split-leak':
     'a capped answer contained studies (or series) that none of its split parts returned: their split keys are empty or unmatched; the query is not covered',
   'inventory.unsplittable': 'a capped query could not be split any further: part of the source is not listed',
+  'inventory.proven-by-totals':
+    "study-level parts no split could list, checked against the source's patient totals (NumberOfPatientRelatedStudies): how many were proven (nothing missing) and how many not",
   'inventory.query-failed':
     'a C-FIND failed (status or network) after its retries: that part of the source is not listed',
   'inventory.date-gap':

@@ -19,6 +19,7 @@ import { Flusher, type UpsertTotals } from './flush.js';
 import { inventoryFolder } from './folder.js';
 import { extraStudyKeywords } from './keys.js';
 import { withInventoryLock } from './lock.js';
+import { uncoveredExceptions } from './uncovered.js';
 import { DEFAULT_UNDATED_KEYS, type UndatedKey } from './split.js';
 
 export interface InventoryOptions {
@@ -150,9 +151,13 @@ export async function ensureInventory(
   return held ? held.value : { kind: 'stopped' };
 }
 
-/** The id of a finished inventory run that proves the inventory (complete), if there is one. */
+/**
+ * The id of the run that is the inventory, if there is one: the newest finished run that was not
+ * stopped, when it is complete or its uncovered parts are recorded as exceptions (the source allows
+ * no better: running it again would cover no more), else the newest complete one.
+ */
 export async function usableInventoryRun(ctx: MigrationContext): Promise<number | undefined> {
-  return (await ctx.store.latestInventoryRun({ complete: true }))?.id;
+  return (await ctx.store.inventoryStanding()).runId ?? undefined;
 }
 
 /** Stopped before the lock was free: an empty run, finished incomplete, says so. */
@@ -163,7 +168,7 @@ async function stoppedWhileWaiting(ctx: MigrationContext, opts: InventoryOptions
     { source: ctx.plan.source.type },
     opts.note ?? 'stopped while waiting for another inventory',
   );
-  const fin = await store.finishInventoryRun(runId, { complete: false });
+  const fin = await store.finishInventoryRun(runId, { complete: false, stopped: true });
   const none: ChangeCounts = {
     new: 0,
     'counts-changed': 0,
@@ -300,7 +305,16 @@ async function inventoryRun(ctx: MigrationContext, opts: InventoryOptions): Prom
     if (vanishChecked[level]) vanished[level] = (await store.markVanished(runId, { level })).length;
   // An answer without the UID of its level is something the source holds that cannot be listed.
   const unlisted = findings.counts.get('inventory.match-without-uid') ?? 0;
-  const fin = await store.finishInventoryRun(runId, { complete: !result.stopped && unlisted === 0 });
+  const fin = await store.finishInventoryRun(runId, { complete: unlisted === 0, stopped: result.stopped });
+  if (!result.stopped) {
+    // What could not be listed is an exception of the ledger (the run is the inventory all the same:
+    // migrate does not run it again); what a previous run could not list and this one did is resolved.
+    const parts = fin.uncoveredLeaves.length
+      ? uncoveredExceptions(fin.uncoveredLeaves, await store.listQueries(runId))
+      : [];
+    exceptions.recorded += (await store.recordExceptions(runId, parts)).length;
+    exceptions.resolved += await store.resolveExceptions(runId, ['inventory-part-uncovered']);
+  }
 
   // The same counts store.listChanges(runId) gives, without reading every change row back.
   const changesOf = (t: UpsertTotals, level: InventoryLevel): ChangeCounts => ({

@@ -17,6 +17,8 @@ import type { FindAnswer } from './find-pool.js';
 export interface QueryNode {
   readonly id: number;
   readonly level: QueryLevel;
+  /** The matching keys sent (a residual or proof row: its own params). */
+  readonly params: { readonly [k: string]: Json };
   readonly parent: QueryNode | undefined;
   readonly complete: boolean;
   readonly capped: boolean;
@@ -72,6 +74,7 @@ export class QueryTree {
     const node: QueryNode = {
       id,
       level,
+      params,
       parent,
       complete: answer.kind === 'complete',
       capped: answer.kind === 'capped',
@@ -153,12 +156,48 @@ export class QueryTree {
     node.children.push({
       id,
       level: node.level,
+      params: { residual: true, ...params },
       parent: node,
       complete: false,
       capped: false,
       children: [],
       pending: new Set(),
     });
+  }
+
+  /**
+   * Records that `node`, not covered by its own answer or parts, is proven all the same: the source's
+   * totals (e.g. every patient's NumberOfPatientRelatedStudies) equal what was found. A check, not a
+   * C-FIND: a complete row under it, which makes it covered.
+   */
+  async proof(node: QueryNode, reason: string, params: { readonly [k: string]: Json }): Promise<void> {
+    const id = await this.store.recordQuery({
+      runId: this.runId,
+      parentId: node.id,
+      level: node.level,
+      params: { proof: true, ...params },
+      complete: true,
+      resultCount: 0,
+      error: `proof: ${reason}`,
+    });
+    node.children.push({
+      id,
+      level: node.level,
+      params: { proof: true, ...params },
+      parent: node,
+      complete: true,
+      capped: false,
+      children: [],
+      pending: new Set(),
+    });
+  }
+
+  /** Every query of the subtree of `node` that is not covered and has no part below it. */
+  static uncoveredLeaves(node: QueryNode, out: QueryNode[] = []): QueryNode[] {
+    if (QueryTree.covered(node)) return out;
+    if (node.children.length === 0) out.push(node);
+    for (const c of node.children) QueryTree.uncoveredLeaves(c, out);
+    return out;
   }
 
   /** Covered: complete, or split into covered parts. */

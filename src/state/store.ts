@@ -35,6 +35,7 @@ import type {
   Job,
   Json,
   LeaseError,
+  InventoryStanding,
   LockHeld,
   LedgerException,
   LedgerOptions,
@@ -70,7 +71,7 @@ import { extendLease } from './ops/extend-lease.js';
 import { failJob } from './ops/fail-job.js';
 import { finishInventoryRun } from './ops/finish-inventory-run.js';
 import { getInventoryRun } from './ops/get-inventory-run.js';
-import { latestInventoryRun } from './ops/latest-inventory-run.js';
+import { inventoryStanding } from './ops/inventory-standing.js';
 import { getInstance, getSeries, getStudy } from './ops/get-inventory.js';
 import { getJob, getJobByStudy, listJobs } from './ops/get-job.js';
 import { getScopeDecision } from './ops/get-scope-decision.js';
@@ -133,13 +134,13 @@ export interface Store {
   // ── inventory ──────────────────────────────────────────────────────────────
   startInventoryRun(params?: Json, note?: string | null): Promise<number>;
   /** Complete when every root query is complete or split into covered parts (and opts.complete !== false). */
-  finishInventoryRun(runId: number, opts?: { readonly complete?: boolean }): Promise<FinishRunResult>;
+  finishInventoryRun(
+    runId: number,
+    opts?: { readonly complete?: boolean; readonly stopped?: boolean },
+  ): Promise<FinishRunResult>;
   getInventoryRun(runId: number): Promise<InventoryRun | undefined>;
-  /** The newest run (finished: that has finished; complete: that finished complete, or incomplete with false). */
-  latestInventoryRun(filter?: {
-    readonly finished?: boolean;
-    readonly complete?: boolean;
-  }): Promise<InventoryRun | undefined>;
+  /** Which run is the inventory (complete, or finished with its uncovered parts as exceptions), if any. */
+  inventoryStanding(): Promise<InventoryStanding>;
   recordQuery(query: InventoryQueryInput): Promise<number>;
   listQueries(runId: number): Promise<InventoryQuery[]>;
   upsertStudies(runId: number, rows: readonly StudyInput[]): Promise<UpsertResult>;
@@ -258,7 +259,7 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     startInventoryRun: (params, note) => startInventoryRun(ctx, params, note),
     finishInventoryRun: (runId, o) => finishInventoryRun(ctx, runId, o),
     getInventoryRun: (runId) => getInventoryRun(ctx, runId),
-    latestInventoryRun: (f) => latestInventoryRun(ctx, f),
+    inventoryStanding: () => inventoryStanding(ctx),
     recordQuery: (q) => recordQuery(ctx, q),
     listQueries: (runId) => listQueries(ctx, runId),
     upsertStudies: (runId, rows) => upsertStudies(ctx, runId, rows),

@@ -159,6 +159,8 @@ export interface InventoryRun {
   readonly startedAt: number;
   readonly finishedAt: number | null;
   readonly complete: boolean | null;
+  /** Stopped before it listed everything (signal, lost lock): proves nothing. NULL before migration 007. */
+  readonly stopped: boolean | null;
   readonly params: Json;
   readonly note: string | null;
 }
@@ -167,6 +169,8 @@ export interface FinishRunResult {
   readonly complete: boolean;
   /** Queries neither complete nor fully split into complete children. */
   readonly uncovered: readonly number[];
+  /** The uncovered queries with no part below them (capped and unsplit, failed, residual): what is not listed. */
+  readonly uncoveredLeaves: readonly number[];
 }
 
 export interface ScopeDecisionInput {
@@ -497,6 +501,14 @@ export interface ExceptionFilter {
   readonly status?: ExceptionStatus;
   readonly kind?: ExceptionKind;
   readonly limit?: number;
+}
+
+/** Which run is the inventory (store.inventoryStanding). */
+export interface InventoryStanding {
+  /** null: no run counts (none finished, or only stopped or incomplete ones without their parts recorded). */
+  readonly runId: number | null;
+  /** false: it is a finished run whose uncovered parts are exceptions of the ledger. */
+  readonly complete: boolean;
 }
 
 /** A named lock (store.acquireLock) held by another owner. */

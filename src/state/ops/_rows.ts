@@ -163,6 +163,7 @@ export function runFromRow(r: Row): InventoryRun {
     startedAt: num(r.started_at),
     finishedAt: numOrNull(r.finished_at),
     complete: r.complete === null || r.complete === undefined ? null : bool(r.complete),
+    stopped: r.stopped === null || r.stopped === undefined ? null : bool(r.stopped),
     params: fromJson<Json>(r.params),
     note: strOrNull(r.note),
   };

@@ -5,12 +5,13 @@ import type { OpContext } from './context.js';
 /**
  * Closes an inventory run. The run is complete when every root query is covered: complete itself, or
  * split into children that are all covered (a capped C-FIND proves nothing until its parts complete).
- * `complete: false` forces an incomplete run (e.g. the inventory was interrupted).
+ * `complete: false` forces an incomplete run; `stopped: true` records that it was interrupted (it
+ * proves nothing). Also returns the uncovered leaves: the parts of the source not listed.
  */
 export async function finishInventoryRun(
   ctx: OpContext,
   runId: number,
-  opts: { readonly complete?: boolean } = {},
+  opts: { readonly complete?: boolean; readonly stopped?: boolean } = {},
 ): Promise<FinishRunResult> {
   return ctx.db.transaction(async (tx) => {
     const run = await tx.get('SELECT id FROM inventory_runs WHERE id = ?', [runId]);
@@ -39,12 +40,16 @@ export async function finishInventoryRun(
       (r) => r.parent_id === null || r.parent_id === undefined || !complete.has(num(r.parent_id)),
     );
     const uncovered = roots.map((r) => num(r.id)).filter((id) => !covered(id));
-    const isComplete = uncovered.length === 0 && opts.complete !== false;
-    await tx.run('UPDATE inventory_runs SET finished_at = ?, complete = ? WHERE id = ?', [
+    const uncoveredLeaves = rows
+      .map((r) => num(r.id))
+      .filter((id) => !covered(id) && (children.get(id) ?? []).length === 0);
+    const isComplete = uncovered.length === 0 && opts.complete !== false && opts.stopped !== true;
+    await tx.run('UPDATE inventory_runs SET finished_at = ?, complete = ?, stopped = ? WHERE id = ?', [
       ctx.clock.now(),
       isComplete,
+      opts.stopped === true,
       runId,
     ]);
-    return { complete: isComplete, uncovered };
+    return { complete: isComplete, uncovered, uncoveredLeaves };
   });
 }

@@ -2,6 +2,7 @@ import { num, type Row } from '../db.js';
 import type { DoneReport, ExceptionStatus, NotDoneCode } from '../types.js';
 import type { OpContext } from './context.js';
 import { LEDGER_FROM_SQL, LEDGER_STATUS_SQL } from './_ledger-sql.js';
+import { inventoryStanding } from './inventory-standing.js';
 import { ledgerSummary } from './ledger-summary.js';
 
 /**
@@ -18,10 +19,9 @@ export async function isDone(ctx: OpContext): Promise<DoneReport> {
     blockers.push({ code, count });
     reasons.push(why);
   };
-  const run = await ctx.db.get<Row>(
-    'SELECT COUNT(*) AS n FROM inventory_runs WHERE finished_at IS NOT NULL AND complete = TRUE',
-  );
-  if (num(run?.n) === 0) block('no-complete-inventory', 0, 'no inventory run has finished complete');
+  // A finished run whose uncovered parts are exceptions is the inventory: those exceptions block.
+  if ((await inventoryStanding(ctx)).runId === null)
+    block('no-complete-inventory', 0, 'no inventory run has finished complete');
   if (summary.pending > 0) {
     const unscoped = await ctx.db.get<Row>(
       `SELECT COUNT(*) AS n FROM ${LEDGER_FROM_SQL} WHERE d.study_uid IS NULL AND (${LEDGER_STATUS_SQL}) = 'pending'`,

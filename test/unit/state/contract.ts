@@ -367,7 +367,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           [qs[3]!.id, null, true, 0],
         ]);
         expect(qs[0]!.params).toEqual({ StudyDate: '2020-2024' });
-        expect(await store.finishInventoryRun(run)).toEqual({ complete: false, uncovered: [root] });
+        expect(await store.finishInventoryRun(run)).toEqual({
+          complete: false,
+          uncovered: [root],
+          uncoveredLeaves: [b],
+        });
         await store.recordQuery({
           runId: run,
           parentId: b,
@@ -386,7 +390,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           status: 0,
           resultCount: 500,
         });
-        expect(await store.finishInventoryRun(run)).toEqual({ complete: true, uncovered: [] });
+        expect(await store.finishInventoryRun(run)).toEqual({
+          complete: true,
+          uncovered: [],
+          uncoveredLeaves: [],
+        });
         expect((await store.getInventoryRun(run))!).toMatchObject({
           complete: true,
           finishedAt: clock.now(),
@@ -950,6 +958,54 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           remainingInstances: 40,
         });
         expect((await store.throughput(600_000, 'retrieve')).instances).toBe(100);
+      });
+    });
+
+    describe('which run is the inventory', () => {
+      it('the newest finished unstopped run, complete or with its uncovered parts as exceptions; a stopped run proves nothing', async () => {
+        expect(await store.inventoryStanding()).toEqual({ runId: null, complete: false });
+        const stopped = await store.startInventoryRun();
+        expect(await store.finishInventoryRun(stopped, { stopped: true })).toMatchObject({ complete: false });
+        expect((await store.getInventoryRun(stopped))?.stopped).toBe(true);
+        expect(await store.inventoryStanding()).toEqual({ runId: null, complete: false });
+        expect((await store.isDone()).blockers).toContainEqual({ code: 'no-complete-inventory', count: 0 });
+
+        // Finished, not stopped, one capped part left uncovered (an uncovered leaf).
+        const run = await store.startInventoryRun();
+        const root = await store.recordQuery({
+          runId: run,
+          level: 'STUDY',
+          params: {},
+          complete: false,
+          status: 0xfe00,
+          resultCount: 5,
+        });
+        const part = await store.recordQuery({
+          runId: run,
+          parentId: root,
+          level: 'STUDY',
+          params: { ModalitiesInStudy: 'CR' },
+          complete: false,
+          status: 0xfe00,
+          resultCount: 5,
+          error: 'capped: final status 0xFE00 after 5 matches',
+        });
+        const fin = await store.finishInventoryRun(run);
+        expect(fin).toEqual({ complete: false, uncovered: [root], uncoveredLeaves: [part] });
+        // Not the inventory until its uncovered parts are recorded as exceptions.
+        expect(await store.inventoryStanding()).toEqual({ runId: null, complete: false });
+        await store.recordExceptions(run, [
+          { kind: 'inventory-part-uncovered', subject: 'STUDY CR', code: 'capped', cause: 'capped' },
+        ]);
+        expect(await store.inventoryStanding()).toEqual({ runId: run, complete: false });
+        const done = await store.isDone();
+        expect(done.blockers.map((b) => b.code)).toEqual(['open-exceptions']);
+
+        const later = await store.startInventoryRun();
+        await store.finishInventoryRun(later);
+        expect(await store.inventoryStanding()).toEqual({ runId: later, complete: true });
+        expect(await store.resolveExceptions(later, ['inventory-part-uncovered'])).toBe(1);
+        expect((await store.isDone()).blockers).toEqual([]);
       });
     });
 
