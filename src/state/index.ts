@@ -80,3 +80,4 @@ export type { ReceivedResult } from './ops/record-received.js';
 export type { RequeueFilter } from './ops/requeue-jobs.js';
 export { LEASE_EXPIRED } from './ops/claim-jobs.js';
 export { VANISHED } from './ops/_ledger-sql.js';
+export { reclaimDeadOwners } from './reclaim.js';

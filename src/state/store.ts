@@ -42,6 +42,7 @@ import type {
   LedgerRow,
   LedgerSummary,
   MarkVanishedOptions,
+  LeaseOwner,
   PauseState,
   PrioritizeTarget,
   QuarantineEntry,
@@ -96,6 +97,8 @@ import { recordInstancesReceived } from './ops/record-received.js';
 import { recordInstancesStored } from './ops/record-stored.js';
 import { recordInstancesVerified } from './ops/record-verified.js';
 import { releaseJob } from './ops/release-job.js';
+import { listLeaseOwners } from './ops/list-lease-owners.js';
+import { expireLeases } from './ops/expire-leases.js';
 import { requeueJobs } from './ops/requeue-jobs.js';
 import { setScopeDecisions } from './ops/set-scope-decisions.js';
 import { startInventoryRun } from './ops/start-inventory-run.js';
@@ -181,6 +184,10 @@ export interface Store {
     opts?: FailOptions,
   ): Promise<Result<FailOutcome, LeaseError>>;
   releaseJob(jobId: number, owner: string): Promise<Result<Job, LeaseError>>;
+  /** Owners holding live leases, with their job counts. */
+  listLeaseOwners(): Promise<LeaseOwner[]>;
+  /** Ends the live leases of owners known to be gone (claimable at once; the claim counts an attempt). */
+  expireLeases(owners: readonly string[], reason: string): Promise<number>;
   requeueJobs(filter?: RequeueFilter): Promise<number>;
   prioritize(target: PrioritizeTarget, level?: number): Promise<number>;
   pause(reason?: string | null): Promise<void>;
@@ -287,6 +294,8 @@ export function createStore(db: Db, opts: StoreOptions = {}): Store {
     advanceJob: (id, owner, to) => advanceJob(ctx, id, owner, to),
     failJob: (id, owner, code, message, retryable, o) => failJob(ctx, id, owner, code, message, retryable, o),
     releaseJob: (id, owner) => releaseJob(ctx, id, owner),
+    listLeaseOwners: () => listLeaseOwners(ctx),
+    expireLeases: (owners, reason) => expireLeases(ctx, owners, reason),
     requeueJobs: (f) => requeueJobs(ctx, f),
     prioritize: (target, level) => prioritize(ctx, target, level),
     pause: (reason) => pause(ctx, reason),

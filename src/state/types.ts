@@ -280,6 +280,12 @@ export interface ClaimOptions {
 
 export type PrioritizeTarget = { readonly patientId: string } | { readonly studyUids: readonly string[] };
 
+/** A worker holding live leases (listLeaseOwners). Owner ids read `prefix@host:pid:random` (newOwnerId). */
+export interface LeaseOwner {
+  readonly owner: string;
+  readonly jobs: number;
+}
+
 export interface PauseState {
   readonly paused: boolean;
   readonly reason: string | null;

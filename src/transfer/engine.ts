@@ -12,6 +12,7 @@ import {
   type Store,
   compareStates,
   newOwnerId,
+  reclaimDeadOwners,
 } from '../state/index.js';
 import { type Prepared, TransformStep } from '../transform/apply.js';
 import { CircuitBreaker, type Permit, breakerGate } from './breaker.js';
@@ -69,8 +70,12 @@ export class StopRun extends Error {}
 
 const TRANSFER_STATES: JobState[] = ['pending', 'retrieving', 'retrieved', 'storing'];
 
-/** How long a claimed study is ours; a live worker extends it every third of it. */
-export const DEFAULT_LEASE_MS = 120_000;
+/**
+ * How long a claimed study is ours without a heartbeat; a live worker extends it every third of it.
+ * Short, so that another host's worker takes a dead one's studies soon; a restart on the same host
+ * takes its dead predecessor's at once (reclaimDeadOwners).
+ */
+export const DEFAULT_LEASE_MS = 30_000;
 
 type Breakers = { source: CircuitBreaker; target: CircuitBreaker };
 
@@ -468,7 +473,15 @@ export async function runEngine(
     return jobs;
   };
 
+  /** Studies held by a dead process of this host (a killed predecessor) are ours to take now. */
+  const reclaim = async () => {
+    const r = await reclaimDeadOwners(store);
+    if (r.jobs > 0)
+      log(`${r.jobs} stud(y/ies) held by a process that is gone (${r.owners.join(', ')}): taken over now`);
+  };
+
   const idle = async (): Promise<'stop' | number> => {
+    await reclaim();
     const counts = await store.countJobsByState();
     const left = TRANSFER_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
     if (o.untilIdle || left === 0) return 'stop';
@@ -476,6 +489,7 @@ export async function runEngine(
     return Math.min(wait, 5000);
   };
 
+  await reclaim();
   const loop = await runWorkerLoop<Job>({
     gate,
     fetch,

@@ -10,7 +10,7 @@
  * outcomes are updated, and a study that no longer passes is logged as a `verify.regression` event
  * (the job stays `verified`; the report lists such studies and does not call the migration done).
  */
-import { newOwnerId } from '../state/index.js';
+import { newOwnerId, reclaimDeadOwners } from '../state/index.js';
 import type { Job, Json, VerifyOutcome } from '../state/types.js';
 import { VERIFY_OUTCOMES } from '../state/types.js';
 import type { MigrationContext } from '../run/context.js';
@@ -27,7 +27,7 @@ export interface RunVerifyOptions {
   readonly sample?: Partial<SampleSpec>;
   /** Also re-verify verified studies (all, or those last verified longer ago than olderThanMs). */
   readonly again?: boolean | { readonly olderThanMs?: number };
-  /** Lease per claimed job, renewed every third of it. Default 10 minutes. */
+  /** Lease per claimed job, renewed every third of it. Default 30 s (a dead verifier's studies wait no longer). */
   readonly leaseMs?: number;
   /** Stop after this many studies. */
   readonly limit?: number;
@@ -60,7 +60,7 @@ export interface VerifyRunSummary {
 }
 
 const MAX_LISTED = 100;
-const leaseDefault = 10 * 60_000;
+const leaseDefault = 30_000;
 const ALL_JOBS = 10_000_000;
 
 /** The job failure a study's problems amount to, or undefined when it is clean. */
@@ -126,6 +126,8 @@ export async function runVerify(
   const leaseMs = opts.leaseMs ?? leaseDefault;
   const target = opts.target ?? openVerifyTarget(ctx);
   const owner = newOwnerId('verify');
+  // Studies a killed predecessor on this host was verifying are taken at once, not after their lease.
+  await reclaimDeadOwners(store);
   const instances = Object.fromEntries(VERIFY_OUTCOMES.map((o) => [o, 0])) as Record<VerifyOutcome, number>;
   const problems: { studyUid: string; code: string | number; message: string }[] = [];
   const tally = {

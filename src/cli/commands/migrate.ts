@@ -11,7 +11,7 @@ import { describePeer } from '../../net/peer.js';
 import { shutdownSignal, signalExitCode, stopsGracefully } from '../signals.js';
 
 export const usage =
-  'pacshift migrate PLAN.yaml [--no-verify] [--until-idle] [--lease 2m] [--json]  (runs inventory and scope first when they have not run)';
+  'pacshift migrate PLAN.yaml [--no-verify] [--until-idle] [--lease 30s] [--json]  (runs inventory and scope first when they have not run)';
 
 /**
  * Inventory and scope, when the state database has none yet: a complete inventory run, and a scope
@@ -86,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       'no-verify': { type: 'boolean', default: false },
       'until-idle': { type: 'boolean', default: false },
-      lease: { type: 'string', default: '2m' },
+      lease: { type: 'string', default: '30s' },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: true,

@@ -617,6 +617,37 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect((await store.claimJobs('C', 5, 1_000)).map((j) => j.id)).toEqual([a!.id]);
       });
 
+      it('list live lease owners; expireLeases ends theirs now, claimable at once counting an attempt', async () => {
+        const [j1, j2, j3] = await seed(store, 3);
+        await store.claimJobs('dead@h:1:aa', 2, 60_000);
+        await store.claimJobs('live@h:2:bb', 1, 60_000);
+        expect(await store.listLeaseOwners()).toEqual([
+          { owner: 'dead@h:1:aa', jobs: 2 },
+          { owner: 'live@h:2:bb', jobs: 1 },
+        ]);
+        expect(await store.claimJobs('next', 5, 60_000)).toEqual([]);
+        expect(await store.expireLeases([], 'nothing')).toBe(0);
+        expect(await store.expireLeases(['dead@h:1:aa', 'unknown'], 'owner process gone')).toBe(2);
+        expect(await store.expireLeases(['dead@h:1:aa'], 'again')).toBe(0); // already ended
+        expect(await store.listLeaseOwners()).toEqual([{ owner: 'live@h:2:bb', jobs: 1 }]);
+        const ev = await store.listEvents({ kind: 'job.lease-expired' });
+        expect(ev).toHaveLength(2);
+        expect(ev[0]!.detail).toMatchObject({ owner: 'dead@h:1:aa', reason: 'owner process gone' });
+        // No clock moved: the ended leases are claimable now, as after any expiry (an attempt, reclaimedFrom).
+        const taken = await store.claimJobs('next', 5, 60_000);
+        expect(taken.map((j) => j.id).sort()).toEqual(
+          [j1!.id, j2!.id, j3!.id].filter((id) => ev.some((e) => e.jobId === id)).sort(),
+        );
+        for (const j of taken)
+          expect(j).toMatchObject({ leaseOwner: 'next', attempts: 1, lastErrorCode: LEASE_EXPIRED });
+        const claimed = await store.listEvents({ kind: 'job.claimed' });
+        expect(
+          claimed.filter((e) => (e.detail as { reclaimedFrom?: string }).reclaimedFrom === 'dead@h:1:aa'),
+        ).toHaveLength(2);
+        // The dead owner cannot act on them any more.
+        expect((await store.advanceJob(taken[0]!.id, 'dead@h:1:aa', 'retrieving')).ok).toBe(false);
+      });
+
       it('send a job whose leases keep expiring to the dead letter', async () => {
         const f = await fixture({ maxAttempts: 2 });
         const [job] = await seed(f.store, 1);
