@@ -362,7 +362,7 @@ ${regressions(d)}
 ${inventory(d)}
 ${changes(d, max)}
 ${ledgerTables(d, max)}
-<footer>Definition of done: an inventory run finished complete, every inventoried study is verified at the target, excluded by a rule, or failed with its cause, and no exception is open. ${esc(privacy)}</footer>
+<footer>Definition of done: an inventory run finished (complete, or with what it could not list as exceptions), every inventoried study is verified at the target, excluded by a rule, or failed with its cause, and no exception is open. ${esc(privacy)}</footer>
 </main></body></html>
 `;
 }

@@ -41,7 +41,7 @@ export async function ensureInventoryAndScope(
     } else if (inv.kind === 'up-to-date') log(`inventory: run ${inv.runId} (another process's) is used`);
     done = await ctx.store.isDone();
   }
-  if (done.reasons.some((r) => r.includes('no scope decision'))) {
+  if (done.blockers.some((b) => b.code === 'unscoped')) {
     log('studies without a scope decision: applying the scope rules');
     const { applyScope } = await import('../../scope/index.js');
     const sc = await applyScope(ctx, {});
