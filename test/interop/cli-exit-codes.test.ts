@@ -6,6 +6,7 @@
  * a message that names what went wrong, never a stack trace.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,9 @@ interface Env {
   nonDicomPort: number;
   held: net.Server;
   heldPort: number;
+  /** A DICOMweb root that answers every request 401 (credentials missing). */
+  web401: http.Server;
+  web401Port: number;
   plans: Record<string, string>;
 }
 
@@ -309,14 +313,14 @@ const ROWS: Row[] = [
     cmd: 'migrate',
     exit: 'peer',
     why: 'source refuses the connection',
-    args: (e) => ['migrate', e.plans.deadSource!],
+    args: (e) => ['migrate', e.plans.deadSourceMigrate!],
     says: (e) => [`source OLDPACS@127.0.0.1:${e.closed} could not be reached: connect-failed`],
   },
   {
     cmd: 'migrate',
     exit: 'peer',
     why: 'source is not DICOM',
-    args: (e) => ['migrate', e.plans.nonDicomSource!],
+    args: (e) => ['migrate', e.plans.nonDicomSourceMigrate!],
     says: (e) => [`source X@127.0.0.1:${e.nonDicomPort} could not be reached`],
   },
   {
@@ -324,6 +328,21 @@ const ROWS: Row[] = [
     exit: 'peer',
     why: 'source refuses the connection',
     args: (e) => ['check', e.plans.deadSource!],
+  },
+  // A DICOMweb target that refuses us (401): the target and the HTTP status named.
+  {
+    cmd: 'migrate',
+    exit: 'peer',
+    why: 'DICOMweb target answers 401',
+    args: (e) => ['migrate', e.plans.web401!],
+    says: (e) => [`http://127.0.0.1:${e.web401Port}/dicom-web`, 'HTTP 401'],
+  },
+  {
+    cmd: 'check',
+    exit: 'partial',
+    why: 'DICOMweb target answers 401',
+    args: (e) => ['check', e.plans.web401!],
+    says: (e) => [`http://127.0.0.1:${e.web401Port}/dicom-web: QIDO-RS HTTP 401`],
   },
   // Our C-MOVE destination port is taken.
   {
@@ -368,6 +387,15 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
       s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
     }));
     ({ server: e.held, port: e.heldPort } = await listen((s) => s.destroy()));
+    e.web401 = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="dicom-web"', 'Content-Type': 'text/plain' });
+        res.end('Unauthorized');
+      });
+    });
+    await new Promise<void>((res) => e.web401.listen(0, '127.0.0.1', () => res()));
+    e.web401Port = (e.web401.address() as net.AddressInfo).port;
     const good = folderOf(e.dir, 'good', MR);
     const mixed = folderOf(e.dir, 'mixed', [SC, MR_MIXED]);
     e.target = await startArchive({
@@ -398,8 +426,20 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
         target,
         join(e.dir, 'no-such-folder', 'state.sqlite'),
       ),
+      web401: plan(
+        e,
+        'web401',
+        { type: 'folder', path: good },
+        {
+          type: 'dicomweb',
+          url: `http://127.0.0.1:${e.web401Port}/dicom-web`,
+        },
+      ),
       deadSource: plan(e, 'dead-source', dimse('OLDPACS', e.closed), target),
       nonDicomSource: plan(e, 'non-dicom-source', dimse('X', e.nonDicomPort), target),
+      // migrate's own first inventory (on the states above, inventory has already run).
+      deadSourceMigrate: plan(e, 'dead-source-migrate', dimse('OLDPACS', e.closed), target),
+      nonDicomSourceMigrate: plan(e, 'non-dicom-source-migrate', dimse('X', e.nonDicomPort), target),
       portHeld: plan(
         { dir: e.dir, local: e.heldPort },
         'port-held',
@@ -413,6 +453,7 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
     await e.source?.close();
     e.nonDicom?.close();
     e.held?.close();
+    e.web401?.close();
     if (e.dir) removeTempDir(e.dir);
   });
 

@@ -130,8 +130,10 @@ export async function run(argv: string[]): Promise<number> {
     });
     bar.done();
     if (result.stopped) {
+      // A peer refused what no retry changes (our credentials, our AE as a move destination): it names
+      // the peer and its answer; exit 3, "peer ... refused" (src/cli/exit-codes.ts).
       log(`STOPPED: ${result.stopped}`);
-      return Exit.partial;
+      return Exit.peer;
     }
     if (result.aborted) {
       log('stopped by signal: leases released; run migrate again to resume');
