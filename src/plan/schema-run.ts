@@ -233,8 +233,8 @@ export const transferSchema = (ctx: PlanContext) =>
         }),
       ),
       {
-        what: 'Per-peer circuit breaker.',
-        why: 'Protects the source (clinical) and the target from a failure storm.',
+        what: 'Per-peer circuit breaker. While it is open no study is claimed; after each cool-down one study tries the peer (a failed trial costs that study no attempt); migrate logs which peer is down, since when and the next try.',
+        why: 'Protects the source (clinical) and the target from a failure storm, and the studies from burning their attempts on an outage.',
       },
     ),
     timezone: opt(timeZone().optional(), {

@@ -183,4 +183,25 @@ describe.skipIf(!peers.orthanc)('migrate through a peer outage (Orthanc killed a
     expect(seconds).toBeLessThan(5);
     expect(count(dbPath, LEASED)).toBe(0);
   }, 600_000);
+
+  it('SIGTERM in the middle of a transfer (studies on the wire) ends migrate within a few seconds, exit 143, no lease left', async () => {
+    child = startMigrate(planPath, [], { logFile: join(work.dir, 'migrate-term2.log') });
+    await waitFor(
+      'studies in transfer',
+      () => count(dbPath, STORED) > 0 && count(dbPath, LEASED) > 0,
+      240_000,
+    );
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const end = await Promise.race([
+      child.exited,
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000)),
+    ]);
+    const seconds = (Date.now() - t0) / 1000;
+    console.log('sigterm-busy', JSON.stringify({ end, seconds, leased: count(dbPath, LEASED) }));
+    if (end === 'timeout' || end.code !== 143) console.log(child.log().slice(-3000));
+    expect(end).toEqual({ code: 143, signal: null });
+    expect(seconds).toBeLessThan(5);
+    expect(count(dbPath, LEASED)).toBe(0);
+  }, 600_000);
 });
