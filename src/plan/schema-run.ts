@@ -79,9 +79,16 @@ export const spoolSchema = (ctx: PlanContext) =>
       example: '/var/spool/pacshift',
       why: 'Decouples retrieve from store: a slow or paused target does not stall the source. Put it on a fast local disk.',
     }),
-    maxBytes: opt(size({ min: 64 * 1024 * 1024, example: '20GiB' }).prefault('20GiB'), {
-      what: 'Most bytes the spool may hold; retrieval waits while it is full.',
-      why: 'A target outage must not fill the disk that also holds the state database.',
+    maxBytes: opt(size({ min: 1024 * 1024, example: '20GiB' }).prefault('20GiB'), {
+      what:
+        'Most bytes the spool may hold. A study is retrieved only when the spool has room for what it still ' +
+        'needs (its sizes from the inventory, else the mean size of what arrived so far), or when no other ' +
+        'study is under way (so a study larger than the spool still moves, alone); our listener refuses ' +
+        'an instance beyond the limit (A700 "spool full"), and such a study is released and waits for room.',
+      why:
+        'A target outage must not fill the disk that also holds the state database. At least 1 MiB (a ' +
+        'number without a unit is bytes: this catches "20" meant as gigabytes); set it below the free space ' +
+        'of the spool disk, which a full disk (ENOSPC) also reports as "spool full".',
     }),
     keepAfterStore: opt(bool().prefault(false), {
       what: 'Keep spooled instances after the target stored them (until verified).',

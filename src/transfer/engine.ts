@@ -22,6 +22,7 @@ import type { Source, SourceRetrieveReport } from './sources/source.js';
 import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
 import { type Spool, type SpooledInstance, isTransformedPath } from './spool.js';
+import { admitStudy, releaseForRoom } from './spool-ledger.js';
 import { decideWindow } from './windows.js';
 import { type Gate, runWorkerLoop } from './worker-loop.js';
 
@@ -69,6 +70,8 @@ export interface EngineProgress {
 export class StopRun extends Error {}
 
 const TRANSFER_STATES: JobState[] = ['pending', 'retrieving', 'retrieved', 'storing'];
+/** What may be claimed while the spool waits for room: work that needs none (and frees it). */
+const ROOMLESS_STATES: JobState[] = ['retrieved', 'storing'];
 
 /**
  * How long a claimed study is ours without a heartbeat; a live worker extends it every third of it.
@@ -169,6 +172,7 @@ export async function runEngine(
       clearInterval(heartbeats.get(job.id));
       heartbeats.delete(job.id);
       if (candidate === job.id) candidate = undefined;
+      spool.finish(job.studyUid);
     }
   };
 
@@ -214,6 +218,11 @@ export async function runEngine(
   /** Retrieve what the spool does not hold yet; the job ends `retrieved`, or fails/retries with cause. */
   const retrieveStep = async (job: Job, from: JobState): Promise<JobState | 'retry'> => {
     const studyUid = job.studyUid;
+    // Admission by free spool space: a study that does not fit waits, without an attempt (spool-room.ts).
+    if (!(await admitStudy(store, spool, job))) {
+      await store.releaseJob(job.id, owner);
+      return 'retry';
+    }
     if (from === 'pending') await advance(job, 'retrieving');
     const unreceived = await store.listInstances(studyUid, 'unreceived');
     // What already sits in the spool (arrived before a crash, or with another study's move) counts.
@@ -253,6 +262,12 @@ export async function runEngine(
       final = rep.final;
       finalStatus = rep.finalStatus;
       missing = rep.missing;
+      // Our listener refused instances for want of room: not the source's failure; free the study, wait.
+      const refused = spool.takeRefusals(missing);
+      if (refused.size > 0) {
+        log(await releaseForRoom(store, spool, job, owner, refused, [...arrived, ...unlisted]));
+        return 'retry';
+      }
       const f = rep.failure;
       verdict(breakers.source, names.source, !f, f ? `${f.kind}: ${f.message}` : '', log);
       if (f && arrived.length === 0 && unlisted.length === 0) {
@@ -464,7 +479,8 @@ export async function runEngine(
   };
 
   const fetch = async (n: number): Promise<Job[]> => {
-    const jobs = await store.claimJobs(owner, n, leaseMs, { states: TRANSFER_STATES });
+    const states = spool.waitingForRoom ? ROOMLESS_STATES : TRANSFER_STATES;
+    const jobs = await store.claimJobs(owner, n, leaseMs, { states });
     // The window's store associations shared by the studies running at once.
     const studies = Math.max(1, Math.min(win.retrieve, win.running + jobs.length));
     storeAssociations = Math.max(1, Math.floor(win.store / studies));
@@ -484,7 +500,10 @@ export async function runEngine(
     await reclaim();
     const counts = await store.countJobsByState();
     const left = TRANSFER_STATES.reduce((n, s) => n + (counts[s] ?? 0), 0);
-    if (o.untilIdle || left === 0) return 'stop';
+    if (left === 0) return 'stop';
+    // A study waits for spool room (at most WAIT_RECHECK_MS): not idle, even with untilIdle.
+    if (spool.waitingForRoom) return 1000;
+    if (o.untilIdle) return 'stop';
     const wait = Math.max(breakers.source.waitMs(), breakers.target.waitMs(), 1000);
     return Math.min(wait, 5000);
   };

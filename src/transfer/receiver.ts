@@ -4,12 +4,7 @@
  */
 import type { AssociationServer } from '../net/association/server.js';
 import { startScp, storageAcceptPolicy } from '../net/services/scp.js';
-import {
-  FolderStoreTarget,
-  type StoreResult,
-  type StoreRequestInfo,
-  type StoreTarget,
-} from '../net/services/store-target.js';
+import { type StoreResult, type StoreRequestInfo, type StoreTarget } from '../net/services/store-target.js';
 import type { DatasetSink } from '../net/dimse/channel.js';
 import { type ListenerBook, listenerBookOf } from './listener-book.js';
 import type { Plan } from '../plan/index.js';
@@ -40,12 +35,12 @@ export async function startReceiver(plan: Plan, spool: Spool, log: (msg: string)
     allow: allow.map((a) => ({ aeTitle: a.aeTitle, hosts: a.host ? [a.host] : undefined })),
     policy: storageAcceptPolicy(),
     handlers: {
-      store: recordingTarget(new FolderStoreTarget(spool.incoming), listenerBookOf(spool)),
+      // Registered in the spool before it is answered; refused when the spool is full or the arrival
+      // unreadable (spool-target.ts); refusals go into the listener's book.
+      store: recordingTarget(spool.storeTarget(), listenerBookOf(spool)),
       onStored: (r) => {
-        if (r.ok) {
-          rx.received++;
-          void spool.add(r.instance.path);
-        } else {
+        if (r.ok) rx.received++;
+        else {
           rx.refused++;
           log(`receiver refused an instance: ${r.comment}`);
         }

@@ -10,7 +10,6 @@ import { buildIdentifier } from '../net/services/identifier.js';
 import { type RetrieveOutcome, cGet, cMove } from '../net/services/retrieve-scu.js';
 import { QR, UNCOMPRESSED_LE } from '../net/services/sop-classes.js';
 import { type StorageProposal, storageContextGroups } from '../net/services/storage-contexts.js';
-import { FolderStoreTarget } from '../net/services/store-target.js';
 import type { DimseSourcePlan } from '../plan/index.js';
 import type { Spool, SpooledInstance } from './spool.js';
 import { ALL_TRANSFER_SYNTAXES } from './syntaxes.js';
@@ -83,12 +82,10 @@ async function getOnce(
   storage: StorageProposal[],
   spool: Spool,
 ): Promise<{ ok: true; value: RetrieveOutcome } | { ok: false; error: NetFailure }> {
-  return cGet(peer, buildIdentifier(level, keys), storage, new FolderStoreTarget(spool.incoming), {
+  // Registered in the spool before each sub-operation is answered (spool-target.ts).
+  return cGet(peer, buildIdentifier(level, keys), storage, spool.storeTarget(), {
     model: qrModel(plan),
     timeoutMs: peer.dimseTimeoutMs,
-    onStored: (r) => {
-      if (r.ok) void spool.add(r.instance.path);
-    },
   });
 }
 

@@ -1,11 +1,12 @@
 /**
  * The spool: where retrieved instances wait to be stored. Files arrive in `incoming/` (atomic
  * renames), refused ones move to `quarantine/`. After a crash the spool is re-read, so nothing
- * that arrived is lost; its size is bounded by spool.maxBytes.
+ * that arrived is lost; its size is bounded by spool.maxBytes (admission and the listener's limit:
+ * spool-room.ts, spool-target.ts).
  *
- * The quarantine never overwrites: each object is kept as `<SOP Instance UID>.<first 16 hex of the
- * SHA-256 of its bytes>.dcm` (the same object twice is one file; different objects under one UID, or
- * named alike by a source, are several).
+ * The quarantine never overwrites: each
+ * object is kept as `<SOP Instance UID>.<first 16 hex of the SHA-256 of its bytes>.dcm` (the same
+ * object twice is one file; different objects under one UID, or under no readable UID, are several).
  *
  * Transformed instances (src/transform/apply.ts): the rewritten copy of `X` is named
  * `X.x<first 12 hex of the SHA-256 of X's bytes>.dcm` and is renamed into `incoming/` only after its
@@ -21,6 +22,8 @@ import { basename, join } from 'node:path';
 import { readInstanceInfo, type InstanceInfo } from '../dicom/part10.js';
 import { safeName } from '../net/services/store-target.js';
 import { sameFileBytes } from '../util/same-bytes.js';
+import { type Need, SpoolRoom } from './spool-room.js';
+import { SpoolStoreTarget } from './spool-target.js';
 
 const TRANSFORMED_RE = /^(.*)\.x([0-9a-f]{12})\.dcm$/;
 
@@ -79,6 +82,10 @@ export class Spool {
   private byStudy = new Map<string, Set<string>>();
   private bytes = 0;
   private waiters = new Set<() => void>();
+  /** SOP Instance UID → why the listener refused it for want of room (until the retrieve takes it). */
+  private refusals = new Map<string, string>();
+  /** Admission by free space (spool-room.ts). */
+  readonly room: SpoolRoom;
 
   constructor(
     readonly dir: string,
@@ -86,6 +93,46 @@ export class Spool {
   ) {
     this.incoming = join(dir, 'incoming');
     this.quarantine = join(dir, 'quarantine');
+    this.room = new SpoolRoom(maxBytes, {
+      usedBytes: () => this.bytes,
+      holds: (studyUid) => (this.byStudy.get(studyUid)?.size ?? 0) > 0,
+    });
+  }
+
+  /** Where the listener and C-GET write: the spool's limit and registry on top of the files (spool-target.ts). */
+  storeTarget(): SpoolStoreTarget {
+    return new SpoolStoreTarget(this);
+  }
+
+  /** Whether a study may be retrieved now, given what it still needs (spool-room.ts); finish() when its job ends. */
+  admit(studyUid: string, need: Need): boolean {
+    return this.room.admit(studyUid, need);
+  }
+
+  finish(studyUid: string): void {
+    this.room.finish(studyUid);
+  }
+
+  /** A study was refused room: retrieval of other studies waits for space. */
+  get waitingForRoom(): boolean {
+    return this.room.waitingForRoom;
+  }
+
+  /** The listener refused an instance for want of room (spool limit or ENOSPC). */
+  noteRefusal(sopInstanceUid: string, cause: string): void {
+    this.refusals.set(sopInstanceUid, cause);
+  }
+
+  /** The room refusals among these SOP Instance UIDs (taken: each is reported once). */
+  takeRefusals(uids: Iterable<string>): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const u of uids) {
+      const c = this.refusals.get(u);
+      if (c === undefined) continue;
+      out.set(u, c);
+      this.refusals.delete(u);
+    }
+    return out;
   }
 
   async open(): Promise<{ recovered: number; unreadable: string[] }> {
@@ -127,8 +174,11 @@ export class Spool {
   /** Register a file that arrived (read its identifiers from the file itself, not from the command). */
   async add(path: string): Promise<SpooledInstance | undefined> {
     const r = await readInstanceInfo(path);
-    if (!r.ok) return undefined;
-    const s = spooled(path, r.value);
+    return r.ok ? this.register(spooled(path, r.value)) : undefined;
+  }
+
+  private async register(s: SpooledInstance): Promise<SpooledInstance> {
+    const path = s.path;
     if (this.get(s.sopInstanceUid).some((x) => x.path === path)) return s;
     // The same bytes again (a source that sends an instance twice, a re-sent move): one copy is enough.
     for (const x of this.get(s.sopInstanceUid)) {
@@ -147,6 +197,7 @@ export class Spool {
       this.byStudy.set(s.studyUid, set);
     }
     this.bytes += s.sizeBytes;
+    this.room.arrived(s.studyUid, s.sizeBytes);
     for (const w of this.waiters) w();
     return s;
   }
@@ -189,6 +240,7 @@ export class Spool {
       if (s.studyUid) this.byStudy.get(s.studyUid)?.delete(s.sopInstanceUid);
     }
     this.bytes -= s.sizeBytes;
+    this.room.freed();
   }
 
   /**

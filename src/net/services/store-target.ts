@@ -51,8 +51,31 @@ const MAX_BACKLOG = 8 << 20;
 /** The callback fs API with a file descriptor: cheaper than FileHandle (no handle object, no promise per call inside). */
 const fsOpen = (p: string) =>
   new Promise<number>((res, rej) => fs.open(p, 'w', (e, fd) => (e ? rej(e) : res(fd))));
-const fsWritev = (fd: number, parts: Buffer[]) =>
-  new Promise<void>((res, rej) => fs.writev(fd, parts, (e) => (e ? rej(e) : res())));
+const fsWritevOnce = (fd: number, parts: Buffer[]) =>
+  new Promise<number>((res, rej) => fs.writev(fd, parts, (e, n) => (e ? rej(e) : res(n))));
+/**
+ * Writes every byte of `parts`: a short write (a disk filling up writes what fits and says so only by
+ * its count) is continued with the rest, and the next write then fails with the cause (ENOSPC).
+ */
+async function fsWritev(fd: number, parts: Buffer[]): Promise<void> {
+  let rest = parts;
+  let left = parts.reduce((n, b) => n + b.length, 0);
+  while (left > 0) {
+    let n = await fsWritevOnce(fd, rest);
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    left -= n;
+    while (n > 0 && rest.length > 0) {
+      const first = rest[0]!;
+      if (n >= first.length) {
+        n -= first.length;
+        rest = rest.slice(1);
+      } else {
+        rest = [first.subarray(n), ...rest.slice(1)];
+        n = 0;
+      }
+    }
+  }
+}
 const fsTruncate = (fd: number, length: number) =>
   new Promise<void>((res, rej) => fs.ftruncate(fd, length, (e) => (e ? rej(e) : res())));
 const fsClose = (fd: number) => new Promise<void>((res, rej) => fs.close(fd, (e) => (e ? rej(e) : res())));

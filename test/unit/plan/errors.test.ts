@@ -57,7 +57,7 @@ describe('malformed plans name the path and the fix', () => {
     [
       'ambiguous size unit',
       `${MINIMAL}spool:\n  maxBytes: 20G\n`,
-      'plan.yaml:14:13: spool.maxBytes: must be a size such as "512MiB" or "20GiB" (units B, kB, KiB, MB, MiB, GB, GiB, TB, TiB) or a number of bytes, at least 67108864 bytes (e.g. 20GiB)',
+      'plan.yaml:14:13: spool.maxBytes: must be a size such as "512MiB" or "20GiB" (units B, kB, KiB, MB, MiB, GB, GiB, TB, TiB) or a number of bytes, at least 1048576 bytes (e.g. 20GiB)',
     ],
     [
       'time of day out of range',

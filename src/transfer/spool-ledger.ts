@@ -1,0 +1,58 @@
+/**
+ * What the spool says goes into the state database, against the study it concerns (the engine calls
+ * these; the spool itself knows no database):
+ *
+ * - `admitStudy`: the admission gate where a job's retrieve starts (room for what the study still needs);
+ * - `releaseForRoom`: a retrieve the spool had no room for (the listener refused instances, "spool full"
+ *   or ENOSPC): the study's spooled, unrecorded arrivals are freed, the refused instances recorded with
+ *   that cause (0xA700, category spool-full), a `spool.full` event, and the job released without an
+ *   attempt — the source did nothing wrong.
+ */
+import type { Job, Store } from '../state/index.js';
+import type { Spool, SpooledInstance } from './spool.js';
+import { SPOOL_FULL_STATUS } from './spool-target.js';
+
+/** Whether the spool has room for the study's instances not received and not spooled yet (sizes from the inventory). */
+export async function admitStudy(store: Store, spool: Spool, job: Job): Promise<boolean> {
+  const unreceived = await store.listInstances(job.studyUid, 'unreceived');
+  const need = unreceived.filter((i) => spool.get(i.sopInstanceUid).length === 0).map((i) => i.sizeBytes);
+  return spool.admit(job.studyUid, need);
+}
+
+export async function releaseForRoom(
+  store: Store,
+  spool: Spool,
+  job: Job,
+  owner: string,
+  refused: ReadonlyMap<string, string>,
+  spooled: readonly SpooledInstance[],
+): Promise<string> {
+  const cause = [...refused.values()][0] ?? 'spool full';
+  let bytes = 0;
+  for (const s of spooled) {
+    bytes += s.sizeBytes;
+    await spool.release(s, false);
+  }
+  await store.recordInstanceFailures(
+    [...refused].map(([uid, c]) => ({
+      sopInstanceUid: uid,
+      studyUid: job.studyUid,
+      phase: 'retrieve' as const,
+      status: SPOOL_FULL_STATUS,
+      category: 'spool-full',
+      cause: `refused by our listener: ${c}`,
+    })),
+    { jobId: job.id },
+  );
+  await store.appendEvents([
+    {
+      jobId: job.id,
+      studyUid: job.studyUid,
+      kind: 'spool.full',
+      detail: { cause, refused: refused.size, freed: spooled.length, freedBytes: bytes },
+    },
+  ]);
+  await store.releaseJob(job.id, owner);
+  spool.room.refused(job.studyUid);
+  return `study ${job.studyUid}: ${cause}: ${refused.size} instance(s) refused by our listener, ${spooled.length} spooled instance(s) freed (${bytes} bytes); the study waits for room (not counted as an attempt)`;
+}
