@@ -11,6 +11,7 @@
  * Orthanc; breaker after 2 failures with a 2 s cool-down; back-off 1–2 s.
  */
 import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -202,6 +203,29 @@ describe.skipIf(!peers.orthanc)('migrate through a peer outage (Orthanc killed a
     if (end === 'timeout' || end.code !== 143) console.log(child.log().slice(-3000));
     expect(end).toEqual({ code: 143, signal: null });
     expect(seconds).toBeLessThan(5);
+    expect(count(dbPath, LEASED)).toBe(0);
+  }, 600_000);
+
+  it('a target that is not DICOM (PostgreSQL on 5432): waiting, not claiming; it says so; SIGTERM ends it', async () => {
+    const plan = JSON.parse(readFileSync(planPath, 'utf8')) as { target: { port: number } };
+    plan.target.port = 5432;
+    writeFileSync(planPath, JSON.stringify(plan));
+    child = startMigrate(planPath, [], { logFile: join(work.dir, 'migrate-5432.log') });
+    await waitFor('the inventory', () => count(dbPath, INSTANCES) > 0, 240_000);
+    await new Promise((r) => setTimeout(r, 20_000));
+    const claims = count(dbPath, CLAIMS);
+    const log = child.log();
+    child.kill('SIGTERM');
+    const end = await Promise.race([
+      child.exited,
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000)),
+    ]);
+    console.log('not-dicom', JSON.stringify({ claims, end, leased: count(dbPath, LEASED) }));
+    if (end === 'timeout' || end.code !== 143) console.log(log.slice(-3000));
+    expect(log).toMatch(/target NEWPACS@127\.0\.0\.1:5432 unreachable since .*next try/);
+    // 20 s with a 2 s cool-down: the studies that ran into it first, then one trial per cool-down.
+    expect(claims).toBeLessThan(60);
+    expect(end).toEqual({ code: 143, signal: null });
     expect(count(dbPath, LEASED)).toBe(0);
   }, 600_000);
 });
