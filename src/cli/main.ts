@@ -1,5 +1,5 @@
 import { LocalSetupError, PlanLoadError } from '../run/errors.js';
-import { UsageError } from './common.js';
+import { UsageError, listenError } from './common.js';
 import { Exit, exitCodeParagraph } from './exit-codes.js';
 
 type Command = { run(argv: string[]): Promise<number>; usage: string; details?: string };
@@ -65,6 +65,12 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof LocalSetupError) {
       // One line naming the path or port (src/run/errors.ts): the environment, not a bug.
       console.error(`${name}: ${e.message}`);
+      return Exit.internal;
+    }
+    const listen = listenError('port', String((e as { port?: unknown }).port ?? '?'), e);
+    if (listen instanceof LocalSetupError) {
+      // A listener a command opened deep inside (a retrieve's C-MOVE destination) on a port taken.
+      console.error(`${name}: ${listen.message}`);
       return Exit.internal;
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -287,11 +287,25 @@ const ROWS: Row[] = [
     args: (e) => ['report', e.plans.refused!, '--check'],
   },
   // A state folder that does not exist.
-  ...(['migrate', 'status', 'report', 'inventory'] as const).map((cmd): Row => ({
+  ...(
+    [
+      'migrate',
+      'status',
+      'report',
+      'inventory',
+      'verify',
+      'scope',
+      'analyze',
+      'audit',
+      'prioritize',
+      'sample',
+      'preflight',
+    ] as const
+  ).map((cmd): Row => ({
     cmd,
     exit: 'internal',
     why: 'state folder missing',
-    args: (e) => [cmd, e.plans.nostate!],
+    args: (e) => [cmd, e.plans.nostate!, ...(cmd === 'prioritize' ? ['--study', '1.2.3'] : [])],
     says: (e) => [join(e.dir, 'no-such-folder')],
   })),
   // Sources that cannot be reached, or do not speak DICOM.
@@ -350,6 +364,19 @@ const ROWS: Row[] = [
     exit: 'internal',
     why: 'local.port in use',
     args: (e) => ['migrate', e.plans.portHeld!],
+    says: (e) => [`local.port ${e.heldPort}`, 'address already in use'],
+  },
+  {
+    cmd: 'inventory',
+    exit: 'ok',
+    why: 'C-FIND needs no listener',
+    args: (e) => ['inventory', e.plans.portHeld!],
+  },
+  {
+    cmd: 'analyze',
+    exit: 'internal',
+    why: "the sample's C-MOVE listener: local.port in use",
+    args: (e) => ['analyze', e.plans.portHeld!],
     says: (e) => [`local.port ${e.heldPort}`, 'address already in use'],
   },
   // Usage errors of the plan commands.

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { runAnalysis, writeAnalysisReport } from '../../analyse/index.js';
 import { openMigration } from '../../run/context.js';
-import { progress, UsageError } from '../common.js';
+import { listenError, progress, UsageError } from '../common.js';
 import { Exit } from '../exit-codes.js';
 
 export const usage =
@@ -51,6 +51,9 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.oldest ? { oldestStudyDate: values.oldest } : {}),
       ...(values['log-phi'] ? { logPhi: true } : {}),
       onProgress: (p) => bar.update(`${p.phase}: ${p.done}${p.total !== undefined ? ` of ${p.total}` : ''}`),
+    }).catch((e: unknown) => {
+      // The sample's C-MOVE listener on local.port: taken is the environment (exit 70).
+      throw listenError('local.port', ctx.plan.local.port, e);
     });
     bar.done();
     const files = await writeAnalysisReport(result, values.out ? resolve(values.out) : ctx.plan.report.dir, {
