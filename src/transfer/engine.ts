@@ -22,7 +22,7 @@ import type { Source, SourceRetrieveReport } from './sources/source.js';
 import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
 import { type Spool, type SpooledInstance, isTransformedPath } from './spool.js';
-import { admitStudy, releaseForRoom } from './spool-ledger.js';
+import { admitStudy, recordSpoolProblems, releaseForRoom } from './spool-ledger.js';
 import { decideWindow } from './windows.js';
 import { type Gate, runWorkerLoop } from './worker-loop.js';
 
@@ -258,10 +258,13 @@ export async function runEngine(
       if (rep.stop) throw new StopRun(`source: ${rep.stop}`);
       arrived = arrived.concat(rep.arrived);
       unlisted = rep.unlisted;
-      causes = rep.causes;
       final = rep.final;
       finalStatus = rep.finalStatus;
       missing = rep.missing;
+      // Arrivals the spool could not read: recorded against the study, and the cause of their absence.
+      const problems = await recordSpoolProblems(store, spool, job.id);
+      for (const line of problems.lines) log(line);
+      causes = new Map([...(rep.causes ?? []), ...problems.causes]);
       // Our listener refused instances for want of room: not the source's failure; free the study, wait.
       const refused = spool.takeRefusals(missing);
       if (refused.size > 0) {
@@ -466,6 +469,8 @@ export async function runEngine(
   /** How many jobs may start now: time windows, pause, and the breakers (one trial while a peer is down). */
   const gate = async (running: number): Promise<Gate> => {
     if (stopped) return { stop: true };
+    // Unreadable arrivals outside any retrieve (found at start, strays): recorded by SOP Instance UID.
+    if (running === 0) for (const line of (await recordSpoolProblems(store, spool)).lines) log(line);
     const paused = await store.isPaused();
     const w = decideWindow(plan.transfer, Date.now(), defaults);
     if (paused.paused || w.paused)

@@ -6,11 +6,14 @@
  * - `releaseForRoom`: a retrieve the spool had no room for (the listener refused instances, "spool full"
  *   or ENOSPC): the study's spooled, unrecorded arrivals are freed, the refused instances recorded with
  *   that cause (0xA700, category spool-full), a `spool.full` event, and the job released without an
- *   attempt — the source did nothing wrong.
+ *   attempt — the source did nothing wrong;
+ * - `recordSpoolProblems`: arrivals that could not be read (kept in the quarantine), each recorded as an
+ *   instance failure of its study (found by SOP Instance UID in the inventory) and a `spool.unreadable`
+ *   event (with no study when the inventory does not know the UID).
  */
 import type { Job, Store } from '../state/index.js';
 import type { Spool, SpooledInstance } from './spool.js';
-import { SPOOL_FULL_STATUS } from './spool-target.js';
+import { SPOOL_FULL_STATUS, UNREADABLE_ARRIVAL_STATUS } from './spool-target.js';
 
 /** Whether the spool has room for the study's instances not received and not spooled yet (sizes from the inventory). */
 export async function admitStudy(store: Store, spool: Spool, job: Job): Promise<boolean> {
@@ -55,4 +58,47 @@ export async function releaseForRoom(
   await store.releaseJob(job.id, owner);
   spool.room.refused(job.studyUid);
   return `study ${job.studyUid}: ${cause}: ${refused.size} instance(s) refused by our listener, ${spooled.length} spooled instance(s) freed (${bytes} bytes); the study waits for room (not counted as an attempt)`;
+}
+
+/** Records the spool's unreadable arrivals; returns a log line for each, and each one's cause by SOP Instance UID. */
+export async function recordSpoolProblems(
+  store: Store,
+  spool: Spool,
+  jobId?: number,
+): Promise<{ lines: string[]; causes: Map<string, string> }> {
+  const lines: string[] = [];
+  const causes = new Map<string, string>();
+  for (const p of spool.takeProblems()) {
+    const inst = p.sopInstanceUid ? await store.getInstance(p.sopInstanceUid) : undefined;
+    const where = p.quarantinePath ? `kept as ${p.quarantinePath}` : 'could not be moved to the quarantine';
+    const cause = `arrived unreadable (${p.cause}); ${where}`;
+    if (inst)
+      await store.recordInstanceFailures(
+        [
+          {
+            sopInstanceUid: inst.sopInstanceUid,
+            studyUid: inst.studyUid,
+            phase: 'retrieve',
+            status: UNREADABLE_ARRIVAL_STATUS,
+            category: 'unreadable-arrival',
+            cause,
+          },
+        ],
+        jobId === undefined ? {} : { jobId },
+      );
+    await store.appendEvents([
+      {
+        jobId: jobId ?? null,
+        studyUid: inst?.studyUid ?? null,
+        sopInstanceUid: p.sopInstanceUid ?? null,
+        kind: 'spool.unreadable',
+        detail: { cause: p.cause, quarantinePath: p.quarantinePath ?? null },
+      },
+    ]);
+    if (p.sopInstanceUid) causes.set(p.sopInstanceUid, cause);
+    lines.push(
+      `${inst ? `study ${inst.studyUid}: ` : ''}SOP instance ${p.sopInstanceUid ?? '(unknown)'} ${cause}`,
+    );
+  }
+  return { lines, causes };
 }

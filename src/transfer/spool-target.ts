@@ -6,8 +6,9 @@
  *   "spool full" (out of resources: the source reports a resource problem, not a broken object), and so
  *   is one the disk has no space for (ENOSPC); the spool notes the refusal by SOP Instance UID so that
  *   the study's retrieve is released as "spool full", never recorded as the source's failure;
- * - its registry: an instance is registered (read from the file) before its C-STORE is answered, so
- *   that the spool counts its bytes from the first one to the last.
+ * - its registry: an instance is registered (read from the file) before its C-STORE is answered; one
+ *   that cannot be read is refused (0xC000, with the reader's cause), moved to the quarantine and noted
+ *   for the state database (Spool.takeProblems) — never left in `incoming/` unrecorded.
  */
 import type { DatasetSink } from '../net/dimse/channel.js';
 import {
@@ -20,6 +21,8 @@ import type { Spool } from './spool.js';
 
 /** The status our listener answers when the spool has no room (PS3.4 C-STORE A7xx: out of resources). */
 export const SPOOL_FULL_STATUS = 0xa700;
+/** The status for an arrival the spool cannot read (C-STORE Cxxx: cannot understand). */
+export const UNREADABLE_ARRIVAL_STATUS = 0xc000;
 /** What the file meta adds to the data set, counted against the limit from the first byte. */
 const META_ALLOWANCE = 1024;
 
@@ -81,7 +84,13 @@ class SpoolSink implements DatasetSink<StoreResult> {
           return this.refuseFull(`spool full: no space left on the disk of ${this.spool.dir} (ENOSPC)`);
         return r;
       }
-      await this.spool.add(r.instance.path);
+      const added = await this.spool.addArrival(r.instance.path, this.req.sopInstanceUid);
+      if (!added.ok)
+        return {
+          ok: false,
+          status: UNREADABLE_ARRIVAL_STATUS,
+          comment: `received instance unreadable: ${added.cause}`,
+        };
       return r;
     } finally {
       this.uncount();

@@ -4,7 +4,9 @@
  * that arrived is lost; its size is bounded by spool.maxBytes (admission and the listener's limit:
  * spool-room.ts, spool-target.ts).
  *
- * The quarantine never overwrites: each
+ * Nothing is dropped without a record: an arrival that cannot be read (from the listener, C-GET, or
+ * found at start after a crash) is moved to the quarantine and noted as a problem the engine records
+ * in the state database against its study (`takeProblems`). The quarantine never overwrites: each
  * object is kept as `<SOP Instance UID>.<first 16 hex of the SHA-256 of its bytes>.dcm` (the same
  * object twice is one file; different objects under one UID, or under no readable UID, are several).
  *
@@ -58,6 +60,17 @@ export interface SpooledInstance {
   sizeBytes: number;
 }
 
+/** An arrival the spool could not register, kept in the quarantine: for the state database. */
+export interface SpoolProblem {
+  readonly kind: 'unreadable-arrival';
+  /** From the C-STORE command (the file could not tell); undefined for a file found at start. */
+  readonly sopInstanceUid: string | undefined;
+  /** The reader's cause (codes, offsets, UIDs; no patient data). */
+  readonly cause: string;
+  /** Where the object is kept (in the quarantine); undefined if it could not be moved there. */
+  readonly quarantinePath: string | undefined;
+}
+
 /** Whether two files hold the same bytes; false when either cannot be read. */
 const sameBytes = (a: string, b: string): Promise<boolean> => sameFileBytes(a, b).catch(() => false);
 
@@ -84,6 +97,7 @@ export class Spool {
   private waiters = new Set<() => void>();
   /** SOP Instance UID → why the listener refused it for want of room (until the retrieve takes it). */
   private refusals = new Map<string, string>();
+  private problems: SpoolProblem[] = [];
   /** Admission by free space (spool-room.ts). */
   readonly room: SpoolRoom;
 
@@ -135,6 +149,13 @@ export class Spool {
     return out;
   }
 
+  /** Arrivals that could not be registered since the last call (for the state database). */
+  takeProblems(): SpoolProblem[] {
+    const p = this.problems;
+    this.problems = [];
+    return p;
+  }
+
   async open(): Promise<{ recovered: number; unreadable: string[] }> {
     await mkdir(this.incoming, { recursive: true });
     await mkdir(this.quarantine, { recursive: true });
@@ -165,10 +186,29 @@ export class Spool {
         await rm(p, { force: true });
         continue;
       }
-      if ((await this.add(p)) === undefined) unreadable.push(p);
-      else recovered++;
+      const r = await this.addArrival(p, undefined);
+      if (r.ok) recovered++;
+      else unreadable.push(r.quarantinePath ?? p);
     }
     return { recovered, unreadable };
+  }
+
+  /**
+   * Register an arrival; one that cannot be read goes to the quarantine and is noted (takeProblems),
+   * with the SOP Instance UID its sender named (`claimedUid`) when there was one.
+   */
+  async addArrival(
+    path: string,
+    claimedUid: string | undefined,
+  ): Promise<
+    { ok: true; instance: SpooledInstance } | { ok: false; cause: string; quarantinePath?: string }
+  > {
+    const r = await readInstanceInfo(path);
+    if (r.ok) return { ok: true, instance: await this.register(spooled(path, r.value)) };
+    const cause = `${r.error.code}: ${r.error.message}`;
+    const quarantinePath = await this.moveToQuarantine(path, claimedUid).catch(() => undefined);
+    this.problems.push({ kind: 'unreadable-arrival', sopInstanceUid: claimedUid, cause, quarantinePath });
+    return { ok: false, cause, quarantinePath };
   }
 
   /** Register a file that arrived (read its identifiers from the file itself, not from the command). */

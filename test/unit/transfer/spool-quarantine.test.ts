@@ -1,5 +1,6 @@
 /**
- * The spool's quarantine never loses an object (issue 7, item 13), on real corpus files.
+ * The spool's quarantine never loses an object (issue 7, item 13), and the spool never drops an
+ * arrival it cannot read (item 2), on real corpus files.
  *
  * The corpus holds three files whose SOP Instance UID (0008,0018) is encoded with VR UN (dcmdump
  * prints `UN 31\2e…`: the first byte of the UID, "1", is 0x31): a source that renders such a value
@@ -21,9 +22,16 @@ const UN_SOP_INSTANCE_UID = [
   'orthanc-tests/2022-03-08-RicSmi.dcm',
   'pydicom/pydicom-data/explicit_VR-UN.dcm',
 ];
+/** Files no reader can identify (README: truncation, no File Meta, a meta without transfer syntax). */
+const UNREADABLE = [
+  'dcm4che/3gb-bulk-data-truncated',
+  'pydicom/debian_test_files/no_meta.dcm',
+  'pydicom/debian_test_files/meta_missing_tsyntax.dcm',
+];
+
 const MiB = 1024 * 1024;
 
-describe.skipIf(!hasCorpus())('spool quarantine (corpus files)', () => {
+describe.skipIf(!hasCorpus())('spool quarantine and unreadable arrivals (corpus files)', () => {
   let dir: string;
   let spool: Spool;
 
@@ -73,5 +81,35 @@ describe.skipIf(!hasCorpus())('spool quarantine (corpus files)', () => {
     expect(quarantined()).toHaveLength(2);
     expect(readFileSync(first[0]!).equals(bytesOf(rel))).toBe(true);
     expect(readFileSync(moved).equals(other)).toBe(true);
+  });
+
+  it('an arrival that cannot be read is moved to the quarantine and noted with the UID its sender named', async () => {
+    for (const [i, rel] of UNREADABLE.entries()) {
+      const arrived = join(spool.incoming, `${i}.dcm`);
+      copyFileSync(corpusRow(rel).absPath, arrived);
+      const r = await spool.addArrival(arrived, `1.2.3.${i}`);
+      expect(r.ok).toBe(false);
+    }
+    expect(readdirSync(spool.incoming)).toEqual([]);
+    const problems = spool.takeProblems();
+    expect(problems.map((p) => p.sopInstanceUid)).toEqual(['1.2.3.0', '1.2.3.1', '1.2.3.2']);
+    for (const [i, p] of problems.entries()) {
+      expect(p.cause).toMatch(/^(truncated|no-meta|not-dicom|malformed|unknown-transfer-syntax): /);
+      expect(readFileSync(p.quarantinePath!).equals(bytesOf(UNREADABLE[i]!))).toBe(true);
+    }
+    expect(spool.takeProblems()).toEqual([]);
+  });
+
+  it('unreadable files found in incoming/ at start (a run before this fix, a crash) are quarantined and noted, not left there', async () => {
+    for (const [i, rel] of UNREADABLE.entries())
+      copyFileSync(corpusRow(rel).absPath, join(spool.incoming, `${i}.dcm`));
+    copyFileSync(corpusRow(UN_SOP_INSTANCE_UID[0]!).absPath, join(spool.incoming, 'good.dcm'));
+    const reopened = new Spool(join(dir, 'spool'), 64 * MiB);
+    const r = await reopened.open();
+    expect(r.recovered).toBe(1);
+    expect(r.unreadable).toHaveLength(3);
+    expect(readdirSync(reopened.incoming)).toEqual(['good.dcm']);
+    expect(readdirSync(reopened.quarantine)).toHaveLength(3);
+    expect(reopened.takeProblems().map((p) => p.sopInstanceUid)).toEqual([undefined, undefined, undefined]);
   });
 });
