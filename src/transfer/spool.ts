@@ -255,10 +255,6 @@ export class Spool {
     return this.bytes;
   }
 
-  hasRoomFor(bytes: number): boolean {
-    return this.bytes === 0 || this.bytes + bytes <= this.maxBytes;
-  }
-
   /** Resolve on the next arrival or after `ms`. */
   nextArrival(ms: number): Promise<void> {
     return new Promise((resolve) => {
