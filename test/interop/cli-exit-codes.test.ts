@@ -33,6 +33,8 @@ interface Env {
   dir: string;
   local: number;
   target: Archive;
+  /** Accepts implicit VR little endian only: the corpus files (explicit) get no presentation context. */
+  strict: Archive;
   source: Archive;
   closed: number;
   nonDicom: net.Server;
@@ -274,6 +276,13 @@ const ROWS: Row[] = [
   },
   // Folder → archive with a Secondary Capture the target refuses.
   {
+    cmd: 'preflight',
+    exit: 'partial',
+    why: 'a refusal predicted (no context for explicit VR little endian)',
+    args: (e) => ['preflight', e.plans.strict!],
+    says: () => [/predicted to be refused: [1-9]/],
+  },
+  {
     cmd: 'migrate',
     exit: 'partial',
     why: 'DONE, with failures (quarantined)',
@@ -433,6 +442,13 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
       refuseSopClasses: [SECONDARY_CAPTURE],
       peers: { PACSHIFT: { host: '127.0.0.1', port: e.local } },
     });
+    e.strict = await startArchive({
+      dir: join(e.dir, 'strict'),
+      port: 0,
+      host: '127.0.0.1',
+      aeTitle: 'STRICT',
+      acceptTransferSyntaxes: ['1.2.840.10008.1.2'],
+    });
     e.source = await startArchive({
       dir: folderOf(e.dir, 'dimse-source', MR),
       port: 0,
@@ -444,6 +460,7 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
     const target = dimse('NEWPACS', e.target.port);
     e.plans = {
       ok: plan(e, 'ok', { type: 'folder', path: good }, target),
+      strict: plan(e, 'strict', { type: 'folder', path: good }, dimse('STRICT', e.strict.port)),
       fresh: plan(e, 'fresh', { type: 'folder', path: good }, target),
       refused: plan(e, 'refused', { type: 'folder', path: mixed }, target),
       nostate: plan(
@@ -478,6 +495,7 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
   afterAll(async () => {
     await e.target?.close();
     await e.source?.close();
+    await e.strict?.close();
     e.nonDicom?.close();
     e.held?.close();
     e.web401?.close();
@@ -534,6 +552,7 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
     async (_, row) => {
       const r: CliRun = await pacshift(row.args(e), { timeoutMs: 180_000 });
       const text = r.stdout + r.stderr;
+      if (process.env.SHOWCLI) console.log(`$ ${row.args(e).join(' ')} → ${r.code}\n${text}`);
       expect(text).not.toMatch(STACK_TRACE);
       expect(r.code, text).toBe(EXIT_CODES[row.exit].code);
       for (const s of row.says?.(e) ?? []) expect(text).toMatch(s);
