@@ -64,7 +64,13 @@ export function peerFrom(address: string | undefined, v: Record<string, unknown>
     callingAeTitle: String(v['calling-ae'] ?? 'PACSHIFT'),
     tls: tlsFrom(v),
     dimseTimeoutMs: timeoutS * 1000,
-    timeouts: { connectMs: Math.min(timeoutS * 1000, 30_000), associationMs: timeoutS * 1000 },
+    // No phase waits longer than --timeout (the release and ARTIM defaults are 30 s, whatever it said).
+    timeouts: {
+      connectMs: Math.min(timeoutS * 1000, 30_000),
+      associationMs: timeoutS * 1000,
+      releaseMs: Math.min(timeoutS * 1000, 30_000),
+      artimMs: Math.min(timeoutS * 1000, 30_000),
+    },
     maxPduLength: v['max-pdu'] ? Number(v['max-pdu']) : undefined,
   };
 }

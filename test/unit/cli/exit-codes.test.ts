@@ -59,3 +59,16 @@ describe('exit code table', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('--timeout of the peer tools', () => {
+  it('no phase of an association waits longer than --timeout', async () => {
+    const { peerFrom } = await import('../../../src/cli/common.js');
+    const { DEFAULT_TIMEOUTS } = await import('../../../src/net/association/types.js');
+    const p = peerFrom('X@127.0.0.1:104', { timeout: '3' });
+    // What the association applies: its defaults where the peer names none.
+    const applied = { ...DEFAULT_TIMEOUTS, ...p.timeouts };
+    for (const [phase, ms] of Object.entries(applied)) expect(ms, phase).toBeLessThanOrEqual(3000);
+    expect(p.dimseTimeoutMs).toBe(3000);
+    expect(() => peerFrom('X@127.0.0.1:104', { timeout: 'soon' })).toThrow('--timeout');
+  });
+});
