@@ -19,7 +19,14 @@ export interface CliRun {
 /** A Node stack trace line ("    at fn (file:1:2)"): never in what a command prints. */
 export const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)/;
 
-export function pacshift(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<CliRun> {
+export interface CliOptions {
+  /** Killed with SIGKILL after this long (default 120 s). */
+  timeoutMs?: number;
+  /** Sends `signal` once stderr or stdout contains `when` (or after `afterMs` without it). */
+  signal?: { signal: NodeJS.Signals; when?: string; afterMs: number };
+}
+
+export function pacshift(args: readonly string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((done, fail) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
@@ -28,12 +35,31 @@ export function pacshift(args: readonly string[], opts: { timeoutMs?: number } =
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const sig = opts.signal;
+    let signalled = false;
+    const send = () => {
+      if (!signalled && sig && child.exitCode === null) {
+        signalled = true;
+        child.kill(sig.signal);
+      }
+    };
+    const sigTimer = sig ? setTimeout(send, sig.afterMs) : undefined;
+    const watch = () => {
+      if (
+        sig?.when &&
+        Buffer.concat([...out, ...err])
+          .toString('utf8')
+          .includes(sig.when)
+      )
+        send();
+    };
+    child.stdout.on('data', (c: Buffer) => (out.push(c), watch()));
+    child.stderr.on('data', (c: Buffer) => (err.push(c), watch()));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.once('error', fail);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(sigTimer);
       done({
         code,
         signal,

@@ -547,6 +547,58 @@ describe.skipIf(!hasCorpus())('exit codes of every command (src/cli/exit-codes.t
     }
   }, 120_000);
 
+  it.each([
+    ['SIGTERM', 'sigterm'],
+    ['SIGINT', 'sigint'],
+  ] as const)(
+    'echo stopped by %s while the peer says nothing: exit %s',
+    async (signal, exit) => {
+      const peer = await startScriptedPeer(
+        [{ do: 'expect', pdu: 'associate-rq' }, { do: 'accept' }, { do: 'silent' }],
+        {
+          stepTimeoutMs: 120_000,
+        },
+      );
+      try {
+        const r = await pacshift(['echo', `X@127.0.0.1:${peer.port}`, '--timeout', '60'], {
+          signal: { signal, afterMs: 3000 },
+        });
+        expect(r.code, r.stdout + r.stderr).toBe(EXIT_CODES[exit].code);
+        expect(r.seconds).toBeLessThan(3 + 10);
+      } finally {
+        await peer.stop();
+      }
+    },
+    120_000,
+  );
+
+  it.each([
+    ['receive', (e: Env) => ['receive', '--port', '0', '--out', join(e.dir, 'rx-signal')], 'receiving as'],
+    [
+      'serve',
+      (e: Env) => [
+        'serve',
+        '--dir',
+        join(e.dir, 'good'),
+        '--port',
+        '0',
+        '--ae',
+        'X',
+        '--db',
+        join(e.dir, 'serve2.sqlite'),
+      ],
+      'serving',
+    ],
+  ] as const)(
+    '%s: SIGTERM is its normal end, exit 0 with its totals',
+    async (_, args, ready) => {
+      const r = await pacshift(args(e), { signal: { signal: 'SIGTERM', when: ready, afterMs: 60_000 } });
+      expect(r.code, r.stdout + r.stderr).toBe(EXIT_CODES.ok.code);
+      expect(r.stdout + r.stderr).toMatch(/stored|stopped/);
+    },
+    120_000,
+  );
+
   it.each(ROWS.map((r) => [`${r.cmd} → ${r.exit} (${EXIT_CODES[r.exit].code}): ${r.why}`, r] as const))(
     '%s',
     async (_, row) => {
