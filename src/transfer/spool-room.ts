@@ -8,7 +8,7 @@
  * The bytes counted against the limit are the spooled files, the instances being received now, and
  * what each admitted study may still bring (its need less what arrived for it). The listener's sink
  * (spool-target.ts) asks `mayWrite` before each chunk: beyond the limit it refuses the instance ("spool
- * full"), unless one study alone is admitted (the exception above).
+ * full"), unless one study alone is admitted and the spool holds nothing else (the exception above).
  *
  * A study the listener refused instances of (the estimate was wrong) is admitted only alone from then on,
  * and no other study beside it.
@@ -46,6 +46,8 @@ export class SpoolRoom {
       usedBytes(): number;
       /** Whether files of this study are spooled. */
       holds(studyUid: string): boolean;
+      /** Bytes of this study's spooled files. */
+      studyBytes(studyUid: string): number;
     },
     private readonly now: () => number = Date.now,
   ) {}
@@ -129,9 +131,16 @@ export class SpoolRoom {
     if (this.waiting) this.waiting.freed = true;
   }
 
-  /** Whether the listener may take `bytes` more of an instance being received. */
+  /**
+   * Whether the listener may take `bytes` more of an instance being received: within the limit, or
+   * beyond it only for one study admitted alone while the spool holds nothing else (a study larger than
+   * the spool; late arrivals of a released study do not make room for it).
+   */
   mayWrite(bytes: number): boolean {
-    return this.usedBytes() + this.writing + bytes <= this.maxBytes || this.admitted.size === 1;
+    if (this.usedBytes() + this.writing + bytes <= this.maxBytes) return true;
+    if (this.admitted.size !== 1) return false;
+    const [only] = this.admitted.keys();
+    return this.usedBytes() === this.spool.studyBytes(only!);
   }
 
   startWrite(bytes: number): void {

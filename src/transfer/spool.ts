@@ -110,6 +110,7 @@ export class Spool {
     this.room = new SpoolRoom(maxBytes, {
       usedBytes: () => this.bytes,
       holds: (studyUid) => (this.byStudy.get(studyUid)?.size ?? 0) > 0,
+      studyBytes: (studyUid) => this.ofStudy(studyUid).reduce((n, s) => n + s.sizeBytes, 0),
     });
   }
 

@@ -15,6 +15,7 @@ function room(maxBytes = 10 * MiB) {
     {
       usedBytes: () => [...files.values()].reduce((a, b) => a + b, 0),
       holds: (s) => (files.get(s) ?? 0) > 0,
+      studyBytes: (s) => files.get(s) ?? 0,
     },
     () => t,
   );
@@ -62,6 +63,9 @@ describe('spool room', () => {
     expect(s.r.mayWrite(20 * MiB)).toBe(false); // nothing admitted: strays do not fill the spool
     s.r.admit('a', [4 * MiB]);
     expect(s.r.mayWrite(20 * MiB)).toBe(true);
+    s.arrive('stray', 1); // a late arrival of a released study: no longer alone in the spool
+    expect(s.r.mayWrite(20 * MiB)).toBe(false);
+    s.free('stray');
     s.r.admit('b', [4 * MiB]);
     s.arrive('a', 4 * MiB);
     s.r.startWrite(5 * MiB);
