@@ -60,6 +60,10 @@ export const CODE_MEANINGS: Readonly<Record<string, string>> = {
   LOCAL: 'refused or failed on our side (association rejected by us, local error)',
   UNSENDABLE: 'the instance cannot reach the target unchanged: pacshift did not send it',
   NOT_DELIVERED: 'the source did not deliver instances the inventory lists',
+  SPOOL_FULL:
+    'the spool had no room: our listener refused instances (0xA700: spool.maxBytes reached, or no space left on the spool disk, ENOSPC)',
+  UNREADABLE_ARRIVAL:
+    'an instance arrived that pacshift cannot read (refused 0xC000, kept in the quarantine)',
   NO_ANSWER: 'the target did not answer a C-STORE (association ended or timed out before its response)',
   ABORTED_BY_OBJECT: 'the target aborts the association on this object, every time it is sent',
   INTERNAL: 'internal error in pacshift while handling the study',
@@ -108,6 +112,10 @@ export const CODE_ACTIONS: Readonly<Record<string, string>> = {
     "Something on pacshift's side failed (see the cause): check the plan's local settings and pacshift's log; the study is not retried blindly.",
   UNSENDABLE:
     'The instance cannot be sent without changing it (see the cause: an odd-length data set whose last element is not its Pixel Data). It is quarantined; correct the file at the source, or send it with a tool that re-encodes it.',
+  SPOOL_FULL:
+    'Not the source: the study was released without an attempt, its spooled part freed, and retrieved again when the spool had room. Nothing to do if the study ends verified; if it keeps happening, set spool.maxBytes below the free space of the spool disk, or free that disk.',
+  UNREADABLE_ARRIVAL:
+    "The file as it arrived is in the quarantine (the cause names the reader's finding and the path): compare it with the source's copy. A source that sends data sets it cannot read back itself needs its copy repaired there; otherwise suspect the network path.",
   NOT_DELIVERED:
     "The source answered but did not send every instance the inventory lists, even when asked one by one; each instance's cause is in the failures list. The study is retried; if they stay missing, check them at the source (deleted, offline, unreadable, a SOP class or transfer syntax it cannot send).",
   ABORTED_BY_OBJECT:

@@ -269,7 +269,7 @@ export async function collectReport(store: Store, opts: CollectOptions): Promise
       category: g.category,
       status: g.status,
       instances: g.uids.size,
-      action: explainCode(g.status ?? codeOfCategory(g.category)).action,
+      action: explainCode(OWN_CATEGORY_CODES[g.category] ?? g.status ?? codeOfCategory(g.category)).action,
     }))
     .sort((a, b) => b.instances - a.instances || a.phase.localeCompare(b.phase));
 
@@ -357,6 +357,12 @@ async function collectTransform(
       .sort((a, b) => b.instances - a.instances || a.category.localeCompare(b.category)),
   };
 }
+
+/** Instance failure categories with a code of their own: what happened on our side, not the status we answered. */
+const OWN_CATEGORY_CODES: Readonly<Record<string, string>> = {
+  'spool-full': 'SPOOL_FULL',
+  'unreadable-arrival': 'UNREADABLE_ARRIVAL',
+};
 
 /** Verification categories are the outcome names; their codes carry the action. */
 function codeOfCategory(category: string): string {

@@ -15,6 +15,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startArchive, type Archive } from '../../src/archive/archive.js';
 import { readInstanceInfo } from '../../src/dicom/part10.js';
 import { generateDemoArchive, type DemoManifest } from '../../src/demo/generate.js';
+import { CODE_ACTIONS } from '../../src/report/actions.js';
+import { collectReport } from '../../src/report/collect.js';
 import { allLedger } from '../harness/accounting.js';
 import { e2eDir, writePlan } from '../harness/migration.js';
 import { openPipeline, type Pipeline } from '../harness/pipeline.js';
@@ -128,6 +130,14 @@ describe('an arrival the spool cannot read (built-in archives)', () => {
     }
     const events = await p.ctx.store.listEvents({ studyUid: v.studyUid, kind: 'spool.unreadable' });
     expect(events.map((e) => e.sopInstanceUid)).toContain(v.sopInstanceUid);
+    // The report explains it as what it is (not as the 0xC000 we answered).
+    const report = await collectReport(p.ctx.store, { name: 'e2e', logPhi: false });
+    const group = report.instanceFailures.find((g) => g.category === 'unreadable-arrival');
+    expect(group).toMatchObject({
+      phase: 'retrieve',
+      status: '0xC000',
+      action: CODE_ACTIONS.UNREADABLE_ARRIVAL,
+    });
     // Not a study that is done: the instance is not at the target.
     const row = (await allLedger(p.ctx.store)).find((r) => r.studyUid === v.studyUid);
     expect(row?.status).not.toBe('verified');

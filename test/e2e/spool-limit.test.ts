@@ -17,6 +17,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CODE_ACTIONS } from '../../src/report/actions.js';
+import { collectReport } from '../../src/report/collect.js';
 import { openMigration } from '../../src/run/context.js';
 import { accountFor, allLedger, orthancHoldings, stateContradictions } from '../harness/accounting.js';
 import { generateStudies, type GeneratedStudies } from '../harness/generated-studies.js';
@@ -175,6 +177,16 @@ describe.skipIf(!peers.orthanc).each(CASES)(
             category: 'spool-full',
             cause: expect.stringMatching(c.tmpfsMiB ? ENOSPC_CAUSE : LIMIT_CAUSE),
           });
+        if (c.refusals) {
+          // The report explains them as the spool's, not as the A700 our listener answered.
+          const report = await collectReport(ctx.store, { name: 'e2e', logPhi: false });
+          const group = report.instanceFailures.find((g) => g.category === 'spool-full');
+          expect(group).toMatchObject({
+            phase: 'retrieve',
+            status: '0xA700',
+            action: CODE_ACTIONS.SPOOL_FULL,
+          });
+        }
         expect(failedJobs.map((e) => e.detail)).toEqual([]);
         expect((await allLedger(ctx.store)).filter((r) => r.status !== 'verified')).toEqual([]);
         expect(acc.source).toBe(gen.files.length);
