@@ -1038,6 +1038,40 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.resolveExceptions(later, ['inventory-part-uncovered'])).toBe(1);
         expect((await store.isDone()).blockers).toEqual([]);
       });
+
+      it('a run with a part that failed (the source did not answer) is not the inventory: running it again can list more', async () => {
+        const run = await store.startInventoryRun();
+        const root = await store.recordQuery({
+          runId: run,
+          level: 'STUDY',
+          params: {},
+          complete: false,
+          resultCount: 0,
+        });
+        const failed = await store.recordQuery({
+          runId: run,
+          parentId: root,
+          level: 'STUDY',
+          params: { StudyDate: '20200101-20201231' },
+          complete: false,
+          resultCount: 0,
+          error: 'association failed: connection refused',
+        });
+        expect(await store.finishInventoryRun(run)).toMatchObject({
+          complete: false,
+          uncoveredLeaves: [failed],
+        });
+        await store.recordExceptions(run, [
+          {
+            kind: 'inventory-part-uncovered',
+            subject: 'STUDY 2020',
+            code: 'failed',
+            cause: 'connection refused',
+          },
+        ]);
+        expect(await store.inventoryStanding()).toEqual({ runId: null, complete: false });
+        expect((await store.isDone()).blockers.map((b) => b.code)).toContain('no-complete-inventory');
+      });
     });
 
     describe('named locks (one inventory at a time)', () => {
