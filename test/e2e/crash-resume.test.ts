@@ -213,7 +213,7 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
     }
   }, 600_000);
 
-  it('killed while verifying its last studies: the restarted run waits for their --lease to expire and verifies them', async () => {
+  it('killed while verifying its last studies: the restarted run takes over their leases (its predecessor is gone) and verifies them', async () => {
     const logFile = join(work.dir, 'migrate-verify.log');
     const child = startMigrate(planPath, ['--lease', '5s'], { logFile });
     // The last studies being verified: the restarted run has nothing else to do meanwhile.
