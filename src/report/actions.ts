@@ -49,6 +49,7 @@ export const CODE_MEANINGS: Readonly<Record<string, string>> = {
   CLOSED: 'connection closed without release',
   NO_RESPONSE: 'no response before the association ended',
   ASSOC_REJECTED: 'association rejected',
+  ASSOC_REJECTED_TRANSIENT: 'association rejected for now (peer busy)',
   NO_PRESENTATION_CONTEXT: 'service or SOP class not offered by the peer',
   TLS: 'TLS handshake failed',
   PROTOCOL_ERROR: 'DICOM protocol violation by the peer',
@@ -94,6 +95,8 @@ export const CODE_ACTIONS: Readonly<Record<string, string>> = {
   CLOSED: 'The connection closed without a release. Check the network and the peer; the study is retried.',
   NO_RESPONSE: 'The association ended before the peer answered. The study is retried.',
   ASSOC_REJECTED: "The peer refused the association. Check the AE titles and the peer's list of known AEs.",
+  ASSOC_REJECTED_TRANSIENT:
+    'The peer rejected the association as transient (congestion, its limit of associations). The study is retried; lower the associations in the plan if it lasts.',
   NO_PRESENTATION_CONTEXT:
     'The peer does not offer the service or SOP class needed. Check its configuration.',
   TLS: 'The TLS handshake failed. Check certificates, CA and host name.',

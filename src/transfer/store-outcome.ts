@@ -200,6 +200,21 @@ function decideFailure(
       code: 'ABORTED_BY_OBJECT',
     };
   }
+  // A-ASSOCIATE-RJ result 2 (rejected-transient: congestion, the peer's association limit) says "not
+  // now": the target is busy, like an outage it is waited for, not a configuration error (PS3.8 9.3.4).
+  if (what.kind === 'rejected' && what.result === 2) {
+    return {
+      record: {
+        sopInstanceUid: uid,
+        status: 0xffff,
+        outcome: 'failed',
+        category: 'rejected-transient',
+        cause: `the target rejected the association for now (${what.message}); retried after a back-off`,
+      },
+      effect: 'retry',
+      code: 'ASSOC_REJECTED_TRANSIENT',
+    };
+  }
   const quarantined = rule.effect === 'quarantine';
   return {
     record: {

@@ -4,6 +4,7 @@ import { storeInstances, type StoreOutcome } from '../../../src/net/services/sto
 import { CODE_ACTIONS, CODE_MEANINGS } from '../../../src/report/actions.js';
 import { NO_STATUS, decideStoreOutcome } from '../../../src/transfer/store-outcome.js';
 import { freePort } from '../../harness/ports.js';
+import { startScriptedPeer } from '../../harness/scripted-peer.js';
 
 // A C-STORE that got no DICOM status: the cause names what happened (a refused connection is not "the target
 // did not answer"); a failure that will repeat is quarantined at once.
@@ -48,6 +49,34 @@ describe('store outcomes without a status', () => {
     expect(d.record.cause).toMatch(/^connection refused/);
     expect(d.record.cause).not.toMatch(/did not answer/);
   });
+
+  it.each([
+    [2, 3, 2, 'retry', 'ASSOC_REJECTED_TRANSIENT', /rejected the association for now.*local-limit-exceeded/],
+    [2, 3, 1, 'retry', 'ASSOC_REJECTED_TRANSIENT', /temporary-congestion/],
+    [1, 1, 3, 'stop', 'ASSOC_REJECTED', /calling-AE-title-not-recognized/],
+  ] as const)(
+    'a real A-ASSOCIATE-RJ result %i source %i reason %i: %s as %s',
+    async (result, source, reason, effect, code, cause) => {
+      // A busy target (a transient rejection: its association limit, congestion) is waited for like an
+      // outage; a permanent one (AE titles, protocol) is configuration and stops the run.
+      const peer = await startScriptedPeer([
+        { do: 'expect', pdu: 'associate-rq' },
+        { do: 'reject', result, source, reason },
+        { do: 'silent' },
+      ]);
+      try {
+        const [o] = await storeInstances(
+          { host: peer.host, port: peer.port, aeTitle: 'SCRIPTED', callingAeTitle: 'PACSHIFT' },
+          [inst],
+        );
+        const d = decideStoreOutcome(o!);
+        expect([d.effect, d.code]).toEqual([effect, code]);
+        expect(d.record.cause).toMatch(cause);
+      } finally {
+        await peer.stop();
+      }
+    },
+  );
 
   it('an abort is ABORTED (retried); an abort again on a new association quarantines, naming the abort', () => {
     const once = decideStoreOutcome(
