@@ -134,10 +134,10 @@ export const localSchema = (ctx: PlanContext) =>
     /** Peers our listener serves. */
     allow: opt(z.array(allowEntrySchema).optional(), {
       rule: 'a list of AE titles or { aeTitle, host } mappings',
-      what: 'Calling AE titles (optionally pinned to a host) our listener accepts; everyone else is rejected. A plain string is an AE title from any host.',
-      default: "the source's and the target's calledAe, from any host",
+      what: 'Calling AE titles (optionally pinned to a host) our listener accepts; everyone else is rejected. A plain string is an AE title from any host. Whoever is accepted, only instances of a retrieve pacshift is waiting for are stored (the SOP Instance UIDs it asked for, or the Move Originator Message ID of its C-MOVE); any other is refused (0124) and logged.',
+      default: "the source's calledAe from source.host and the target's calledAe from target.host",
       example: [{ aeTitle: 'OLDPACS', host: '10.20.30.40' }, 'NEWPACS'],
-      why: 'Only the archives in this plan have any business sending us images; a rejection is logged with the calling AE title so a missing entry is easy to spot.',
+      why: 'Only the archives in this plan have any business sending us images, from where they are; AE titles are no secret, so the host is pinned by default. A source that sends from another address (a cluster, NAT) needs its entry here. A rejection is logged with the calling AE title and address so a missing entry is easy to spot.',
     }),
     /** Concurrent incoming associations. */
     maxAssociations: opt(intIn(1, 256, 16).prefault(16), {

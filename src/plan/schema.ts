@@ -188,7 +188,7 @@ function finalize(p: RootInput, planDir: string) {
   const allow =
     p.local.allow ??
     [p.source, p.target].flatMap((peer) =>
-      peer.type === 'dimse' ? [{ aeTitle: peer.calledAe, host: undefined }] : [],
+      peer.type === 'dimse' ? [{ aeTitle: peer.calledAe, host: peer.host }] : [],
     );
   const state: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string } =
     p.state.postgres !== undefined

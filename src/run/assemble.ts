@@ -66,7 +66,7 @@ export async function assembleMigrationRun(
   try {
     recovered = (await spool.open()).recovered;
     if (plan.source.type === 'dimse' && plan.source.retrieve === 'c-move')
-      receiver = await startReceiver(plan, spool, log);
+      receiver = await startReceiver(plan, spool, log, store);
   } catch (e) {
     await Promise.all([source.close(), target.close()]);
     throw e;

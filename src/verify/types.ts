@@ -5,8 +5,11 @@ import type { Json, VerifyOutcome } from '../state/types.js';
 /** One attribute that differs. Values of identifying attributes (phi.ts) are withheld. */
 export interface AttributeDifference {
   readonly keyword: string;
-  /** Where the difference was seen: the C-FIND answer, or a retrieved copy. */
-  readonly seenIn: 'query' | 'retrieved';
+  /**
+   * Where the difference was seen: the C-FIND answer, a retrieved copy, or 'source': the copy that passed through
+   * pacshift carries a value the source's inventory does not hold (against-source.ts).
+   */
+  readonly seenIn: 'query' | 'retrieved' | 'source';
   readonly expected?: Json;
   readonly found?: Json;
   readonly withheld?: true;

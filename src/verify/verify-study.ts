@@ -15,7 +15,14 @@ import { dimseTarget } from './target-dimse.js';
 import { folderTarget } from './target-folder.js';
 import { dicomwebVerifyTarget } from './target-dicomweb.js';
 import { dicomwebEndpoint } from '../transfer/targets/index.js';
-import type { InstanceVerification, StudyVerification, VerifyFailure, VerifyLevel } from './types.js';
+import { sourceDisagreements, sourcePatientIds } from './against-source.js';
+import type {
+  AttributeDifference,
+  InstanceVerification,
+  StudyVerification,
+  VerifyFailure,
+  VerifyLevel,
+} from './types.js';
 import { isMetaKey } from './values.js';
 
 /** Compared for every study, whatever the level: the instance is where it belongs. */
@@ -77,6 +84,16 @@ function recordedKeywords(expected: readonly Instance[]): string[] {
   return [...ks].sort();
 }
 
+/** An instance whose copy is not what the source holds is an attribute mismatch, whatever the target says. */
+function againstSource(
+  v: InstanceVerification,
+  differences: readonly AttributeDifference[] | undefined,
+): InstanceVerification {
+  if (!differences || differences.length === 0) return v;
+  const outcome = v.outcome === 'verified' ? 'attribute-mismatch' : v.outcome;
+  return { ...v, outcome, differences: [...v.differences, ...differences] };
+}
+
 export async function verifyStudy(
   ctx: MigrationContext,
   studyUid: string,
@@ -134,12 +151,27 @@ export async function verifyStudy(
       pixels: level === 'pixels',
       siblings: expected,
     };
+    // What arrived must also be what the source holds (a copy sent by someone else would verify against itself).
+    const src = ctx.plan.source;
+    const askSource =
+      ctx.source && src.type === 'dimse'
+        ? (i: Instance) =>
+            sourcePatientIds(ctx.source!, src.queryModel === 'patient-root' ? 'patient' : 'study', i)
+        : undefined;
+    // Only C-MOVE copies come on associations others can open (a folder is read, C-GET copies come on ours).
+    const viaListener = src.type === 'dimse' && src.retrieve === 'c-move';
+    const notTheSources = viaListener
+      ? await sourceDisagreements(ctx.store, studyUid, expected, askSource)
+      : new Map<string, AttributeDifference[]>();
     const instances: InstanceVerification[] = expected.map((i) =>
-      judgeInstance(
-        i,
-        listing.value.instances.get(i.sopInstanceUid) ?? ([] as Header[]),
-        retrieved ? (retrieved.get(i.sopInstanceUid) ?? []) : undefined,
-        judge,
+      againstSource(
+        judgeInstance(
+          i,
+          listing.value.instances.get(i.sopInstanceUid) ?? ([] as Header[]),
+          retrieved ? (retrieved.get(i.sopInstanceUid) ?? []) : undefined,
+          judge,
+        ),
+        notTheSources.get(i.sopInstanceUid),
       ),
     );
     const expectedUids = new Set(expected.map((i) => i.sopInstanceUid));

@@ -28,7 +28,7 @@ export async function openPipeline(
   const ctx = await openMigration(planPath);
   const spool = new Spool(ctx.plan.spool.dir, ctx.plan.spool.maxBytes);
   await spool.open();
-  const receiver = await startReceiver(ctx.plan, spool, log);
+  const receiver = await startReceiver(ctx.plan, spool, log, ctx.store);
   return {
     ctx,
     spool,

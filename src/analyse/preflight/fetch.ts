@@ -17,6 +17,7 @@ import {
 import { FolderStoreTarget } from '../../net/services/store-target.js';
 import type { DimseSourcePlan } from '../../plan/index.js';
 import type { Instance } from '../../state/index.js';
+import { listenerBookOf } from '../../transfer/listener-book.js';
 import { startReceiver } from '../../transfer/receiver.js';
 import { Spool, type SpooledInstance } from '../../transfer/spool.js';
 import { ALL_TRANSFER_SYNTAXES } from '../../transfer/syntaxes.js';
@@ -39,12 +40,14 @@ async function moveOnce(
   model: 'study' | 'patient',
   keys: Record<string, string>,
   destination: string,
+  messageId: number,
 ): Promise<Outcome> {
   const ch = await openChannel(peer, [{ abstractSyntax: QR[model].move, transferSyntaxes: UNCOMPRESSED_LE }]);
   if (!ch.ok) return ch;
   const r = await cMove(ch.value, buildIdentifier('IMAGE', keys), destination, {
     model,
     timeoutMs: peer.dimseTimeoutMs,
+    messageId,
   });
   if (!ch.value.ended) await ch.value.assoc.release();
   return r;
@@ -81,6 +84,12 @@ export async function fetchFromSource(
     src.retrieve === 'c-move' ? await startReceiver(ctx.plan, spool, (m) => problems.push(m)) : undefined;
   // C-GET arrivals are registered as they come (reading each file): wait for those before counting.
   const adding: Promise<unknown>[] = [];
+  // The listener admits only what a running retrieve waits for (src/transfer/listener-book.ts).
+  const wait = listenerBookOf(spool).wait(
+    'preflight',
+    picks.map((i) => i.sopInstanceUid),
+    peer.callingAeTitle,
+  );
   try {
     const bySeries = new Map<string, Instance[]>();
     for (const i of picks) bySeries.set(i.seriesUid, [...(bySeries.get(i.seriesUid) ?? []), i]);
@@ -106,7 +115,13 @@ export async function fetchFromSource(
             },
           );
         } else {
-          r = await moveOnce(peer, model, keys, src.moveDestination ?? ctx.plan.local.aeTitle);
+          r = await moveOnce(
+            peer,
+            model,
+            keys,
+            src.moveDestination ?? ctx.plan.local.aeTitle,
+            wait.messageId(),
+          );
         }
         if (!r.ok) problems.push(`series ${keys.SeriesInstanceUID}: ${describeFailure(r.error)}`);
         else if (r.value.entry.category !== 'success')
@@ -134,6 +149,7 @@ export async function fetchFromSource(
     if (missing.length > 0) log(`${missing.length} sampled instance(s) not delivered by the source`);
     return { arrived, missing, problems };
   } finally {
+    wait.done();
     await receiver?.close();
   }
 }

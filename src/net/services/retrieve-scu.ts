@@ -72,7 +72,13 @@ export async function cMove(
   ch: DimseChannel,
   identifier: SmallDataset,
   destination: string,
-  opts: { model?: QueryModel; timeoutMs?: number; onPending?: (c: SubOperationCounts) => void } = {},
+  opts: {
+    model?: QueryModel;
+    timeoutMs?: number;
+    onPending?: (c: SubOperationCounts) => void;
+    /** The request's Message ID (1..65535), which the sub-operations carry as Move Originator Message ID. */
+    messageId?: number;
+  } = {},
 ): Promise<RetrieveResult> {
   const sopClass = QR[opts.model ?? 'study'].move;
   const ctx = ch.findContext(sopClass);
@@ -82,7 +88,7 @@ export async function cMove(
     ctx.id,
     {
       CommandField: CommandField.C_MOVE_RQ,
-      MessageID: ch.nextMessageId(),
+      MessageID: opts.messageId ?? ch.nextMessageId(),
       AffectedSOPClassUID: sopClass,
       Priority: Priority.MEDIUM,
       MoveDestination: destination,

@@ -55,6 +55,8 @@ export function channelFor(assoc: Association, h: ScpHandlers): DimseChannel {
         transferSyntaxUid: ctx.transferSyntax,
         callingAeTitle: assoc.info.callingAeTitle,
         moveOriginatorMessageId: cmd.MoveOriginatorMessageID,
+        moveOriginatorAeTitle: cmd.MoveOriginatorApplicationEntityTitle,
+        remoteAddress: assoc.info.remoteAddress,
       });
     },
     onRequest: async (msg) => {

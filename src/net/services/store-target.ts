@@ -30,6 +30,10 @@ export interface StoreRequestInfo {
   transferSyntaxUid: string;
   callingAeTitle: string;
   moveOriginatorMessageId?: number;
+  /** (0000,1030): who asked for the C-MOVE this C-STORE is a sub-operation of, when the sender says. */
+  moveOriginatorAeTitle?: string;
+  /** The caller's address (for a refusal's record). */
+  remoteAddress?: string;
 }
 
 export interface StoreTarget {
