@@ -22,7 +22,7 @@ import type { Source, SourceRetrieveReport } from './sources/source.js';
 import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
 import { type Spool, type SpooledInstance, isTransformedPath } from './spool.js';
-import { admitStudy, recordSpoolProblems, releaseForRoom } from './spool-ledger.js';
+import { admitStudy, recordSpoolProblems, releaseForRoom, releaseStored } from './spool-ledger.js';
 import { decideWindow } from './windows.js';
 import { type Gate, runWorkerLoop } from './worker-loop.js';
 
@@ -514,6 +514,9 @@ export async function runEngine(
   };
 
   await reclaim();
+  // Killed after recording instances stored, before deleting their files: no job sends them again.
+  const freed = await releaseStored(store, spool, plan.spool.keepAfterStore);
+  if (freed > 0) log(`${freed} spooled instance(s) stored by an earlier run: freed from the spool`);
   const loop = await runWorkerLoop<Job>({
     gate,
     fetch,

@@ -50,7 +50,8 @@ export async function sendStudy(
       });
     else report.stop ??= d.record.cause ?? 'configuration error at the target';
   }
-  // Record before deleting anything from the spool: the database is the truth after a crash.
+  // Record before deleting anything from the spool: the database is the truth after a crash (files of
+  // instances recorded stored that a kill left behind are freed by the next run: releaseStored).
   await store.recordInstancesStored(records, { jobId });
   for (let i = 0; i < outcomes.length; i++) {
     if (effects[i] === 'none')

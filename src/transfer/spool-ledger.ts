@@ -7,10 +7,14 @@
  *   or ENOSPC): the study's spooled, unrecorded arrivals are freed, the refused instances recorded with
  *   that cause (0xA700, category spool-full), a `spool.full` event, and the job released without an
  *   attempt — the source did nothing wrong;
+ * - `releaseStored`: at the start of a run, the files of instances the state database says are stored
+ *   (a run killed after recording them stored, before deleting their files: send.ts records first)
+ *   are freed; no job sends them again, so nothing else would;
  * - `recordSpoolProblems`: arrivals that could not be read (kept in the quarantine), each recorded as an
  *   instance failure of its study (found by SOP Instance UID in the inventory) and a `spool.unreadable`
  *   event (with no study when the inventory does not know the UID).
  */
+import { basename } from 'node:path';
 import type { Job, Store } from '../state/index.js';
 import type { Spool, SpooledInstance } from './spool.js';
 import { SPOOL_FULL_STATUS, UNREADABLE_ARRIVAL_STATUS } from './spool-target.js';
@@ -58,6 +62,21 @@ export async function releaseForRoom(
   await store.releaseJob(job.id, owner);
   spool.room.refused(job.studyUid);
   return `study ${job.studyUid}: ${cause}: ${refused.size} instance(s) refused by our listener, ${spooled.length} spooled instance(s) freed (${bytes} bytes); the study waits for room (not counted as an attempt)`;
+}
+
+/**
+ * Frees the spooled files of stored instances (the very file recorded as received: another object
+ * under the same UID stays), deleted unless `keep` (spool.keepAfterStore). Returns how many.
+ */
+export async function releaseStored(store: Store, spool: Spool, keep: boolean): Promise<number> {
+  let n = 0;
+  for (const s of spool.all()) {
+    const i = await store.getInstance(s.sopInstanceUid);
+    if (i?.storedAt == null || !i.spoolPath || basename(i.spoolPath) !== basename(s.path)) continue;
+    await spool.release(s, keep);
+    n++;
+  }
+  return n;
 }
 
 /** Records the spool's unreadable arrivals; returns a log line for each, and each one's cause by SOP Instance UID. */

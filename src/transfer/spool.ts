@@ -243,6 +243,11 @@ export class Spool {
     return s;
   }
 
+  /** Every spooled copy. */
+  all(): SpooledInstance[] {
+    return [...this.bySop.values()].flat();
+  }
+
   get(sopInstanceUid: string): SpooledInstance[] {
     return this.bySop.get(sopInstanceUid) ?? [];
   }

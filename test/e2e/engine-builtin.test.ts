@@ -113,6 +113,20 @@ describe('migration engine between built-in archives', () => {
     for (const u of uids) expect(p.spool.get(u)).toEqual([]);
   }, 60_000);
 
+  it('a restart frees the spooled files of instances stored before a crash (recorded stored, not deleted yet)', async () => {
+    // What a run killed between recording its instances stored and deleting their files (send.ts)
+    // leaves behind; here a first run keeps them (spool.keepAfterStore), so no kill has to hit that moment.
+    const keep = { ...p.ctx.plan, spool: { ...p.ctx.plan.spool, keepAfterStore: true } };
+    await p.engine({ plan: keep });
+    const left = await readdir(p.spool.incoming);
+    expect(left.length).toBe(manifest.instances);
+    // The restart re-reads the spool (spool.open) and finds every one of them: stored, no job left to send them.
+    const spool = new Spool(p.ctx.plan.spool.dir, p.ctx.plan.spool.maxBytes);
+    expect((await spool.open()).recovered).toBe(left.length);
+    await p.engine({ spool });
+    expect({ files: await readdir(spool.incoming), bytes: spool.usedBytes }).toEqual({ files: [], bytes: 0 });
+  }, 60_000);
+
   it('an instance without the study-level values its study has elsewhere (the demo PDF: no StudyTime, PatientSex…) verifies', async () => {
     await p.engine();
     const summary = await runVerify(p.ctx, { sample: { percent: 100, minStudies: 0 } });
