@@ -83,8 +83,9 @@ export const spoolSchema = (ctx: PlanContext) =>
       what:
         'Most bytes the spool may hold. A study is retrieved only when the spool has room for what it still ' +
         'needs (its sizes from the inventory, else the mean size of what arrived so far), or when no other ' +
-        'study is under way (so a study larger than the spool still moves, alone); our listener refuses ' +
-        'an instance beyond the limit (A700 "spool full"), and such a study is released and waits for room.',
+        'study is under way; our listener refuses any instance beyond the limit (A700 "spool full"; a hard ' +
+        'bound on the files in the spool, half-received ones included), and such a study is released and ' +
+        'waits for room. A study larger than the spool moves alone in parts: what fitted is stored first.',
       why:
         'A target outage must not fill the disk that also holds the state database. At least 1 MiB (a ' +
         'number without a unit is bytes: this catches "20" meant as gigabytes); set it below the free space ' +

@@ -268,7 +268,11 @@ export async function runEngine(
       // Our listener refused instances for want of room: not the source's failure; free the study, wait.
       const refused = spool.takeRefusals(missing);
       if (refused.size > 0) {
-        log(await releaseForRoom(store, spool, job, owner, refused, [...arrived, ...unlisted]));
+        // Alone and still refused: the study is larger than the spool. What arrived is recorded and
+        // stored (that frees the spool), the rest asked for next time; else what arrived is freed.
+        const alone = spool.room.onlyAdmitted(studyUid);
+        if (alone) await storePart(job, arrived, unlisted);
+        log(await releaseForRoom(store, spool, job, owner, refused, alone ? [] : [...arrived, ...unlisted]));
         return 'retry';
       }
       const f = rep.failure;
@@ -305,6 +309,28 @@ export async function runEngine(
       return 'retry';
     }
     return (await advance(job, 'retrieved')).state;
+  };
+
+  /**
+   * A study larger than the spool: what arrived is recorded and what of it is spooled is stored now
+   * (the job stays `retrieving`); what the target does not take stays spooled for the store step.
+   */
+  const storePart = async (job: Job, arrived: SpooledInstance[], unlisted: SpooledInstance[]) => {
+    await recordArrivals(job, arrived, unlisted);
+    if (breakers.target.state() !== 'closed') return;
+    const quarantined = new Set((await store.listQuarantine(job.studyUid)).map((q) => q.sopInstanceUid));
+    const items = (await store.listInstances(job.studyUid, 'unstored'))
+      .filter((i) => !quarantined.has(i.sopInstanceUid))
+      .flatMap((i) => spool.get(i.sopInstanceUid).slice(0, 1));
+    const rep = await sendStudy(target, store, spool, job.id, await transformed(job, items), {
+      associations: storeAssociations,
+      keepAfterStore: plan.spool.keepAfterStore,
+    });
+    progress.instancesStored += rep.stored;
+    progress.bytesStored += rep.bytes;
+    if (rep.stop) throw new StopRun(`target: ${rep.stop}`);
+    const first = rep.retry[0];
+    verdict(breakers.target, names.target, !first, first?.cause ?? '', log);
   };
 
   const recordMissing = async (job: Job, missing: string[], causes?: ReadonlyMap<string, string>) => {

@@ -2,13 +2,18 @@
  * Admission by free spool space (spool.maxBytes). A study is retrieved only when the spool has room for
  * what it still needs: its instances' sizes from the inventory, the mean size of what arrived so far for
  * those the inventory does not size, or (nothing arrived yet, so nothing known) only alone. When no
- * other study is admitted, a study is admitted if the spool is empty (so one larger than the spool
- * still moves, alone) or holds part of that study already (finishing it is what frees the spool).
+ * other study is admitted, a study is admitted if the spool is empty or holds part of that study
+ * already (finishing it is what frees the spool).
  *
- * The bytes counted against the limit are the spooled files, the instances being received now, and
- * what each admitted study may still bring (its need less what arrived for it). The listener's sink
- * (spool-target.ts) asks `mayWrite` before each chunk: beyond the limit it refuses the instance ("spool
- * full"), unless one study alone is admitted and the spool holds nothing else (the exception above).
+ * The bytes counted against the limit are the spooled files (and those being removed, until they are
+ * gone), the instances being received now, and what each admitted study may still bring (its need less
+ * what arrived for it). The listener's sink (spool-target.ts) asks `mayWrite` before each chunk and
+ * counts it before it is written: beyond the limit it refuses the instance ("spool full"), whoever
+ * sends it. The limit is a hard bound on the bytes in the spool's `incoming/` folder (half-received
+ * files included), with no exception: an admitted study alone, a late sub-operation of a study already
+ * released, two arrivals at once all reserve their bytes first. (A study admitted alone that is larger
+ * than the spool is therefore refused beyond the limit; the engine stores the part that arrived before
+ * it releases it, so each round moves what fits: engine.ts, `storePart`.)
  *
  * A study the listener refused instances of (the estimate was wrong) is admitted only alone from then on,
  * and no other study beside it.
@@ -42,12 +47,10 @@ export class SpoolRoom {
   constructor(
     readonly maxBytes: number,
     private readonly spool: {
-      /** Bytes of the spooled files. */
+      /** Bytes of the spooled files, and of those being removed from the folder. */
       usedBytes(): number;
       /** Whether files of this study are spooled. */
       holds(studyUid: string): boolean;
-      /** Bytes of this study's spooled files. */
-      studyBytes(studyUid: string): number;
     },
     private readonly now: () => number = Date.now,
   ) {}
@@ -92,6 +95,11 @@ export class SpoolRoom {
     return true;
   }
 
+  /** Whether this study is the only one admitted: no other study's end will make room for it. */
+  onlyAdmitted(studyUid: string): boolean {
+    return this.admitted.size === 1 && this.admitted.has(studyUid);
+  }
+
   /** The study's job is over (retrieved and stored, failed or released). */
   finish(studyUid: string): void {
     this.admitted.delete(studyUid);
@@ -132,15 +140,12 @@ export class SpoolRoom {
   }
 
   /**
-   * Whether the listener may take `bytes` more of an instance being received: within the limit, or
-   * beyond it only for one study admitted alone while the spool holds nothing else (a study larger than
-   * the spool; late arrivals of a released study do not make room for it).
+   * Whether the listener may take `bytes` more of an instance being received: only within the limit,
+   * counting the spooled files, those being removed and every instance being received (startWrite
+   * reserves the bytes before they are written; check and reservation are one synchronous step).
    */
   mayWrite(bytes: number): boolean {
-    if (this.usedBytes() + this.writing + bytes <= this.maxBytes) return true;
-    if (this.admitted.size !== 1) return false;
-    const [only] = this.admitted.keys();
-    return this.usedBytes() === this.spool.studyBytes(only!);
+    return this.usedBytes() + this.writing + bytes <= this.maxBytes;
   }
 
   startWrite(bytes: number): void {

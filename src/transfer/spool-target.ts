@@ -12,6 +12,7 @@
  */
 import type { DatasetSink } from '../net/dimse/channel.js';
 import {
+  type FolderSink,
   FolderStoreTarget,
   type StoreRequestInfo,
   type StoreResult,
@@ -45,7 +46,7 @@ class SpoolSink implements DatasetSink<StoreResult> {
   constructor(
     private readonly spool: Spool,
     private readonly req: StoreRequestInfo,
-    private readonly inner: DatasetSink<StoreResult>,
+    private readonly inner: FolderSink,
   ) {
     this.count(META_ALLOWANCE);
   }
@@ -61,6 +62,7 @@ class SpoolSink implements DatasetSink<StoreResult> {
     this.spool.room.endWrite(this.counted);
   }
 
+  /** Check and reservation in one synchronous step: two arrivals at once cannot both take the last bytes. */
   write(chunk: Buffer): void | Promise<void> {
     if (this.full) return;
     if (!this.spool.room.mayWrite(chunk.length)) {
@@ -74,10 +76,13 @@ class SpoolSink implements DatasetSink<StoreResult> {
 
   async end(): Promise<StoreResult> {
     try {
-      if (this.full)
+      if (this.full) {
+        // What was written of it counts until its temporary file is gone.
+        await this.inner.cleanedUp();
         return this.refuseFull(
           `spool full: its limit of ${this.spool.maxBytes} bytes (spool.maxBytes) is reached`,
         );
+      }
       const r = await this.inner.end();
       if (!r.ok) {
         if (/ENOSPC/.test(r.comment))
@@ -99,7 +104,8 @@ class SpoolSink implements DatasetSink<StoreResult> {
 
   abort(): void {
     if (!this.full) this.inner.abort();
-    this.uncount();
+    // The half-received file counts until it is removed.
+    void this.inner.cleanedUp().finally(() => this.uncount());
   }
 
   private refuseFull(cause: string): StoreResult {

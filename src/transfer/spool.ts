@@ -2,7 +2,9 @@
  * The spool: where retrieved instances wait to be stored. Files arrive in `incoming/` (atomic
  * renames), refused ones move to `quarantine/`. After a crash the spool is re-read, so nothing
  * that arrived is lost; its size is bounded by spool.maxBytes (admission and the listener's limit:
- * spool-room.ts, spool-target.ts).
+ * spool-room.ts, spool-target.ts). The bytes counted against the limit are those on the disk of
+ * `incoming/`: a file taken out of the registry (stored, released, quarantined, replaced by its
+ * transformed copy) counts until it is gone from the folder, never only until it is forgotten.
  *
  * Nothing is dropped without a record: an arrival that cannot be read (from the listener, C-GET, or
  * found at start after a crash) is moved to the quarantine and noted as a problem the engine records
@@ -94,6 +96,8 @@ export class Spool {
   private bySop = new Map<string, SpooledInstance[]>();
   private byStudy = new Map<string, Set<string>>();
   private bytes = 0;
+  /** Bytes of files out of the registry but not yet removed from `incoming/` (still on the disk). */
+  private removing = 0;
   private waiters = new Set<() => void>();
   /** SOP Instance UID → why the listener refused it for want of room (until the retrieve takes it). */
   private refusals = new Map<string, string>();
@@ -108,9 +112,8 @@ export class Spool {
     this.incoming = join(dir, 'incoming');
     this.quarantine = join(dir, 'quarantine');
     this.room = new SpoolRoom(maxBytes, {
-      usedBytes: () => this.bytes,
+      usedBytes: () => this.bytes + this.removing,
       holds: (studyUid) => (this.byStudy.get(studyUid)?.size ?? 0) > 0,
-      studyBytes: (studyUid) => this.ofStudy(studyUid).reduce((n, s) => n + s.sizeBytes, 0),
     });
   }
 
@@ -282,7 +285,20 @@ export class Spool {
       if (s.studyUid) this.byStudy.get(s.studyUid)?.delete(s.sopInstanceUid);
     }
     this.bytes -= s.sizeBytes;
-    this.room.freed();
+  }
+
+  /**
+   * Takes `bytes` of a file out of `incoming/` by `remove` (delete, or move to the quarantine): they
+   * count against the limit until it is done; then the room is told that space was freed.
+   */
+  private async removeCounted<T>(bytes: number, remove: () => Promise<T>): Promise<T> {
+    this.removing += bytes;
+    try {
+      return await remove();
+    } finally {
+      this.removing -= bytes;
+      this.room.freed();
+    }
   }
 
   /**
@@ -296,8 +312,9 @@ export class Spool {
     const list = this.bySop.get(original.sopInstanceUid) ?? [];
     const at = list.findIndex((x) => x.path === original.path);
     const present = list.some((x) => x.path === path);
+    const replaced = at >= 0 ? list[at]!.sizeBytes : 0;
     if (at >= 0) {
-      this.bytes -= list[at]!.sizeBytes;
+      this.bytes -= replaced;
       if (present) list.splice(at, 1);
       else list[at] = s;
     } else if (!present) list.push(s);
@@ -308,20 +325,21 @@ export class Spool {
       set.add(s.sopInstanceUid);
       this.byStudy.set(s.studyUid, set);
     }
-    if (original.path !== path) await rm(original.path, { force: true });
+    if (original.path !== path) await this.removeCounted(replaced, () => rm(original.path, { force: true }));
     return list.find((x) => x.path === path) ?? s;
   }
 
   /** Done with a stored instance: delete its file (unless kept). */
   async release(s: SpooledInstance, keep: boolean): Promise<void> {
     this.forget(s);
-    if (!keep) await rm(s.path, { force: true });
+    if (keep) this.room.freed();
+    else await this.removeCounted(s.sizeBytes, () => rm(s.path, { force: true }));
   }
 
   /** Move a refused instance to the quarantine folder; returns its new path. */
   async toQuarantine(s: SpooledInstance): Promise<string> {
     this.forget(s);
-    return this.moveToQuarantine(s.path, s.sopInstanceUid);
+    return this.removeCounted(s.sizeBytes, () => this.moveToQuarantine(s.path, s.sopInstanceUid));
   }
 
   /**

@@ -40,6 +40,11 @@ export interface StoreTarget {
   open(req: StoreRequestInfo): DatasetSink<StoreResult>;
 }
 
+/** A sink of a folder target: after abort(), `cleanedUp()` settles once its temporary file is gone. */
+export interface FolderSink extends DatasetSink<StoreResult> {
+  cleanedUp(): Promise<void>;
+}
+
 /** File names are made from UIDs; anything outside a UID's alphabet is replaced. */
 export const safeName = (uid: string): string =>
   uid.replace(/[^0-9A-Za-z.-]/g, '_').slice(0, 128) || 'unnamed';
@@ -94,7 +99,7 @@ const RENAME_OPEN_FILES = process.platform !== 'win32';
  * one write of what is buffered, then close and rename together. The C-STORE response waits for them
  * (the bytes are with the OS; like storescp, no fsync).
  */
-class FileSink implements DatasetSink<StoreResult> {
+class FileSink implements FolderSink {
   private parts: Buffer[];
   private batched = 0;
   private total = 0;
@@ -103,6 +108,7 @@ class FileSink implements DatasetSink<StoreResult> {
   private writing: Promise<void> = Promise.resolve();
   private backlog = 0;
   private error: Error | undefined;
+  private cleaned: Promise<void> = Promise.resolve();
   private readonly tmp: string;
   private readonly metaLength: number;
   /** Follows the element structure to recognise the sender's pad of an odd-length data set (not for Deflate). */
@@ -226,7 +232,7 @@ class FileSink implements DatasetSink<StoreResult> {
 
   abort(): void {
     this.parts = [];
-    void this.writing
+    this.cleaned = this.writing
       .then(async () => {
         await fsClose(await this.fd);
       })
@@ -234,7 +240,12 @@ class FileSink implements DatasetSink<StoreResult> {
       .finally(() => {
         this.release();
         return rm(this.tmp, { force: true });
-      });
+      })
+      .catch(() => undefined);
+  }
+
+  cleanedUp(): Promise<void> {
+    return this.cleaned;
   }
 }
 
@@ -259,13 +270,16 @@ export function metaRefusal(req: StoreRequestInfo): { status: number; comment: s
 }
 
 /** Takes the data set and drops it; ends with the refusal. */
-class RefusingSink implements DatasetSink<StoreResult> {
+class RefusingSink implements FolderSink {
   constructor(private readonly refusal: { status: number; comment: string }) {}
   write(): void {}
   end(): Promise<StoreResult> {
     return Promise.resolve({ ok: false, ...this.refusal });
   }
   abort(): void {}
+  cleanedUp(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 const exists = (p: string) =>
@@ -289,7 +303,7 @@ export class FolderStoreTarget implements StoreTarget {
     this.ready.catch(() => undefined);
   }
 
-  open(req: StoreRequestInfo): DatasetSink<StoreResult> {
+  open(req: StoreRequestInfo): FolderSink {
     const refusal = metaRefusal(req);
     if (refusal) return new RefusingSink(refusal);
     const base = join(this.dir, safeName(req.sopInstanceUid));

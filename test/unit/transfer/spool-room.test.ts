@@ -15,7 +15,6 @@ function room(maxBytes = 10 * MiB) {
     {
       usedBytes: () => [...files.values()].reduce((a, b) => a + b, 0),
       holds: (s) => (files.get(s) ?? 0) > 0,
-      studyBytes: (s) => files.get(s) ?? 0,
     },
     () => t,
   );
@@ -58,14 +57,15 @@ describe('spool room', () => {
     expect(s.r.admit('c', [null])).toBe(false);
   });
 
-  it('the listener may not write beyond the limit unless one study alone is admitted', () => {
+  it('the listener never writes beyond the limit, not even for a study admitted alone', () => {
     const s = room();
     expect(s.r.mayWrite(20 * MiB)).toBe(false); // nothing admitted: strays do not fill the spool
     s.r.admit('a', [4 * MiB]);
-    expect(s.r.mayWrite(20 * MiB)).toBe(true);
-    s.arrive('stray', 1); // a late arrival of a released study: no longer alone in the spool
-    expect(s.r.mayWrite(20 * MiB)).toBe(false);
-    s.free('stray');
+    expect(s.r.mayWrite(20 * MiB)).toBe(false); // alone, in an empty spool: still the limit
+    s.arrive('a', 9 * MiB);
+    expect(s.r.mayWrite(1 * MiB)).toBe(true);
+    expect(s.r.mayWrite(1 * MiB + 1)).toBe(false); // a late arrival of a released study: refused
+    s.free('a');
     s.r.admit('b', [4 * MiB]);
     s.arrive('a', 4 * MiB);
     s.r.startWrite(5 * MiB);
