@@ -63,6 +63,7 @@ export const CODE_MEANINGS: Readonly<Record<string, string>> = {
   NOT_DELIVERED: 'the source did not deliver instances the inventory lists',
   SPOOL_FULL:
     'the spool had no room: our listener refused instances (0xA700: spool.maxBytes reached, or no space left on the spool disk, ENOSPC)',
+  SPOOL_TOO_SMALL: 'an instance is larger than the whole spool (spool.maxBytes): it can never be received',
   UNREADABLE_ARRIVAL:
     'an instance arrived that pacshift cannot read (refused 0xC000, kept in the quarantine)',
   NO_ANSWER: 'the target did not answer a C-STORE (association ended or timed out before its response)',
@@ -117,6 +118,8 @@ export const CODE_ACTIONS: Readonly<Record<string, string>> = {
     'The instance cannot be sent without changing it (see the cause: an odd-length data set whose last element is not its Pixel Data). It is quarantined; correct the file at the source, or send it with a tool that re-encodes it.',
   SPOOL_FULL:
     'Not the source: the study was released without an attempt, its spooled part freed, and retrieved again when the spool had room. Nothing to do if the study ends verified; if it keeps happening, set spool.maxBytes below the free space of the spool disk, or free that disk.',
+  SPOOL_TOO_SMALL:
+    'Raise spool.maxBytes above the largest instance of the study (the cause names the limit), then requeue the study.',
   UNREADABLE_ARRIVAL:
     "The file as it arrived is in the quarantine (the cause names the reader's finding and the path): compare it with the source's copy. A source that sends data sets it cannot read back itself needs its copy repaired there; otherwise suspect the network path.",
   NOT_DELIVERED:

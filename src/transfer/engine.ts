@@ -22,7 +22,13 @@ import type { Source, SourceRetrieveReport } from './sources/source.js';
 import { dimseTarget } from './targets/dimse.js';
 import type { Target } from './targets/target.js';
 import { type Spool, type SpooledInstance, isTransformedPath } from './spool.js';
-import { admitStudy, recordSpoolProblems, releaseForRoom, releaseStored } from './spool-ledger.js';
+import {
+  admitStudy,
+  failLargerThanSpool,
+  recordSpoolProblems,
+  releaseForRoom,
+  releaseStored,
+} from './spool-ledger.js';
 import { decideWindow } from './windows.js';
 import { type Gate, runWorkerLoop } from './worker-loop.js';
 
@@ -271,6 +277,13 @@ export async function runEngine(
         // Alone and still refused: the study is larger than the spool. What arrived is recorded and
         // stored (that frees the spool), the rest asked for next time; else what arrived is freed.
         const alone = spool.room.onlyAdmitted(studyUid);
+        const byLimit = spool.refusedByLimit(refused.keys());
+        // Alone, in an empty spool, nothing arrived, refused by the limit: an instance is larger than the
+        // whole spool and would be refused every round. The study fails with that cause (no endless retry).
+        if (alone && byLimit && arrived.length === 0 && unlisted.length === 0 && spool.usedBytes === 0) {
+          log(await failLargerThanSpool(store, spool, job, owner, refused));
+          return 'retry';
+        }
         if (alone) await storePart(job, arrived, unlisted);
         log(await releaseForRoom(store, spool, job, owner, refused, alone ? [] : [...arrived, ...unlisted]));
         return 'retry';

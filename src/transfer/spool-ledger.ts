@@ -65,6 +65,41 @@ export async function releaseForRoom(
 }
 
 /**
+ * The study's only admitted job, in an empty spool, had instances refused by spool.maxBytes with nothing
+ * arrived: they are larger than the whole spool and would be refused every round. Each is recorded with
+ * that cause and the job fails (not retried: raising spool.maxBytes and a requeue is the way on).
+ */
+export async function failLargerThanSpool(
+  store: Store,
+  spool: Spool,
+  job: Job,
+  owner: string,
+  refused: ReadonlyMap<string, string>,
+): Promise<string> {
+  const cause = `larger than the whole spool (spool.maxBytes ${spool.maxBytes} bytes, the spool empty): raise spool.maxBytes above the largest instance, then requeue the study`;
+  await store.recordInstanceFailures(
+    [...refused.keys()].map((uid) => ({
+      sopInstanceUid: uid,
+      studyUid: job.studyUid,
+      phase: 'retrieve' as const,
+      status: SPOOL_FULL_STATUS,
+      category: 'spool-too-small',
+      cause: `refused by our listener: ${cause}`,
+    })),
+    { jobId: job.id },
+  );
+  await store.failJob(
+    job.id,
+    owner,
+    'SPOOL_TOO_SMALL',
+    `retrieve ${job.studyUid}: ${refused.size} instance(s) ${cause}`,
+    false,
+  );
+  spool.room.finish(job.studyUid);
+  return `study ${job.studyUid}: ${refused.size} instance(s) ${cause}; the study failed`;
+}
+
+/**
  * Frees the spooled files of stored instances (the very file recorded as received: another object
  * under the same UID stays), deleted unless `keep` (spool.keepAfterStore). Returns how many.
  */

@@ -86,7 +86,10 @@ class SpoolSink implements DatasetSink<StoreResult> {
       const r = await this.inner.end();
       if (!r.ok) {
         if (/ENOSPC/.test(r.comment))
-          return this.refuseFull(`spool full: no space left on the disk of ${this.spool.dir} (ENOSPC)`);
+          return this.refuseFull(
+            `spool full: no space left on the disk of ${this.spool.dir} (ENOSPC)`,
+            'disk',
+          );
         return r;
       }
       const added = await this.spool.addArrival(r.instance.path, this.req.sopInstanceUid);
@@ -108,8 +111,8 @@ class SpoolSink implements DatasetSink<StoreResult> {
     void this.inner.cleanedUp().finally(() => this.uncount());
   }
 
-  private refuseFull(cause: string): StoreResult {
-    this.spool.noteRefusal(this.req.sopInstanceUid, cause);
+  private refuseFull(cause: string, by: 'limit' | 'disk' = 'limit'): StoreResult {
+    this.spool.noteRefusal(this.req.sopInstanceUid, cause, by);
     return { ok: false, status: SPOOL_FULL_STATUS, comment: cause };
   }
 }

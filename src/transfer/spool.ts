@@ -101,6 +101,8 @@ export class Spool {
   private waiters = new Set<() => void>();
   /** SOP Instance UID → why the listener refused it for want of room (until the retrieve takes it). */
   private refusals = new Map<string, string>();
+  /** The refusals among them made by spool.maxBytes (not by a full disk). */
+  private limitRefusals = new Set<string>();
   private problems: SpoolProblem[] = [];
   /** Admission by free space (spool-room.ts). */
   readonly room: SpoolRoom;
@@ -137,8 +139,20 @@ export class Spool {
   }
 
   /** The listener refused an instance for want of room (spool limit or ENOSPC). */
-  noteRefusal(sopInstanceUid: string, cause: string): void {
+  noteRefusal(sopInstanceUid: string, cause: string, by: 'limit' | 'disk' = 'limit'): void {
     this.refusals.set(sopInstanceUid, cause);
+    if (by === 'limit') this.limitRefusals.add(sopInstanceUid);
+    else this.limitRefusals.delete(sopInstanceUid);
+  }
+
+  /** Whether every one of these taken refusals was made by spool.maxBytes (none by a full disk); forgets them. */
+  refusedByLimit(uids: Iterable<string>): boolean {
+    let all = true;
+    for (const u of uids) {
+      if (!this.limitRefusals.has(u)) all = false;
+      this.limitRefusals.delete(u);
+    }
+    return all;
   }
 
   /** The room refusals among these SOP Instance UIDs (taken: each is reported once). */
