@@ -356,7 +356,10 @@ export class Association {
         this.stopPhaseTimer();
         this.failure ??= {
           kind: 'closed',
-          message: `transport closed in ${this.state} without release or abort`,
+          message:
+            this.state === 'Sta5'
+              ? 'the peer closed the connection without answering the association request (Sta5): not a DICOM peer on that port, or one that drops callers it does not know without an A-ASSOCIATE-RJ'
+              : `transport closed in ${this.state} without release or abort`,
         };
         this.state = 'Sta1';
         this.finish();

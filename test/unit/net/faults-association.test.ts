@@ -183,6 +183,10 @@ describe.skipIf(!hasCorpus())('association faults', { timeout: 5_000 }, () => {
     peer = await startScriptedPeer([{ do: 'expect', pdu: 'associate-rq' }, { do: 'close' }]);
     const f = failureOf(await request(peer));
     expect(f.kind).toBe('closed');
+    // Said as what it usually is (a port that is not DICOM, or a peer dropping unknown callers), not as
+    // a state of the Upper Layer table.
+    expect(f.message).toMatch(/^the peer closed the connection without answering the association request/);
+    expect(f.message).toMatch(/not a DICOM peer/);
     await expectNextAssociationWorks();
   });
 
