@@ -20,21 +20,9 @@ import { listFiles } from '../../src/util/files.js';
 import { e2eDir, runMigrate } from '../harness/migration.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
 import { peers } from '../harness/process.js';
+import { TEST_PG as PG, pgReachable } from '../harness/pg.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const PG = process.env.PACSHIFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 function cli(
   args: string[],

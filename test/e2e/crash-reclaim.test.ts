@@ -18,21 +18,9 @@ import { openMigration, type MigrationContext } from '../../src/run/context.js';
 import type { Job } from '../../src/state/index.js';
 import { e2eDir, startMigrate, writePlan } from '../harness/migration.js';
 import { freePort } from '../harness/ports.js';
+import { TEST_PG as PG, pgReachable } from '../harness/pg.js';
 
-const PG = process.env.PACSHIFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TRANSFER = new Set(['pending', 'retrieving', 'retrieved', 'storing']);
-
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 const pgUp = await pgReachable();
 

@@ -15,7 +15,7 @@
  * exception), each round stores what fitted before the study is released, and the rest follows.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODE_ACTIONS } from '../../src/report/actions.js';
@@ -27,6 +27,7 @@ import { e2eDir, startMigrate, writePlan } from '../harness/migration.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
 import { freePort } from '../harness/ports.js';
 import { peers } from '../harness/process.js';
+import { folderBytes } from '../harness/tmp.js';
 
 const MiB = 1024 * 1024;
 /** 12 studies of 8 images of 0.5 MiB: 4 MiB a study, 48 MiB in all, through a 6 MiB spool. */
@@ -66,25 +67,6 @@ function mountTmpfs(dir: string, mib: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Bytes in a folder (files, half-received dot files included), 0 when it does not exist (yet). */
-function folderBytes(dir: string): number {
-  let n = 0;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const f of names) {
-    try {
-      n += statSync(join(dir, f)).size;
-    } catch {
-      // removed between the listing and the stat
-    }
-  }
-  return n;
 }
 
 const LIMIT_CAUSE =

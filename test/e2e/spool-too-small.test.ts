@@ -5,7 +5,6 @@
  * study ends verified, the large one failed with SPOOL_TOO_SMALL (its instances' outcomes name the
  * limit and the fix), `migrate` ends by itself with exit 1, and the spool never went over its limit.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigration } from '../../src/run/context.js';
@@ -15,26 +14,9 @@ import { e2eDir, startMigrate, writePlan } from '../harness/migration.js';
 import { startOrthanc, type Orthanc } from '../harness/orthanc.js';
 import { freePort } from '../harness/ports.js';
 import { peers } from '../harness/process.js';
+import { folderBytes } from '../harness/tmp.js';
 
 const MiB = 1024 * 1024;
-
-function folderBytes(dir: string): number {
-  let n = 0;
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const f of names) {
-    try {
-      n += statSync(join(dir, f)).size;
-    } catch {
-      // removed between the listing and the stat
-    }
-  }
-  return n;
-}
 
 describe.skipIf(!peers.orthanc)('an instance larger than the whole spool', () => {
   let work: ReturnType<typeof e2eDir>;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,4 +32,23 @@ export function removeTempDir(dir: string): void {
 /** Removes every temp dir still there (exit and signal hooks; peers are killed first). */
 export function removeLeftoverTempDirs(): void {
   for (const dir of [...leftovers]) removeTempDir(dir);
+}
+
+/** Bytes of the files in a folder (not below it), 0 when it does not exist (yet); a file removed meanwhile counts 0. */
+export function folderBytes(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const f of names) {
+    try {
+      n += statSync(join(dir, f)).size;
+    } catch {
+      // removed between the listing and the stat
+    }
+  }
+  return n;
 }

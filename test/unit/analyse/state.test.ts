@@ -10,20 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, openPgStore, openSqliteStore, type Store } from '../../../src/state/index.js';
-
-const PG = process.env.PACSHIFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+import { TEST_PG as PG, pgReachable } from '../../harness/pg.js';
 
 type Open = (clock: ManualClock) => Promise<{ store: Store; cleanup(): Promise<void> }>;
 

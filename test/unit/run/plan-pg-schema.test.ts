@@ -11,20 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openMigration } from '../../../src/run/context.js';
 import { loadPlan } from '../../../src/plan/index.js';
 import { makeTempDir, removeTempDir } from '../../harness/tmp.js';
-
-const CONNECTION = process.env.PACSHIFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: CONNECTION, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+import { TEST_PG as CONNECTION, pgReachable as reachable } from '../../harness/pg.js';
 
 async function schemasNamed(names: readonly string[]): Promise<string[]> {
   const c = new pg.Client({ connectionString: CONNECTION });

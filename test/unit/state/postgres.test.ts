@@ -3,22 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createStore, ManualClock, openStore, PgDb } from '../../../src/state/index.js';
 import { describeStoreContract, type FixtureOptions, type StoreFixture } from './contract.js';
-
-/** PACSHIFT_TEST_PG overrides; the default is the local trust-auth server. */
-const CONNECTION = process.env.PACSHIFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: CONNECTION, connectionTimeoutMillis: 3_000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+import { TEST_PG as CONNECTION, pgReachable as reachable } from '../../harness/pg.js';
 
 /** Every fixture lives in a fresh schema `pacshift_test_<random>`, dropped by cleanup(). */
 async function makePgStore(opts: FixtureOptions = {}): Promise<StoreFixture> {
