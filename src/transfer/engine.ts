@@ -334,7 +334,7 @@ export async function runEngine(
     const quarantined = new Set((await store.listQuarantine(job.studyUid)).map((q) => q.sopInstanceUid));
     const items = (await store.listInstances(job.studyUid, 'unstored'))
       .filter((i) => !quarantined.has(i.sopInstanceUid))
-      .flatMap((i) => spool.get(i.sopInstanceUid).slice(0, 1));
+      .flatMap((i) => spool.recordedCopy(i.sopInstanceUid, i.spoolPath) ?? []);
     const rep = await sendStudy(target, store, spool, job.id, await transformed(job, items), {
       associations: storeAssociations,
       keepAfterStore: plan.spool.keepAfterStore,
@@ -373,7 +373,7 @@ export async function runEngine(
     const items: SpooledInstance[] = [];
     const lost: string[] = [];
     for (const i of todo) {
-      const copy = spool.get(i.sopInstanceUid)[0];
+      const copy = spool.recordedCopy(i.sopInstanceUid, i.spoolPath);
       if (copy) items.push(copy);
       else lost.push(i.sopInstanceUid);
     }

@@ -269,6 +269,21 @@ export class Spool {
     return this.bySop.get(sopInstanceUid) ?? [];
   }
 
+  /**
+   * The copy to send for an instance: the very file the state recorded as received (its spoolPath), so
+   * that what goes to the target is what the record (and verification) describes, when the source or a
+   * stray sender delivered other objects under the same UID (recorded as conflicts); else the first.
+   */
+  recordedCopy(sopInstanceUid: string, spoolPath: string | null | undefined): SpooledInstance | undefined {
+    const copies = this.get(sopInstanceUid);
+    if (spoolPath) {
+      const name = basename(spoolPath);
+      const same = copies.find((c) => basename(c.path) === name);
+      if (same) return same;
+    }
+    return copies[0];
+  }
+
   /** SOP Instance UIDs that arrived for a study (by the StudyInstanceUID in the files). */
   ofStudy(studyUid: string): SpooledInstance[] {
     return [...(this.byStudy.get(studyUid) ?? [])].flatMap((u) => this.get(u));
