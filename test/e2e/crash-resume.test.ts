@@ -136,8 +136,13 @@ describe('migrate killed with SIGKILL at random moments, then resumed', () => {
     let kills = 0;
     for (let i = 0; kills < KILLS && i < KILLS * 3; i++) {
       const first = i === 0;
-      const delayMs = Math.round(500 + random() * 3000);
-      const step = Math.round(3 + random() * ((1.4 * eventsPerRun) / KILLS));
+      // Since a restart takes a dead predecessor's leases at once (no wait for --lease), a run is short:
+      // a first kill up to 3.5 s in and steps up to 1.4× a run's events over the kills let a run finish
+      // before the fifth kill (3 kills, then "finished before 103 events"). Both are drawn smaller: a
+      // first kill within 1.8 s, steps up to one run's events over the kills (seeds 1711113670, 42 and
+      // 7777: six kills each, from start-up to verification).
+      const delayMs = Math.round(300 + random() * 1500);
+      const step = Math.round(3 + (random() * eventsPerRun) / KILLS);
       const extraMs = Math.round(random() * 300);
       const before = await eventCount(dbPath);
       const child = startMigrate(planPath, ['--lease', '5s'], { logFile });
