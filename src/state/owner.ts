@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { processExists } from '../util/process.js';
 
 /**
  * True when `owner` (a newOwnerId: prefix@host:pid:random) names a process of this host that no longer runs: its lease can
@@ -8,11 +9,5 @@ export function isDeadLocalOwner(owner: string): boolean {
   const m = /@([^@:]+):(\d+):[0-9a-f]+$/.exec(owner);
   if (!m || m[1] !== hostname()) return false;
   const pid = Number(m[2]);
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return pid !== process.pid && !processExists(pid);
 }

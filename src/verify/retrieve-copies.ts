@@ -21,6 +21,7 @@ import { channelFor, startScp, storageAcceptPolicy } from '../net/services/scp.j
 import { QR, UNCOMPRESSED_LE, type QueryModel } from '../net/services/sop-classes.js';
 import { FolderStoreTarget } from '../net/services/store-target.js';
 import type { Instance } from '../state/types.js';
+import { processExists } from '../util/process.js';
 import { err, ok, type Result } from '../util/result.js';
 import { fromNetFailure, fromStatus } from './failure.js';
 import type { RetrievedFiles } from './target.js';
@@ -201,15 +202,6 @@ async function moveSession(
   });
 }
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 const swept = new Set<string>();
 
 /**
@@ -221,7 +213,7 @@ async function removeStaleFolders(tempDir: string): Promise<void> {
   swept.add(tempDir);
   for (const f of await readdir(tempDir)) {
     const m = /^verify-(\d+)-/.exec(f);
-    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processExists(Number(m[1]))) continue;
     await rm(join(tempDir, f), { recursive: true, force: true });
   }
 }
