@@ -164,6 +164,16 @@ export const NO_STATUS: Readonly<Record<NetFailureKind, NoStatusRule>> = {
   unsendable: { category: 'unsendable', code: 'UNSENDABLE', effect: 'quarantine' },
 };
 
+/**
+ * A-ASSOCIATE-RJ result 2 (rejected-transient: congestion, the peer's association limit) says "not now":
+ * the target is busy and, like an outage, is waited for; a permanent rejection (result 1) is configuration.
+ */
+export const REJECTED_TRANSIENT: NoStatusRule = {
+  category: 'rejected-transient',
+  code: 'ASSOC_REJECTED_TRANSIENT',
+  effect: 'retry',
+};
+
 /** The failure that says what happened: a "no response" because the peer aborted is an abort. */
 const underlying = (f: NetFailure): NetFailure =>
   f.kind === 'no-response' && f.cause && (f.cause.kind === 'aborted' || f.cause.kind === 'closed')
@@ -173,6 +183,8 @@ const underlying = (f: NetFailure): NetFailure =>
 export const describeNetFailure = (f: NetFailure): string => {
   if (f.kind === 'connect-failed') return `${CONNECT_WORDS[f.code] ?? f.code}: ${f.message}`;
   if (f.kind === 'no-response' && f.cause) return `${f.message}`;
+  if (f.kind === 'rejected' && f.result === 2)
+    return `the target rejected the association for now (${f.message}); retried after a back-off`;
   return `${f.kind}: ${f.message}`;
 };
 
@@ -183,7 +195,7 @@ function decideFailure(
 ): OutcomeDecision {
   const uid = o.instance.sopInstanceUid;
   const what = underlying(f);
-  const rule = NO_STATUS[what.kind];
+  const rule = what.kind === 'rejected' && what.result === 2 ? REJECTED_TRANSIENT : NO_STATUS[what.kind];
   // An instance the peer aborted on twice, on two associations, while the peer still accepts associations: the
   // object causes it, and it will again (src/net/services/store-scu.ts retries an aborted instance once).
   if (o.abortedAgain && (what.kind === 'aborted' || what.kind === 'closed')) {
@@ -198,21 +210,6 @@ function decideFailure(
       },
       effect: 'quarantine',
       code: 'ABORTED_BY_OBJECT',
-    };
-  }
-  // A-ASSOCIATE-RJ result 2 (rejected-transient: congestion, the peer's association limit) says "not
-  // now": the target is busy, like an outage it is waited for, not a configuration error (PS3.8 9.3.4).
-  if (what.kind === 'rejected' && what.result === 2) {
-    return {
-      record: {
-        sopInstanceUid: uid,
-        status: 0xffff,
-        outcome: 'failed',
-        category: 'rejected-transient',
-        cause: `the target rejected the association for now (${what.message}); retried after a back-off`,
-      },
-      effect: 'retry',
-      code: 'ASSOC_REJECTED_TRANSIENT',
     };
   }
   const quarantined = rule.effect === 'quarantine';
