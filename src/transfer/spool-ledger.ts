@@ -26,6 +26,26 @@ export async function admitStudy(store: Store, spool: Spool, job: Job): Promise<
   return spool.admit(job.studyUid, need);
 }
 
+/** Our listener's refusals for want of room (0xA700), each against the study with its cause. */
+async function recordRoomRefusals(
+  store: Store,
+  job: Job,
+  refused: ReadonlyMap<string, string>,
+  category: 'spool-full' | 'spool-too-small',
+): Promise<void> {
+  await store.recordInstanceFailures(
+    [...refused].map(([uid, c]) => ({
+      sopInstanceUid: uid,
+      studyUid: job.studyUid,
+      phase: 'retrieve' as const,
+      status: SPOOL_FULL_STATUS,
+      category,
+      cause: `refused by our listener: ${c}`,
+    })),
+    { jobId: job.id },
+  );
+}
+
 export async function releaseForRoom(
   store: Store,
   spool: Spool,
@@ -40,17 +60,7 @@ export async function releaseForRoom(
     bytes += s.sizeBytes;
     await spool.release(s, false);
   }
-  await store.recordInstanceFailures(
-    [...refused].map(([uid, c]) => ({
-      sopInstanceUid: uid,
-      studyUid: job.studyUid,
-      phase: 'retrieve' as const,
-      status: SPOOL_FULL_STATUS,
-      category: 'spool-full',
-      cause: `refused by our listener: ${c}`,
-    })),
-    { jobId: job.id },
-  );
+  await recordRoomRefusals(store, job, refused, 'spool-full');
   await store.appendEvents([
     {
       jobId: job.id,
@@ -77,16 +87,11 @@ export async function failLargerThanSpool(
   refused: ReadonlyMap<string, string>,
 ): Promise<string> {
   const cause = `larger than the whole spool (spool.maxBytes ${spool.maxBytes} bytes, the spool empty): raise spool.maxBytes above the largest instance, then requeue the study`;
-  await store.recordInstanceFailures(
-    [...refused.keys()].map((uid) => ({
-      sopInstanceUid: uid,
-      studyUid: job.studyUid,
-      phase: 'retrieve' as const,
-      status: SPOOL_FULL_STATUS,
-      category: 'spool-too-small',
-      cause: `refused by our listener: ${cause}`,
-    })),
-    { jobId: job.id },
+  await recordRoomRefusals(
+    store,
+    job,
+    new Map([...refused.keys()].map((u) => [u, cause])),
+    'spool-too-small',
   );
   await store.failJob(
     job.id,
